@@ -1,0 +1,1 @@
+"""Candor's runtime: configuration, store, outbox and the platform adapters."""

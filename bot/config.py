@@ -1,0 +1,76 @@
+"""Settings read from the environment (12-factor); secrets never appear in repr or logs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = REPO_ROOT / "data" / "candor.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and never holds its value."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = DEFAULT_DB
+    data_dir: Path = REPO_ROOT / "data"
+    port: int = 3000
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    admins: frozenset[str] = frozenset()
+    kudos_daily_cap: int = 5
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool) -> Settings:
+        env = os.environ if env is None else env
+        token = _required(env, "SLACK_BOT_TOKEN") if need_slack else env.get("SLACK_BOT_TOKEN", "")
+        secret = (
+            _required(env, "SLACK_SIGNING_SECRET")
+            if need_slack
+            else env.get("SLACK_SIGNING_SECRET", "")
+        )
+        api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError("SLACK_API_URL must start with http:// or https://")
+        if not api_url.endswith("/"):
+            api_url += "/"
+        admins = frozenset(a.strip() for a in env.get("CANDOR_ADMINS", "").split(",") if a.strip())
+        return cls(
+            db_path=Path(env.get("CANDOR_DB", "").strip() or DEFAULT_DB),
+            data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or REPO_ROOT / "data"),
+            port=_int(env, "PORT", 3000, minimum=0),
+            slack_bot_token=token,
+            slack_signing_secret=secret,
+            slack_api_url=api_url,
+            admins=admins,
+            kudos_daily_cap=_int(env, "CANDOR_KUDOS_DAILY_CAP", 5, minimum=1),
+            log_level=env.get("CANDOR_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        )

@@ -1,0 +1,142 @@
+"""Platform-neutral messages: handlers build these, each adapter renders them.
+
+User text only ever travels as `Plain`, `Strong` or `Quote` content, and every renderer escapes
+those, so no handler can forget to escape: there is no way to hand a renderer raw markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Plain:
+    text: str
+
+
+@dataclass(frozen=True)
+class Strong:
+    text: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    user: str  # the platform's own user id (Slack "U0456"), never a display name
+
+
+Span = Plain | Strong | Mention
+
+
+@dataclass(frozen=True)
+class Section:
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+
+
+@dataclass(frozen=True)
+class Context:
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str = ""
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+Block = Section | Quote | Context | Divider | Actions
+
+
+@dataclass(frozen=True)
+class Message:
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the person who asked sees; ephemeral unless a handler says otherwise."""
+
+    message: Message
+    ok: bool = True
+
+
+def rich(*parts: str | Span) -> tuple[Span, ...]:
+    """`rich("Thanks ", Mention("U1"), "!")`: plain strings become `Plain` spans."""
+    return tuple(Plain(p) if isinstance(p, str) else p for p in parts)
+
+
+def text_message(*lines: str | tuple[Span, ...]) -> Message:
+    """One section per line; a line is plain text or a prepared tuple of spans."""
+    return Message(tuple(Section(rich(line) if isinstance(line, str) else line) for line in lines))
+
+
+def ok(*lines: str | tuple[Span, ...]) -> Reply:
+    return Reply(text_message(*lines))
+
+
+def error(*lines: str | tuple[Span, ...]) -> Reply:
+    return Reply(text_message(*lines), ok=False)
+
+
+_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (Plain, Strong, Mention, Section, Quote, Context, Divider, Button, Actions, Message)
+}
+
+
+def encode(obj: Any) -> Any:
+    """Turn a message into JSON-ready data (for the outbox)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {"t": type(obj).__name__} | {
+            f.name: encode(getattr(obj, f.name)) for f in fields(obj)
+        }
+    if isinstance(obj, (tuple, list)):
+        return [encode(x) for x in obj]
+    return obj
+
+
+def decode(data: Any) -> Any:
+    if isinstance(data, dict):
+        cls = _TYPES[data["t"]]
+        return cls(**{k: decode(v) for k, v in data.items() if k != "t"})
+    if isinstance(data, list):
+        return tuple(decode(x) for x in data)
+    return data
+
+
+def plain_text(message: Message, name_of: Any = None) -> str:
+    """Render for a terminal or a notification preview: no markup, no escaping."""
+
+    def span(s: Span) -> str:
+        if isinstance(s, Mention):
+            return "@" + (name_of(s.user) if name_of else s.user)
+        return s.text
+
+    lines: list[str] = []
+    for block in message.blocks:
+        if isinstance(block, (Section, Context)):
+            lines.append("".join(span(s) for s in block.spans))
+        elif isinstance(block, Quote):
+            lines.extend("> " + line for line in block.text.splitlines() or [""])
+        elif isinstance(block, Divider):
+            lines.append("---")
+        elif isinstance(block, Actions):
+            lines.append("  ".join(f"[{b.label}]" for b in block.buttons))
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Slack adapter: Bolt's AsyncApp on our aiohttp server, Block Kit rendering, the Web API sender."""

@@ -1,0 +1,58 @@
+"""Slack's user directory (users.info), cached, and Slack's mention syntax."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from handlers.context import PersonInfo
+
+# With `should_escape: true` Slack sends a typed @alex as <@U0456|alex> (or <@U0456>).
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+CACHE_TTL_S = 3600.0
+CACHE_MAX = 10_000
+
+
+class SlackPeople:
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient, clock: Clock) -> None:
+        self.client = client
+        self.clock = clock
+        self._cache: OrderedDict[str, tuple[float, PersonInfo | None]] = OrderedDict()
+
+    def parse_mention(self, token: str) -> str | None:
+        match = _MENTION.match(token)
+        return match.group(1) if match else None
+
+    async def lookup(self, user: str) -> PersonInfo | None:
+        now = self.clock.now()
+        hit = self._cache.get(user)
+        if hit and now - hit[0] < CACHE_TTL_S:
+            return hit[1]
+        try:
+            response = await self.client.users_info(user=user)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "user_not_found":
+                raise
+            info = None
+        else:
+            u = response["user"]
+            profile = u.get("profile") or {}
+            info = PersonInfo(
+                user=user,
+                name=profile.get("display_name") or u.get("real_name") or u.get("name") or user,
+                is_bot=bool(u.get("is_bot")) or user == "USLACKBOT",
+                is_platform_admin=bool(u.get("is_admin") or u.get("is_owner")),
+                deleted=bool(u.get("deleted")),
+                tz=u.get("tz"),
+            )
+        self._cache[user] = (now, info)
+        self._cache.move_to_end(user)
+        while len(self._cache) > CACHE_MAX:
+            self._cache.popitem(last=False)
+        return info

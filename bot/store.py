@@ -1,0 +1,78 @@
+"""The SQLite store: one sqlite-utils Database in WAL mode with Candor's migrations applied."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.migrations import candor as migrations
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class SchemaTooNewError(Exception):
+    """The database was migrated by a newer Candor; running older code on it could corrupt it."""
+
+
+class Store:
+    """Owns the connection; `transaction()` is the only way a command writes."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._after_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after every committed transaction (the outbox uses it to wake up)."""
+        self._after_commit.append(callback)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        nested = self.db.conn.in_transaction
+        with self.db.atomic():
+            yield self.db
+        if not nested:
+            for callback in self._after_commit:
+                callback()
+
+    def ping(self) -> None:
+        self.db.execute("select count(*) from _sqlite_migrations").fetchone()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def unknown_migrations(db: Database) -> list[str]:
+    known = {m.name for m in migrations._migrations}
+    return [m.name for m in migrations.applied(db) if m.name not in known]
+
+
+def open_store(path: Path | str, *, migrate: bool = True) -> Store:
+    """Open (creating if needed) the database, refuse a newer schema, and apply migrations."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    db = Database(conn)
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    newer = unknown_migrations(db)
+    if newer:
+        db.close()
+        raise SchemaTooNewError(
+            f"the database at {path} has migrations this version of Candor does not know "
+            f"({', '.join(newer)}); upgrade Candor or use another CANDOR_DB"
+        )
+    if migrate:
+        migrations.apply(db)
+    return Store(db)
+
+
+def claim_once(db: Database, key: str, now: float) -> bool:
+    """Record a delivery key inside the caller's transaction; False if it was seen before."""
+    cursor = db.execute("insert or ignore into processed (key, at) values (?, ?)", [key, now])
+    return cursor.rowcount == 1

@@ -1,0 +1,1 @@
+"""Candor's practices, written once and reached from every platform (no platform SDK here)."""

@@ -73,11 +73,14 @@ async def slack_events(request: web.Request) -> web.Response:
         request.headers.get("X-Slack-Signature"),
     ):
         return web.json_response({"error": "invalid signature"}, status=401)
-    bolt_request = AsyncBoltRequest(
-        body=body.decode("utf-8", errors="replace"),
-        query=request.query_string,
-        headers=dict(request.headers),
-    )
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8", errors="replace"),
+            query=request.query_string,
+            headers=dict(request.headers),
+        )
+    except ValueError:  # a signed body that is not the JSON or form it claims to be
+        return web.json_response({"error": "malformed body"}, status=400)
     bolt_response = await request.app[BOLT].async_dispatch(bolt_request)  # type: ignore[attr-defined]
     return await to_aiohttp_response(bolt_response)
 

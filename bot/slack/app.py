@@ -15,6 +15,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import Reply, error
+from bot.slack.identity import authorize_with
 from bot.slack.render import reply_payload
 from handlers import intro
 from handlers.context import Command, Services
@@ -54,6 +55,8 @@ def _from_bot(body: dict[str, Any]) -> bool:
 def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
     app = AsyncApp(
         client=client,
+        token=None,
+        authorize=authorize_with(client),
         signing_secret=services.settings.slack_signing_secret,
         process_before_response=True,
         request_verification_enabled=False,

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support.candor import Candor, make_settings
+from tests.support.clock import FakeClock
+from tests.support.fake_slack import FakeSlackApi
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def slack(clock: FakeClock) -> AsyncIterator[FakeSlackApi]:
+    fake = await FakeSlackApi(clock).start()
+    fake.add_user("UALICE", "alice")
+    fake.add_user("UBOB", "bob")
+    fake.add_user("UCAROL", "carol")
+    fake.add_user("UHELPER", "helperbot", is_bot=True)
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    """Override in a test module (or with parametrize) to change Settings."""
+    return {}
+
+
+@pytest.fixture
+async def candor(tmp_path, clock, slack, settings_overrides) -> AsyncIterator[Candor]:
+    settings = make_settings(tmp_path / "candor.db", slack.url, **settings_overrides)
+    server = await Candor(settings, clock, slack).start()
+    yield server
+    await server.stop()

@@ -1,0 +1,188 @@
+"""Runs the real Candor server on 127.0.0.1 and talks to it as Slack does: signed HTTP requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot.config import REPO_ROOT, Settings
+from bot.server import DISPATCHER, STORE, build_app
+from tests.support.clock import FakeClock
+from tests.support.fake_slack import FakeSlackApi
+
+SECRET = "test-signing-secret-0123456789abcdef"
+TOKEN = "xoxb-test-token-never-log-me-4242"
+TEAM = "T1"
+
+
+def make_settings(db_path: Path, api_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "db_path": db_path,
+        "data_dir": REPO_ROOT / "data",
+        "port": 0,
+        "slack_bot_token": TOKEN,
+        "slack_signing_secret": SECRET,
+        "slack_api_url": api_url,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class Candor:
+    """One running server plus helpers to act as Slack and as a user."""
+
+    def __init__(self, settings: Settings, clock: FakeClock, slack: FakeSlackApi) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.slack = slack
+        self.app = build_app(settings, clock=clock)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        self.url = ""
+        self.http: aiohttp.ClientSession | None = None
+        self._triggers = 0
+
+    async def start(self) -> Candor:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self.http = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        if self.http:
+            await self.http.close()
+        await self.runner.cleanup()
+
+    @property
+    def db(self) -> Any:
+        return self.app[STORE].db
+
+    @property
+    def dispatcher(self) -> Any:
+        return self.app[DISPATCHER]
+
+    # --- as Slack -----------------------------------------------------------------------
+    def sign(self, body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+        ts = str(int(self.clock.now()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+    async def post(
+        self, body: str, content_type: str, headers: dict[str, str]
+    ) -> aiohttp.ClientResponse:
+        assert self.http
+        response = await self.http.post(
+            self.url + "/slack/events",
+            data=body.encode(),
+            headers={"Content-Type": content_type, **headers},
+        )
+        await response.read()
+        return response
+
+    async def command(
+        self,
+        name: str,
+        text: str,
+        *,
+        user: str = "UALICE",
+        channel: str = "CTEAM",
+        trigger_id: str | None = None,
+        sign: Callable[[str], dict[str, str]] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Send a slash command; returns (HTTP status, the JSON Slack would show the user)."""
+        self._triggers += 1
+        form = {
+            "token": "legacy-unused",
+            "team_id": TEAM,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "team",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": name,
+            "text": text,
+            "response_url": "https://hooks.slack.invalid/commands/1",
+            "trigger_id": trigger_id or f"trig.{self._triggers}.{time.monotonic_ns()}",
+            "api_app_id": "A1",
+        }
+        body = urllib.parse.urlencode(form)
+        headers = (sign or self.sign)(body)
+        response = await self.post(body, "application/x-www-form-urlencoded", headers)
+        raw = await response.text()
+        return response.status, (json.loads(raw) if raw.startswith("{") else {})
+
+    async def event(self, event: dict[str, Any], *, event_id: str, retry: int | None = None) -> int:
+        payload = {
+            "token": "legacy-unused",
+            "team_id": TEAM,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(self.clock.now()),
+            "event": event,
+        }
+        body = json.dumps(payload)
+        headers = self.sign(body)
+        if retry is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        response = await self.post(body, "application/json", headers)
+        return response.status
+
+    # --- waiting for the outbox ---------------------------------------------------------
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait (real time, bounded) until nothing due is pending in the outbox."""
+        deadline = time.monotonic() + timeout
+        while True:
+            (due,) = self.db.execute(
+                "select count(*) from outbox where status = 'pending' and not_before <= ?",
+                [self.clock.now()],
+            ).fetchone()
+            if not due:
+                await asyncio.sleep(0.01)  # let a send in flight record its result
+                (due,) = self.db.execute(
+                    "select count(*) from outbox where status = 'pending' and not_before <= ?",
+                    [self.clock.now()],
+                ).fetchone()
+                if not due:
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"outbox still has {due} due rows")
+            await asyncio.sleep(0.01)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db["outbox"].rows_where(order_by="id")]
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+
+def blocks_text(params: dict[str, Any]) -> str:
+    """Every piece of text Slack would render from a message payload, joined."""
+    texts = [str(params.get("text", ""))]
+    blocks = params.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+                texts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return "\n".join(texts)

@@ -1,0 +1,143 @@
+"""A fake of Slack's Web API on loopback (port 0) that records every call.
+
+Like opsdroid's external_api: per-method stacks of canned answers, and a record of what the bot
+sent. It fakes *Slack's* server, never Candor's code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    answered: int  # the HTTP status the fake gave
+
+
+@dataclass
+class Canned:
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=lambda: {"ok": True})
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlackApi:
+    BOT_USER = "UCANDOR"
+
+    def __init__(self, clock: Any = None) -> None:
+        self.clock = clock
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {
+            self.BOT_USER: {"id": self.BOT_USER, "name": "candor", "is_bot": True},
+        }
+        self._canned: dict[str, list[Canned]] = defaultdict(list)
+        self._always: dict[str, Canned] = {}
+        self._ts = 1000
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    # --- what tests arrange -------------------------------------------------------------
+    def add_user(self, user_id: str, name: str, **flags: Any) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name,
+            "real_name": name.title(),
+            "profile": {"display_name": name},
+            "tz": flags.pop("tz", "Europe/Berlin"),
+            **flags,
+        }
+
+    def answer_next(
+        self, method: str, status: int = 200, headers: dict | None = None, **body: Any
+    ) -> None:
+        """Queue one answer for the next call of `method` (then back to normal)."""
+        body = body or {"ok": status == 200}
+        self._canned[method].append(Canned(status, body, headers or {}))
+
+    def answer_always(self, method: str, status: int = 200, **body: Any) -> None:
+        self._always[method] = Canned(status, body or {"ok": status == 200})
+
+    def back_to_normal(self, method: str) -> None:
+        self._always.pop(method, None)
+        self._canned.pop(method, None)
+
+    # --- what tests read ----------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """chat.postMessage calls that the fake accepted."""
+        return [c.params for c in self.calls_to("chat.postMessage") if c.answered == 200]
+
+    def delivered_to(self, channel: str) -> list[dict[str, Any]]:
+        return [p for p in self.delivered() if p.get("channel") == channel]
+
+    # --- the server ---------------------------------------------------------------------
+    async def start(self) -> FakeSlackApi:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        canned = self._next_canned(method)
+        status, body, headers = self._answer(method, params, canned)
+        now = self.clock.now() if self.clock else 0.0
+        self.calls.append(Call(method, params, now, status))
+        return web.Response(
+            status=status, text=json.dumps(body), headers=headers, content_type="application/json"
+        )
+
+    def _next_canned(self, method: str) -> Canned | None:
+        if self._canned.get(method):
+            return self._canned[method].pop(0)
+        return self._always.get(method)
+
+    def _answer(
+        self, method: str, params: dict[str, Any], canned: Canned | None
+    ) -> tuple[int, dict, dict]:
+        if canned:
+            return canned.status, canned.body, canned.headers
+        if method == "auth.test":
+            return (
+                200,
+                {"ok": True, "user_id": self.BOT_USER, "bot_id": "BCANDOR", "team_id": "T1"},
+                {},
+            )
+        if method == "users.info":
+            user = self.users.get(params.get("user", ""))
+            if user is None:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
+            return 200, {"ok": True, "user": user}, {}
+        if method == "chat.postMessage":
+            self._ts += 1
+            return (
+                200,
+                {"ok": True, "channel": params.get("channel"), "ts": f"{self._ts}.000100"},
+                {},
+            )
+        return 200, {"ok": True}, {}

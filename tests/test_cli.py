@@ -1,0 +1,175 @@
+"""The `candor` command as an operator and a newcomer use it, run as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.config import REPO_ROOT
+from tests.support.candor import SECRET, TOKEN
+
+CANDOR = [sys.executable, "-m", "bot"]
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CANDOR_", "PORT"))}
+    return base | {"CANDOR_DB": str(tmp_path / "cli.db")} | extra
+
+
+def run(
+    args: list[str], tmp_path: Path, stdin: str = "", **extra: str
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        CANDOR + args,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env(tmp_path, **extra),
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing", "present"),
+    [
+        ("SLACK_BOT_TOKEN", {"SLACK_SIGNING_SECRET": SECRET}),
+        ("SLACK_SIGNING_SECRET", {"SLACK_BOT_TOKEN": TOKEN}),
+    ],
+)
+def test_serve_without_a_required_variable_names_it_and_exits_2(tmp_path, missing, present):
+    result = run(["serve"], tmp_path, **present)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"candor: {missing} is not set"]
+    assert TOKEN not in result.stderr and SECRET not in result.stderr
+
+
+def test_migrate_creates_the_schema(tmp_path):
+    result = run(["migrate"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert (tmp_path / "cli.db").exists()
+
+
+def test_shell_driven_through_stdin(tmp_path):
+    script = "\n".join(
+        [
+            "/help",
+            "/kudos @bob #mentoring thanks for the pairing <!channel>",
+            "/kudos @alice #mentoring myself",
+            "/as bob",
+            "/kudos @carol #nope x",
+            "/in team-alpha",
+            "/kudos stats",
+            "/in general",
+            "/kudos stats",
+            "/whatever",
+            "/quit",
+            "/kudos @never #mentoring this line is after quit",
+        ]
+    )
+    result = run(["shell"], tmp_path, stdin=script)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "/as NAME" in out and "/kudos help" in out
+    assert "(only you) Kudos sent to @bob for Mentored someone" in out
+    assert "[#general] 🧭 @alice recognised @bob for Mentored someone" in out
+    assert "> thanks for the pairing <!channel>" in out  # a terminal shows text as typed
+    assert "[DM to bob] @alice recognised you" in out
+    assert "Kudos are for someone else" in out
+    assert "You are now bob." in out
+    assert "#nope is not a behaviour Candor knows" in out
+    assert "No kudos in this channel in the last 30 days yet." in out
+    assert "1 kudos; 1 people gave and 1 received recognition." in out
+    assert "Unknown command '/whatever'" in out
+    assert "this line is after quit" not in out
+
+
+def test_shell_keeps_its_data_between_runs(tmp_path):
+    run(["shell"], tmp_path, stdin="/kudos @bob #feedback clear and kind\n")
+    result = run(["shell"], tmp_path, stdin="/kudos stats\n")
+    assert "Gave constructive feedback: 1" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_health_and_signed_commands_and_logs_without_secrets(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [*CANDOR, "serve"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(
+            tmp_path,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            PORT=str(port),
+            SLACK_API_URL="http://127.0.0.1:9/api/",
+            CANDOR_LOG_LEVEL="DEBUG",
+        ),
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    assert json.load(response) == {"status": "ok", "database": "ok"}
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        body = urllib.parse.urlencode(
+            {
+                "command": "/kudos",
+                "text": "help",
+                "user_id": "UALICE",
+                "team_id": "T1",
+                "channel_id": "C1",
+            }
+        )
+        ts = str(int(time.time()))
+        request = urllib.request.Request(
+            base + "/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+                    timestamp=ts, body=body
+                ),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+            assert json.load(response)["response_type"] == "ephemeral"
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["msg"] == "request"]
+    assert {(r["path"], r["status"]) for r in requests} >= {
+        ("/healthz", 200),
+        ("/slack/events", 200),
+    }
+    assert all(len(r["request_id"]) == 16 for r in requests)
+    assert TOKEN not in stderr and SECRET not in stderr

@@ -1,0 +1,124 @@
+"""The outbox delivers every post exactly once, paced, through rate limits, errors and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+
+from tests.support.candor import Candor, blocks_text
+
+
+async def wait_until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.01)
+
+
+async def test_posts_to_one_channel_are_paced_one_per_second(candor, slack):
+    for n in range(3):
+        await candor.command("/kudos", f"<@UBOB> #mentoring thanks {n}", user="UALICE")
+    await candor.settle()
+    channel_rows = [r for r in candor.outbox() if r["conversation"] == "CTEAM"]
+    assert [r["status"] for r in channel_rows] == ["sent"] * 3
+    sent_at = [r["sent_at"] for r in channel_rows]
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(sent_at)), sent_at
+    # ... and in the order they were written
+    texts = [blocks_text(p) for p in slack.delivered_to("CTEAM")]
+    assert [t.index(f"thanks {n}") > 0 for n, t in enumerate(texts)] == [True] * 3
+
+
+async def test_429_pauses_for_retry_after_then_sends_once(candor, slack):
+    slack.answer_next(
+        "chat.postMessage", status=429, headers={"Retry-After": "7"}, ok=False, error="ratelimited"
+    )
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks")
+    await candor.settle()
+    attempts = slack.calls_to("chat.postMessage")
+    limited = [c for c in attempts if c.answered == 429]
+    assert len(limited) == 1
+    assert len(slack.delivered()) == 2  # the channel post and the DM, each once
+    retried = [c for c in attempts if c.answered == 200]
+    assert min(c.at for c in retried) - limited[0].at >= 7.0
+
+
+async def test_server_error_is_retried_with_backoff(candor, slack, clock):
+    slack.answer_next("chat.postMessage", status=500, ok=False, error="internal_error")
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks")
+    await wait_until(
+        lambda: any(r["attempts"] == 1 and r["status"] == "pending" for r in candor.outbox())
+    )
+    failed_once = next(
+        r for r in candor.outbox() if r["attempts"] == 1 and r["status"] == "pending"
+    )
+    assert failed_once["last_error"] == "internal_error"
+    assert failed_once["not_before"] > clock.now()  # backing off, not hammering
+    clock.advance(60)
+    candor.dispatcher.wake()
+    await candor.settle()
+    assert [r["status"] for r in candor.outbox()] == ["sent", "sent"]
+    assert len(slack.delivered()) == 2
+
+
+async def test_permanent_error_marks_the_row_failed_with_the_reason_and_logs_it(
+    candor, slack, caplog
+):
+    slack.answer_next("chat.postMessage", ok=False, error="not_in_channel")
+    caplog.set_level(logging.ERROR, logger="candor.outbox")
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks")
+    await candor.settle()
+    rows = candor.outbox()
+    assert [(r["status"], r["last_error"]) for r in rows] == [
+        ("failed", "not_in_channel"),
+        ("sent", None),
+    ]
+    assert any(getattr(r, "error", None) == "not_in_channel" for r in caplog.records)
+    assert len(slack.calls_to("chat.postMessage")) == 2  # not retried
+
+
+async def test_network_errors_give_up_after_max_attempts_and_say_so(candor, slack, clock):
+    slack.answer_always("chat.postMessage", status=503, ok=False, error="service_unavailable")
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks")
+    for _ in range(20):
+        clock.advance(400)
+        candor.dispatcher.wake()
+        await asyncio.sleep(0.02)
+        if all(r["status"] == "failed" for r in candor.outbox()):
+            break
+    rows = candor.outbox()
+    assert [r["status"] for r in rows] == ["failed", "failed"]
+    assert all(r["last_error"] == "gave up after 8 attempts: service_unavailable" for r in rows)
+
+
+async def test_pending_rows_are_sent_exactly_once_after_a_restart(tmp_path, clock, slack):
+    from tests.support.candor import make_settings
+
+    settings = make_settings(tmp_path / "candor.db", slack.url)
+    slack.answer_always("chat.postMessage", status=500, ok=False, error="internal_error")
+    first = await Candor(settings, clock, slack).start()
+    await first.command("/kudos", "<@UBOB> #mentoring before the restart")
+    await wait_until(
+        lambda: all(r["attempts"] >= 1 for r in first.outbox()) and len(first.outbox()) == 2
+    )
+    await first.stop()
+
+    slack.back_to_normal("chat.postMessage")
+    clock.advance(600)
+    second = await Candor(settings, clock, slack).start()
+    try:
+        await second.settle()
+        await asyncio.sleep(0.2)  # give a double send the chance to happen
+        assert len(slack.delivered_to("CTEAM")) == 1
+        assert len(slack.delivered_to("UBOB")) == 1
+        assert {r["status"] for r in second.outbox()} == {"sent"}
+    finally:
+        await second.stop()
+    third = await Candor(settings, clock, slack).start()
+    try:
+        await asyncio.sleep(0.2)
+        assert len(slack.delivered()) == 2  # a sent row is never sent again
+    finally:
+        await third.stop()

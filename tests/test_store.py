@@ -1,0 +1,60 @@
+"""The schema: migrations on empty and existing databases, WAL, and refusing a newer schema."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlite_utils import Database
+
+from bot.migrations import candor as migrations
+from bot.store import SchemaTooNewError, open_store
+
+
+def test_an_empty_database_gets_every_table_in_wal_mode(tmp_path):
+    store = open_store(tmp_path / "new.db")
+    assert {"outbox", "processed", "kudos", "_sqlite_migrations"} <= set(store.db.table_names())
+    assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("pragma busy_timeout").fetchone()[0] == 5000
+    assert [m.name for m in migrations.applied(store.db)] == [
+        m.name for m in migrations._migrations
+    ]
+    store.close()
+
+
+def test_an_existing_database_is_upgraded_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m003_kudos")  # what an older Candor left behind
+    db["processed"].insert({"key": "kept", "at": 1.0})
+    db.close()
+
+    store = open_store(path)
+    assert "kudos" in store.db.table_names()
+    assert store.db["processed"].get("kept")["at"] == 1.0
+    store.close()
+    again = open_store(path)  # applying twice changes nothing
+    assert again.db["processed"].count == 1
+    again.close()
+
+
+def test_a_database_from_a_newer_candor_is_refused_untouched(tmp_path):
+    path = tmp_path / "future.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "insert into _sqlite_migrations (migration_set, name, applied_at) values ('candor', 'm999_future', 'x')"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaTooNewError, match="m999_future"):
+        open_store(path)
+
+
+def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
+    store = open_store(tmp_path / "t.db")
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx["processed"].insert({"key": "half", "at": 1.0})
+        raise RuntimeError("boom")
+    assert store.db["processed"].count == 0
+    store.close()

@@ -1,0 +1,254 @@
+"""Ack-latency benchmark: Candor's full /kudos against a bare aiohttp handler and a typical Bolt app.
+
+Every server runs in its own process on 127.0.0.1; a fake Slack Web API (another process) answers
+the bot's calls. The load generator pre-signs N `/kudos` requests and sends them at concurrency C.
+Run by hand (`make bench` or `python scripts/bench.py -n 3000`); it prints figures and never fails
+on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench"
+
+
+# --- the servers ---------------------------------------------------------------------------
+def serve_fake_slack(port: int) -> None:
+    """Slack's Web API, just enough for the bot: auth.test, users.info, chat.postMessage."""
+    counter = {"ts": 0}
+
+    async def api(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        if method == "users.info":
+            user = params.get("user", "")
+            return web.json_response({"ok": True, "user": {"id": user, "name": user.lower()}})
+        if method == "chat.postMessage":
+            counter["ts"] += 1
+            return web.json_response({"ok": True, "ts": f"{counter['ts']}.0001"})
+        return web.json_response({"ok": True, "user_id": "UCANDOR", "bot_id": "BCANDOR"})
+
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", api)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def serve_bare(port: int) -> None:
+    async def ok(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="")
+
+    app = web.Application()
+    app.router.add_post("/slack/events", ok)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def serve_typical_bolt(port: int, api_url: str, db_path: str) -> None:
+    """What a typical Bolt bot looks like: default settings, ack(), one SQLite insert."""
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    conn = sqlite3.connect(db_path)
+    conn.execute("create table if not exists kudos (user text, text text, at real)")
+    bolt = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET)
+
+    @bolt.command("/kudos")
+    async def kudos(ack, command) -> None:  # noqa: ANN001
+        await ack("Thanks!")
+        conn.execute("insert into kudos values (?, ?, ?)", (command["user_id"], command["text"], time.time()))
+        conn.commit()
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# --- the load generator --------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def signed_kudos(n: int) -> list[tuple[bytes, dict[str, str]]]:
+    verifier = SignatureVerifier(SECRET)
+    ts = str(int(time.time()))
+    requests = []
+    for i in range(n):
+        body = urllib.parse.urlencode(
+            {
+                "team_id": "T1",
+                "channel_id": f"C{i % 50:04d}",
+                "user_id": f"U{i % 997:05d}",
+                "command": "/kudos",
+                "text": f"<@UBOB|bob> #mentoring thanks for the pairing, round {i}",
+                "trigger_id": f"bench.{i}.{time.time_ns()}",
+            }
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+        }
+        requests.append((body.encode(), headers))
+    return requests
+
+
+async def load(url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(requests)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            for body, headers in queue:
+                started = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "errors": errors,
+    }
+
+
+async def wait_ready(url: str) -> None:
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.post(url, data=b"") as response:
+                    await response.read()
+                    return
+            except aiohttp.ClientError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+
+def spawn(role: str, port: int, env: dict[str, str] | None = None, *extra: str) -> subprocess.Popen:
+    if role == "candor":
+        args = [sys.executable, "-m", "bot", "serve"]
+    else:
+        args = [sys.executable, __file__, "--role", role, "--port", str(port), *extra]
+    return subprocess.Popen(args, cwd=ROOT, env=env or os.environ.copy(), stderr=subprocess.DEVNULL)
+
+
+async def measure(name: str, url: str, n: int, concurrencies: list[int]) -> list[tuple]:
+    await wait_ready(url)
+    await load(url, signed_kudos(min(300, n)), 8)  # warm up caches, connections, JIT-free paths
+    rows = []
+    for c in concurrencies:
+        result = await load(url, signed_kudos(n), c)
+        rows.append((name, c, n, result))
+    return rows
+
+
+async def main_async(n: int, concurrencies: list[int]) -> None:
+    tmp = tempfile.mkdtemp(prefix="candor-bench-")
+    slack_port = free_port()
+    api_url = f"http://127.0.0.1:{slack_port}/api/"
+    procs = [spawn("fake-slack", slack_port)]
+    rows: list[tuple] = []
+    try:
+        await asyncio.sleep(0.5)
+        port = free_port()
+        procs.append(spawn("bare", port))
+        rows += await measure("bare aiohttp (ceiling)", f"http://127.0.0.1:{port}/slack/events", n, concurrencies)
+        port = free_port()
+        procs.append(spawn("typical-bolt", port, None, "--api-url", api_url, "--db", f"{tmp}/typical.db"))
+        rows += await measure("typical Bolt + insert", f"http://127.0.0.1:{port}/slack/events", n, concurrencies)
+        port = free_port()
+        env = os.environ | {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api_url,
+            "PORT": str(port),
+            "CANDOR_DB": f"{tmp}/candor.db",
+            "CANDOR_KUDOS_DAILY_CAP": str(10**9),
+            "CANDOR_LOG_LEVEL": "WARNING",
+        }
+        procs.append(spawn("candor", port, env))
+        rows += await measure("Candor /kudos (full)", f"http://127.0.0.1:{port}/slack/events", n, concurrencies)
+        db = sqlite3.connect(f"{tmp}/candor.db")
+        kudos, outbox = (db.execute(f"select count(*) from {t}").fetchone()[0] for t in ("kudos", "outbox"))
+        print(f"candor stored {kudos} kudos and queued {outbox} outbox rows")
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
+    print(f"{'target':<26} {'C':>3} {'n':>6} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    for name, c, count, r in rows:
+        print(
+            f"{name:<26} {c:>3} {count:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} "
+            f"{r['p99']:>7.2f} {r['errors']:>6}"
+        )
+    print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0]}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=2000, help="requests per run")
+    parser.add_argument("-c", type=int, nargs="+", default=[1, 32], help="concurrency levels")
+    parser.add_argument("--role", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role == "fake-slack":
+        serve_fake_slack(args.port)
+    elif args.role == "bare":
+        serve_bare(args.port)
+    elif args.role == "typical-bolt":
+        serve_typical_bolt(args.port, args.api_url, args.db)
+    else:
+        asyncio.run(main_async(args.n, args.c))
+
+
+if __name__ == "__main__":
+    main()

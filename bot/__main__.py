@@ -23,9 +23,7 @@ def _serve(settings: Settings) -> int:
 
     load_catalog(settings.data_dir)
     logging.getLogger("candor").info("starting", extra={"port": settings.port})
-    web.run_app(
-        build_app(settings), host="0.0.0.0", port=settings.port, access_log=None, print=None
-    )
+    web.run_app(build_app(settings), host="0.0.0.0", port=settings.port, access_log=None, print=None)
     return 0
 
 

@@ -29,6 +29,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _quiet_hours(raw: str) -> tuple[int, int]:
+    """ "18-9" means quiet from 18:00 until 09:00 local time."""
+    if not raw.strip():
+        return (18, 9)
+    try:
+        start, end = (int(part) for part in raw.split("-"))
+    except ValueError:
+        raise ConfigError("CANDOR_QUIET_HOURS must look like 18-9") from None
+    if not (0 <= start <= 23 and 0 <= end <= 23):
+        raise ConfigError("CANDOR_QUIET_HOURS hours must be 0 to 23")
+    return (start, end)
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -47,16 +60,16 @@ class Settings:
     admins: frozenset[str] = frozenset()
     kudos_daily_cap: int = 5
     log_level: str = "INFO"
+    schedule_grace_s: int = 3600
+    max_schedules_per_channel: int = 10
+    checkin_reminder_after_s: int = 4 * 3600
+    quiet_hours: tuple[int, int] = (18, 9)  # local hours: quiet from 18:00 until 09:00
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool) -> Settings:
         env = os.environ if env is None else env
         token = _required(env, "SLACK_BOT_TOKEN") if need_slack else env.get("SLACK_BOT_TOKEN", "")
-        secret = (
-            _required(env, "SLACK_SIGNING_SECRET")
-            if need_slack
-            else env.get("SLACK_SIGNING_SECRET", "")
-        )
+        secret = _required(env, "SLACK_SIGNING_SECRET") if need_slack else env.get("SLACK_SIGNING_SECRET", "")
         api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError("SLACK_API_URL must start with http:// or https://")
@@ -72,5 +85,9 @@ class Settings:
             slack_api_url=api_url,
             admins=admins,
             kudos_daily_cap=_int(env, "CANDOR_KUDOS_DAILY_CAP", 5, minimum=1),
+            schedule_grace_s=_int(env, "CANDOR_SCHEDULE_GRACE", 3600, minimum=0),
+            max_schedules_per_channel=_int(env, "CANDOR_MAX_SCHEDULES_PER_CHANNEL", 10, minimum=1),
+            checkin_reminder_after_s=_int(env, "CANDOR_CHECKIN_REMINDER_AFTER", 4 * 3600, minimum=60),
+            quiet_hours=_quiet_hours(env.get("CANDOR_QUIET_HOURS", "")),
             log_level=env.get("CANDOR_LOG_LEVEL", "INFO").strip().upper() or "INFO",
         )

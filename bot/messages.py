@@ -7,7 +7,7 @@ those, so no handler can forget to escape: there is no way to hand a renderer ra
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,12 @@ class Mention:
     user: str  # the platform's own user id (Slack "U0456"), never a display name
 
 
-Span = Plain | Strong | Mention
+@dataclass(frozen=True)
+class ChannelRef:
+    conversation: str  # the platform's channel id
+
+
+Span = Plain | Strong | Mention | ChannelRef
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,62 @@ class Message:
     blocks: tuple[Block, ...]
 
 
+FieldKind = Literal["text", "multiline", "select", "multi_select", "checkboxes", "time", "channel", "user"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form; adapters render it as a modal input, a card input or a prompt."""
+
+    id: str
+    label: str
+    kind: FieldKind = "text"
+    choices: tuple[Choice, ...] = ()
+    initial: str | tuple[str, ...] | None = None
+    optional: bool = False
+    hint: str | None = None
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """A dialog to fill in (a Slack modal); `context` comes back with the submission."""
+
+    callback: str
+    title: str
+    submit: str
+    fields: tuple[Field, ...]
+    intro: tuple[Block, ...] = ()
+    context: str = ""
+
+
+Values = dict[str, str | list[str] | None]
+
+
 @dataclass(frozen=True)
 class Reply:
-    """What the person who asked sees; ephemeral unless a handler says otherwise."""
+    """What the person who asked sees: an ephemeral message, or a form to open."""
 
     message: Message
     ok: bool = True
+    form: Form | None = None
+
+
+@dataclass(frozen=True)
+class FormErrors:
+    """A submission that was refused: one message per field id, shown next to the field."""
+
+    errors: dict[str, str]
+
+
+def open_form(form: Form) -> Reply:
+    return Reply(Message(()), form=form)
 
 
 def rich(*parts: str | Span) -> tuple[Span, ...]:
@@ -97,16 +152,26 @@ def error(*lines: str | tuple[Span, ...]) -> Reply:
 
 _TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Plain, Strong, Mention, Section, Quote, Context, Divider, Button, Actions, Message)
+    for cls in (
+        Plain,
+        Strong,
+        Mention,
+        ChannelRef,
+        Section,
+        Quote,
+        Context,
+        Divider,
+        Button,
+        Actions,
+        Message,
+    )
 }
 
 
 def encode(obj: Any) -> Any:
     """Turn a message into JSON-ready data (for the outbox)."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {"t": type(obj).__name__} | {
-            f.name: encode(getattr(obj, f.name)) for f in fields(obj)
-        }
+        return {"t": type(obj).__name__} | {f.name: encode(getattr(obj, f.name)) for f in fields(obj)}
     if isinstance(obj, (tuple, list)):
         return [encode(x) for x in obj]
     return obj
@@ -127,6 +192,8 @@ def plain_text(message: Message, name_of: Any = None) -> str:
     def span(s: Span) -> str:
         if isinstance(s, Mention):
             return "@" + (name_of(s.user) if name_of else s.user)
+        if isinstance(s, ChannelRef):
+            return s.conversation if s.conversation.startswith("#") else "#" + s.conversation
         return s.text
 
     lines: list[str] = []

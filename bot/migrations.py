@@ -58,3 +58,72 @@ def m003_kudos(db: Database) -> None:
     )
     db["kudos"].create_index(["giver", "created_at"])
     db["kudos"].create_index(["platform", "workspace", "conversation", "created_at"])
+
+
+@candor()
+def m004_schedules(db: Database) -> None:
+    # Timed work (check-ins, nudges, 1:1 reminders). The rows are the source of truth: the
+    # scheduler's in-memory jobs are rebuilt from them.
+    db["schedules"].create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # the channel, or the user id whose DM receives it
+            "kind": str,  # checkin | nudge | one_on_one | weekly_nudge
+            "owner": str,  # the platform user id of whoever created it
+            "subject": str,  # one_on_one: the report the manager meets
+            "days": str,  # "mon,thu"
+            "at": str,  # "09:30", local wall-clock time
+            "tz": str,  # IANA name
+            "every_weeks": int,
+            "anchor": str,  # a Monday (ISO date) that counts as week 0 for every_weeks > 1
+            "template": str,  # check-in template slug, or "custom"
+            "custom_text": str,
+            "tags": str,  # JSON list of nudge tags; empty means all
+            "remind": int,  # check-ins: remind non-responders once
+            "skip_dates": str,  # JSON list of local ISO dates on which it does not fire
+            "paused": int,
+            "checked_until": float,  # occurrences up to this instant are accounted for
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"platform", "workspace", "conversation", "kind", "owner", "days", "at", "tz"},
+        defaults={"every_weeks": 1, "paused": 0, "remind": 0, "tags": "[]", "skip_dates": "[]"},
+    )
+    db["schedules"].create_index(["platform", "workspace", "conversation"])
+    db["schedules"].create_index(["days", "at", "tz", "every_weeks", "anchor"])
+
+    db["checkin_runs"].create(
+        {
+            "id": int,
+            "schedule_id": int,
+            "occurrence": float,
+            "local_date": str,
+            "prompt_outbox": int,  # the outbox row of the prompt; answers are threaded under it
+            "reminder_due_at": float,
+            "reminder_sent_at": float,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"schedule_id", "occurrence"},
+        foreign_keys=[("schedule_id", "schedules", "id")],
+    )
+    db["checkin_runs"].create_index(["reminder_due_at"])
+    db["checkin_responses"].create(
+        {"id": int, "run_id": int, "user": str, "answers": str, "created_at": float},
+        pk="id",
+        not_null={"run_id", "user", "answers"},
+        foreign_keys=[("run_id", "checkin_runs", "id")],
+    )
+    db["checkin_responses"].create_index(["run_id", "user"], unique=True)
+
+    # Which nudges a person or a schedule has had in the current rotation.
+    db["nudge_log"].create(
+        {"id": int, "scope": str, "nudge": str, "sent_at": float},
+        pk="id",
+        not_null={"scope", "nudge"},
+    )
+    db["nudge_log"].create_index(["scope"])
+    # A post can be a reply in the thread of an earlier post that may not be sent yet.
+    db["outbox"].add_column("reply_to", int)

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from sqlite_utils import Database
@@ -36,6 +36,7 @@ class OutboxItem:
     conversation: str
     thread: str | None
     message: Message
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,13 @@ def enqueue(
     message: Message,
     now: float,
     thread: str | None = None,
+    reply_to: int | None = None,
     not_before: float | None = None,
 ) -> int:
-    """Queue a post; call inside the transaction that writes the domain change."""
+    """Queue a post; call inside the transaction that writes the domain change.
+
+    `reply_to` names an earlier outbox row: the post goes in that message's thread once sent.
+    """
     return (
         db["outbox"]
         .insert(
@@ -123,9 +128,7 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), self._idle_wait())
 
     def _idle_wait(self) -> float:
-        row = self.store.db.execute(
-            "select min(not_before) from outbox where status = 'pending'"
-        ).fetchone()
+        row = self.store.db.execute("select min(not_before) from outbox where status = 'pending'").fetchone()
         if row[0] is None:
             return self.idle_poll
         return max(0.01, min(self.idle_poll, row[0] - self.clock.now()))
@@ -137,17 +140,15 @@ class Dispatcher:
 
     async def deliver_due(self) -> int:
         rows = self.store.db.execute(
-            "select id, platform, conversation, thread, payload from outbox "
+            "select id, platform, conversation, thread, payload, reply_to from outbox "
             "where status = 'pending' and not_before <= ? order by id limit ?",
             [self.clock.now(), BATCH],
         ).fetchall()
         groups: dict[tuple[str, str], list[OutboxItem]] = defaultdict(list)
-        for id_, platform, conversation, thread, payload in rows:
-            item = OutboxItem(id_, platform, conversation, thread, decode(json.loads(payload)))
+        for id_, platform, conversation, thread, payload, reply_to in rows:
+            item = OutboxItem(id_, platform, conversation, thread, decode(json.loads(payload)), reply_to)
             groups[(platform, conversation)].append(item)
-        await asyncio.gather(
-            *(self._deliver_conversation(key, items) for key, items in groups.items())
-        )
+        await asyncio.gather(*(self._deliver_conversation(key, items) for key, items in groups.items()))
         return len(rows)
 
     async def _deliver_conversation(self, key: tuple[str, str], items: list[OutboxItem]) -> None:
@@ -169,6 +170,17 @@ class Dispatcher:
         if sender is None:
             self._fail(item.id, f"no sender for platform {item.platform!r}")
             return True
+        if item.reply_to is not None:
+            parent = self.store.db.execute(
+                "select status, sent_ref from outbox where id = ?", [item.reply_to]
+            ).fetchone()
+            if parent and parent[0] == "pending":  # wait for it; later posts here wait too
+                self._defer(item.id, 1.0)
+                return False
+            if not (parent and parent[0] == "sent" and parent[1]):
+                self._fail(item.id, "the message it replies to was not delivered")
+                return True
+            item = replace(item, thread=parent[1])
         while True:
             await self._wait_turn(key)
             try:
@@ -198,6 +210,12 @@ class Dispatcher:
                 return True
             return self._retry_later(item.id, outcome.error or "transient error", now)
 
+    def _defer(self, outbox_id: int, seconds: float) -> None:
+        self.store.db.execute(
+            "update outbox set not_before = ? where id = ?", [self.clock.now() + seconds, outbox_id]
+        )
+        self.store.db.conn.commit()
+
     def _retry_later(self, outbox_id: int, reason: str, now: float) -> bool:
         (attempts,) = self.store.db.execute(
             "select attempts + 1 from outbox where id = ?", [outbox_id]
@@ -215,8 +233,7 @@ class Dispatcher:
 
     def _fail(self, outbox_id: int, reason: str) -> None:
         self.store.db.execute(
-            "update outbox set status = 'failed', last_error = ?, attempts = attempts + 1 "
-            "where id = ?",
+            "update outbox set status = 'failed', last_error = ?, attempts = attempts + 1 where id = ?",
             [reason, outbox_id],
         )
         self.store.db.conn.commit()

@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -19,13 +20,16 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.logs import request_id
 from bot.outbox import Dispatcher
+from bot.scheduler import Scheduler
 from bot.slack.app import build_bolt_app
 from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
 from bot.store import Store, open_store
+from handlers import checkins
 from handlers.catalog import load_catalog
 from handlers.context import Services
+from handlers.registry import FIRERS
 
 log = logging.getLogger("candor.http")
 
@@ -34,6 +38,7 @@ SERVICES = web.AppKey("services", Services)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 BOLT = web.AppKey("bolt", object)
 VERIFIER = web.AppKey("verifier", SlackVerifier)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -94,6 +99,22 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
+def build_scheduler(services: Services) -> Scheduler:
+    def fire(tx: Any, row: dict[str, Any], occurrence: float, now: float) -> None:
+        FIRERS[row["kind"]](tx, row, occurrence, now, services)
+
+    async def reminders() -> None:
+        await checkins.send_due_reminders(services)
+
+    return Scheduler(
+        services.store,
+        services.clock,
+        fire,
+        grace_s=services.settings.schedule_grace_s,
+        periodic=(("checkin-reminders", reminders, 60.0),),
+    )
+
+
 def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """The whole runtime; nothing touches the network or the disk until the app starts."""
     clock = clock or SystemClock()
@@ -115,17 +136,22 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
             clock=clock,
             settings=settings,
             catalog=catalog,
+            schedules_changed=lambda: scheduler.rebuild(),
         )
+        scheduler = build_scheduler(services)
         dispatcher = Dispatcher(store, {"slack": SlackSender(client)}, clock)
         app[STORE] = store
+        app[SCHEDULER] = scheduler
         app[SERVICES] = services
         app[DISPATCHER] = dispatcher
         app[VERIFIER] = SlackVerifier(settings.slack_signing_secret, clock)
         app[BOLT] = build_bolt_app(client, services)
         task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        scheduler.start()
         try:
             yield
         finally:
+            scheduler.shutdown()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

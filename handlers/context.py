@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.messages import Values
 from bot.store import Store
 from handlers.catalog import Catalog
 
@@ -32,6 +34,14 @@ class People(Protocol):
         """The user id a typed mention refers to, or None if the token is not a mention."""
         ...
 
+    async def bot_is_member(self, conversation: str) -> bool:
+        """Whether the bot can post in this channel (it has been invited)."""
+        ...
+
+    async def members(self, conversation: str) -> list[str]:
+        """User ids of the channel's members (bots included; filter with lookup)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Command:
@@ -50,12 +60,43 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Action:
+    """A button pressed on a message Candor posted."""
+
+    platform: str
+    workspace: str
+    user: str
+    conversation: str
+    action_id: str
+    value: str
+    delivery_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A form filled in and submitted; `values` maps field ids to what was entered."""
+
+    platform: str
+    workspace: str
+    user: str
+    callback: str
+    values: Values
+    context: str = ""
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
 class Services:
     store: Store
     people: People
     clock: Clock
     settings: Settings
     catalog: Catalog
+    # Called after a practice changes schedules, so the scheduler rebuilds its jobs.
+    schedules_changed: Callable[[], None] = _nothing
 
 
 async def is_admin(services: Services, user: str) -> bool:

@@ -10,6 +10,8 @@ from handlers.context import Services
 INTRO_LINES = (
     "/kudos @person #behaviour what they did: recognise a colleague for a behaviour you saw.",
     "/kudos stats: this channel's recognition by behaviour over the last 30 days.",
+    "/checkin: schedule a regular check-in in a channel; /checkin help for more.",
+    "/nudge: a coaching prompt for managers, now, weekly or on a channel schedule.",
 )
 
 

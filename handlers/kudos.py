@@ -30,9 +30,7 @@ def usage(services: Services) -> Reply:
 
 
 def _behaviour_list(services: Services) -> str:
-    return "\n".join(
-        f"#{b.slug} {b.emoji} {b.label}: {b.description}" for b in services.catalog.behaviours
-    )
+    return "\n".join(f"#{b.slug} {b.emoji} {b.label}: {b.description}" for b in services.catalog.behaviours)
 
 
 async def handle(cmd: Command, services: Services) -> Reply:
@@ -97,9 +95,7 @@ async def give(cmd: Command, text: str, services: Services) -> Reply:
             f"Example: /kudos @alex #{behaviour.slug} thanks for pairing on the flaky test",
         )
     if len(message) > MAX_MESSAGE_CHARS:
-        return error(
-            f"Your message is {len(message):,} characters; keep it to {MAX_MESSAGE_CHARS:,}."
-        )
+        return error(f"Your message is {len(message):,} characters; keep it to {MAX_MESSAGE_CHARS:,}.")
     if receiver == cmd.user:
         return error("Kudos are for someone else. Who helped you lately?")
     person = await services.people.lookup(receiver)
@@ -186,13 +182,10 @@ def stats(cmd: Command, services: Services) -> Reply:
     args = [cmd.platform, cmd.workspace, cmd.conversation, since]
     db = services.store.db
     counts = dict(
-        db.execute(
-            f"select behaviour, count(*) from kudos where {where} group by behaviour", args
-        ).fetchall()
+        db.execute(f"select behaviour, count(*) from kudos where {where} group by behaviour", args).fetchall()
     )
     total, givers, receivers = db.execute(
-        f"select count(*), count(distinct giver), count(distinct receiver) from kudos "
-        f"where {where}",
+        f"select count(*), count(distinct giver), count(distinct receiver) from kudos where {where}",
         args,
     ).fetchone()
     if not total:
@@ -205,9 +198,7 @@ def stats(cmd: Command, services: Services) -> Reply:
         f"{total} kudos; {givers} people gave and {receivers} received recognition.",
     ]
     lines += [
-        f"{b.emoji} {b.label}: {counts[b.slug]}"
-        for b in services.catalog.behaviours
-        if counts.get(b.slug)
+        f"{b.emoji} {b.label}: {counts[b.slug]}" for b in services.catalog.behaviours if counts.get(b.slug)
     ]
     quiet = [b.label for b in services.catalog.behaviours if not counts.get(b.slug)]
     if quiet:

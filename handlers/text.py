@@ -17,8 +17,6 @@ def clean_user_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text)
     kept = [
-        ch
-        for ch in text
-        if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _BIDI_CONTROLS)
+        ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _BIDI_CONTROLS)
     ]
     return "".join(kept).strip()

@@ -198,10 +198,14 @@ async def main_async(n: int, concurrencies: list[int]) -> None:
         await asyncio.sleep(0.5)
         port = free_port()
         procs.append(spawn("bare", port))
-        rows += await measure("bare aiohttp (ceiling)", f"http://127.0.0.1:{port}/slack/events", n, concurrencies)
+        rows += await measure(
+            "bare aiohttp (ceiling)", f"http://127.0.0.1:{port}/slack/events", n, concurrencies
+        )
         port = free_port()
         procs.append(spawn("typical-bolt", port, None, "--api-url", api_url, "--db", f"{tmp}/typical.db"))
-        rows += await measure("typical Bolt + insert", f"http://127.0.0.1:{port}/slack/events", n, concurrencies)
+        rows += await measure(
+            "typical Bolt + insert", f"http://127.0.0.1:{port}/slack/events", n, concurrencies
+        )
         port = free_port()
         env = os.environ | {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -213,7 +217,9 @@ async def main_async(n: int, concurrencies: list[int]) -> None:
             "CANDOR_LOG_LEVEL": "WARNING",
         }
         procs.append(spawn("candor", port, env))
-        rows += await measure("Candor /kudos (full)", f"http://127.0.0.1:{port}/slack/events", n, concurrencies)
+        rows += await measure(
+            "Candor /kudos (full)", f"http://127.0.0.1:{port}/slack/events", n, concurrencies
+        )
         db = sqlite3.connect(f"{tmp}/candor.db")
         kudos, outbox = (db.execute(f"select count(*) from {t}").fetchone()[0] for t in ("kudos", "outbox"))
         print(f"candor stored {kudos} kudos and queued {outbox} outbox rows")
@@ -222,11 +228,12 @@ async def main_async(n: int, concurrencies: list[int]) -> None:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=10)
-    print(f"{'target':<26} {'C':>3} {'n':>6} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    header = ("target", "C", "n", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
+    print(f"{header[0]:<26} " + " ".join(f"{h:>7}" for h in header[1:]))
     for name, c, count, r in rows:
         print(
-            f"{name:<26} {c:>3} {count:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} "
-            f"{r['p99']:>7.2f} {r['errors']:>6}"
+            f"{name:<26} {c:>7} {count:>7} {r['rps']:>7.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} "
+            f"{r['p99']:>7.2f} {r['errors']:>7}"
         )
     print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0]}))
 

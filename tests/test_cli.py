@@ -26,9 +26,7 @@ def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return base | {"CANDOR_DB": str(tmp_path / "cli.db")} | extra
 
 
-def run(
-    args: list[str], tmp_path: Path, stdin: str = "", **extra: str
-) -> subprocess.CompletedProcess:
+def run(args: list[str], tmp_path: Path, stdin: str = "", **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         CANDOR + args,
         input=stdin,
@@ -153,9 +151,7 @@ def test_serve_answers_health_and_signed_commands_and_logs_without_secrets(tmp_p
             method="POST",
             headers={
                 "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                    timestamp=ts, body=body
-                ),
+                "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
                 "Content-Type": "application/x-www-form-urlencoded",
             },
         )

@@ -44,4 +44,11 @@ def test_every_command_the_code_answers_is_in_the_manifest_and_escaped():
 
 def test_least_scopes():
     scopes = set(load_manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "users:read", "app_mentions:read"}
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "users:read",
+        "app_mentions:read",
+        "channels:read",
+        "groups:read",
+    }

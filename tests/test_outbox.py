@@ -48,12 +48,8 @@ async def test_429_pauses_for_retry_after_then_sends_once(candor, slack):
 async def test_server_error_is_retried_with_backoff(candor, slack, clock):
     slack.answer_next("chat.postMessage", status=500, ok=False, error="internal_error")
     await candor.command("/kudos", "<@UBOB> #mentoring thanks")
-    await wait_until(
-        lambda: any(r["attempts"] == 1 and r["status"] == "pending" for r in candor.outbox())
-    )
-    failed_once = next(
-        r for r in candor.outbox() if r["attempts"] == 1 and r["status"] == "pending"
-    )
+    await wait_until(lambda: any(r["attempts"] == 1 and r["status"] == "pending" for r in candor.outbox()))
+    failed_once = next(r for r in candor.outbox() if r["attempts"] == 1 and r["status"] == "pending")
     assert failed_once["last_error"] == "internal_error"
     assert failed_once["not_before"] > clock.now()  # backing off, not hammering
     clock.advance(60)
@@ -63,9 +59,7 @@ async def test_server_error_is_retried_with_backoff(candor, slack, clock):
     assert len(slack.delivered()) == 2
 
 
-async def test_permanent_error_marks_the_row_failed_with_the_reason_and_logs_it(
-    candor, slack, caplog
-):
+async def test_permanent_error_marks_the_row_failed_with_the_reason_and_logs_it(candor, slack, caplog):
     slack.answer_next("chat.postMessage", ok=False, error="not_in_channel")
     caplog.set_level(logging.ERROR, logger="candor.outbox")
     await candor.command("/kudos", "<@UBOB> #mentoring thanks")
@@ -100,9 +94,7 @@ async def test_pending_rows_are_sent_exactly_once_after_a_restart(tmp_path, cloc
     slack.answer_always("chat.postMessage", status=500, ok=False, error="internal_error")
     first = await Candor(settings, clock, slack).start()
     await first.command("/kudos", "<@UBOB> #mentoring before the restart")
-    await wait_until(
-        lambda: all(r["attempts"] >= 1 for r in first.outbox()) and len(first.outbox()) == 2
-    )
+    await wait_until(lambda: all(r["attempts"] >= 1 for r in first.outbox()) and len(first.outbox()) == 2)
     await first.stop()
 
     slack.back_to_normal("chat.postMessage")

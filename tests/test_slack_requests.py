@@ -37,17 +37,13 @@ async def test_signature_older_than_five_minutes_is_rejected(candor, clock):
     status, _ = await candor.command("/kudos", KUDOS, sign=lambda body: candor.sign(body, stale))
     assert status == 401
     fresh_enough = int(clock.now()) - 5 * 60 + 5
-    status, _ = await candor.command(
-        "/kudos", KUDOS, sign=lambda body: candor.sign(body, fresh_enough)
-    )
+    status, _ = await candor.command("/kudos", KUDOS, sign=lambda body: candor.sign(body, fresh_enough))
     assert status == 200
 
 
 async def test_missing_signature_headers_are_rejected(candor):
     for headers in ({}, {"X-Slack-Request-Timestamp": str(int(candor.clock.now()))}):
-        response = await candor.post(
-            "command=%2Fkudos", "application/x-www-form-urlencoded", headers
-        )
+        response = await candor.post("command=%2Fkudos", "application/x-www-form-urlencoded", headers)
         assert response.status == 401
     assert candor.count("kudos") == 0
 

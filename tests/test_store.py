@@ -16,9 +16,7 @@ def test_an_empty_database_gets_every_table_in_wal_mode(tmp_path):
     assert {"outbox", "processed", "kudos", "_sqlite_migrations"} <= set(store.db.table_names())
     assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("pragma busy_timeout").fetchone()[0] == 5000
-    assert [m.name for m in migrations.applied(store.db)] == [
-        m.name for m in migrations._migrations
-    ]
+    assert [m.name for m in migrations.applied(store.db)] == [m.name for m in migrations._migrations]
     store.close()
 
 

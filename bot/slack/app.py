@@ -1,7 +1,8 @@
-"""Bolt wiring: each listener acks fast, hands a neutral request to a practice, renders the reply.
+"""Bolt wiring: each listener hands a neutral request to a practice and renders what comes back.
 
 Requests are verified before Bolt sees them (bot/slack/verify.py), so Bolt's own verification,
-which logs whole request bodies, is off.
+which logs whole request bodies, is off. With `process_before_response=True` the ack is the HTTP
+response, sent when the listener returns; the slow work (posting) is left to the outbox.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages import Reply, error
+from bot.messages import FormErrors, Reply, error
+from bot.slack.forms import form_values, form_view, result_view
 from bot.slack.identity import authorize_with
 from bot.slack.render import reply_payload
 from handlers import intro
-from handlers.context import Command, Services
-from handlers.registry import COMMANDS, Practice
+from handlers.context import Action, Command, Services, Submission
+from handlers.registry import ACTIONS, COMMANDS, FORMS
 
 log = logging.getLogger("candor.slack")
 
@@ -39,12 +41,54 @@ def to_command(body: dict[str, Any]) -> Command:
     )
 
 
-async def run_practice(practice: Practice, cmd: Command, services: Services) -> Reply:
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+
+
+def to_action(body: dict[str, Any]) -> Action:
+    action = (body.get("actions") or [{}])[0]
+    return Action(
+        platform="slack",
+        workspace=_team(body),
+        user=str((body.get("user") or {}).get("id") or ""),
+        conversation=str((body.get("channel") or {}).get("id") or ""),
+        action_id=str(action.get("action_id") or ""),
+        value=str(action.get("value") or ""),
+        delivery_id=body.get("trigger_id"),
+    )
+
+
+def to_submission(body: dict[str, Any]) -> Submission:
+    view = body.get("view") or {}
+    return Submission(
+        platform="slack",
+        workspace=_team(body),
+        user=str((body.get("user") or {}).get("id") or ""),
+        callback=str(view.get("callback_id") or ""),
+        values=form_values(view),
+        context=str(view.get("private_metadata") or ""),
+    )
+
+
+async def run_safely(handler: Callable[..., Awaitable[Any]], request: Any, services: Services) -> Any:
+    """A practice's answer, or a clear ephemeral error (the trace goes to the log)."""
     try:
-        return await practice(cmd, services)
+        return await handler(request, services)
     except Exception:
-        log.exception("practice failed", extra={"practice": practice.__module__})
+        log.exception("practice failed", extra={"practice": getattr(handler, "__qualname__", "?")})
         return SOMETHING_WENT_WRONG
+
+
+async def open_or_reply(reply: Reply, trigger_id: str | None, client: AsyncWebClient) -> Reply | None:
+    """Open the reply's form if it has one; None when it opened, else the reply to show."""
+    if reply.form is None:
+        return reply
+    try:
+        await client.views_open(trigger_id=trigger_id, view=form_view(reply.form))
+    except Exception:
+        log.exception("views.open failed")
+        return error("I could not open the form. Please run the command again.")
+    return None
 
 
 def _from_bot(body: dict[str, Any]) -> bool:
@@ -69,15 +113,45 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
             return BoltResponse(status=200, body="")
         return await next()
 
-    def command(practice: Practice) -> Callable[..., Awaitable[None]]:
+    def command(practice: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-            reply = await run_practice(practice, to_command(body), services)
-            await ack(**reply_payload(reply))
+            reply = await run_safely(practice, to_command(body), services)
+            shown = await open_or_reply(reply, body.get("trigger_id"), client)
+            if shown is None:
+                await ack()
+            else:
+                await ack(**reply_payload(shown))
+
+        return listener
+
+    def action(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[None]]:
+        async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            reply = await run_safely(handler, to_action(body), services)
+            shown = await open_or_reply(reply, body.get("trigger_id"), client)
+            await ack()
+            if shown is not None and body.get("response_url"):
+                await respond(replace_original=False, **reply_payload(shown))
+
+        return listener
+
+    def submission(handler: Callable[..., Awaitable[Reply | FormErrors]]) -> Callable[..., Awaitable[None]]:
+        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+            sub = to_submission(body)
+            result = await run_safely(handler, sub, services)
+            if isinstance(result, FormErrors):
+                await ack(response_action="errors", errors=result.errors)
+                return
+            title = (body.get("view") or {}).get("title", {}).get("text") or "Candor"
+            await ack(response_action="update", view=result_view(result.message, title))
 
         return listener
 
     for name, practice in COMMANDS.items():
         app.command(name)(command(practice))
+    for action_id, handler in ACTIONS.items():
+        app.action(action_id)(action(handler))
+    for callback, handler in FORMS.items():
+        app.view(callback)(submission(handler))
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:

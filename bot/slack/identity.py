@@ -26,12 +26,8 @@ class BotIdentity:
         try:
             auth = await self.client.auth_test()
         except Exception as exc:
-            log.warning(
-                "auth.test failed; answering without the bot's ids", extra={"error": str(exc)[:200]}
-            )
-            return AuthorizeResult(
-                enterprise_id=enterprise_id, team_id=team_id, bot_token=self.client.token
-            )
+            log.warning("auth.test failed; answering without the bot's ids", extra={"error": str(exc)[:200]})
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.client.token)
         self._known = AuthorizeResult(
             enterprise_id=enterprise_id,
             team_id=auth.get("team_id") or team_id,

@@ -15,6 +15,7 @@ from handlers.context import PersonInfo
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 CACHE_TTL_S = 3600.0
 CACHE_MAX = 10_000
+MAX_MEMBERS = 5_000  # reminders go to at most this many members of one channel
 
 
 class SlackPeople:
@@ -56,3 +57,25 @@ class SlackPeople:
         while len(self._cache) > CACHE_MAX:
             self._cache.popitem(last=False)
         return info
+
+    async def bot_is_member(self, conversation: str) -> bool:
+        try:
+            response = await self.client.conversations_info(channel=conversation)
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("channel_not_found", "not_in_channel", "missing_scope"):
+                return False
+            raise
+        return bool((response.get("channel") or {}).get("is_member"))
+
+    async def members(self, conversation: str) -> list[str]:
+        users: list[str] = []
+        cursor = None
+        while len(users) < MAX_MEMBERS:
+            response = await self.client.conversations_members(
+                channel=conversation, cursor=cursor, limit=1000
+            )
+            users += response.get("members") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return users[:MAX_MEMBERS]

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.messages import (
     Actions,
+    ChannelRef,
     Context,
     Divider,
     Mention,
@@ -31,6 +32,7 @@ from bot.messages import (
 
 SECTION_LIMIT = 3000
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
 def escape(text: str) -> str:
@@ -42,6 +44,9 @@ def _span(span: Span) -> str:
     if isinstance(span, Mention):
         # Only a well-formed id becomes a mention; anything else is shown as text.
         return f"<@{span.user}>" if _USER_ID.match(span.user) else escape("@" + span.user)
+    if isinstance(span, ChannelRef):
+        c = span.conversation
+        return f"<#{c}>" if _CHANNEL_ID.match(c) else escape("#" + c)
     if isinstance(span, Strong):
         return f"*{escape(span.text)}*" if span.text.strip() else escape(span.text)
     assert isinstance(span, Plain)
@@ -83,16 +88,12 @@ def to_blocks(message: Message) -> list[Block]:
     for block in message.blocks:
         if isinstance(block, Section):
             blocks += [
-                SectionBlock(text=MarkdownTextObject(text=t))
-                for t in _text_chunks(mrkdwn(block.spans))
-                if t
+                SectionBlock(text=MarkdownTextObject(text=t)) for t in _text_chunks(mrkdwn(block.spans)) if t
             ]
         elif isinstance(block, Quote):
             blocks += [SectionBlock(text=MarkdownTextObject(text=t)) for t in _quote(block.text)]
         elif isinstance(block, Context):
-            blocks.append(
-                ContextBlock(elements=[MarkdownTextObject(text=mrkdwn(block.spans)[:3000])])
-            )
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=mrkdwn(block.spans)[:3000])]))
         elif isinstance(block, Divider):
             blocks.append(DividerBlock())
         elif isinstance(block, Actions):

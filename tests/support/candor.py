@@ -78,9 +78,7 @@ class Candor:
         signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
-    async def post(
-        self, body: str, content_type: str, headers: dict[str, str]
-    ) -> aiohttp.ClientResponse:
+    async def post(self, body: str, content_type: str, headers: dict[str, str]) -> aiohttp.ClientResponse:
         assert self.http
         response = await self.http.post(
             self.url + "/slack/events",

@@ -55,9 +55,7 @@ class FakeSlackApi:
             **flags,
         }
 
-    def answer_next(
-        self, method: str, status: int = 200, headers: dict | None = None, **body: Any
-    ) -> None:
+    def answer_next(self, method: str, status: int = 200, headers: dict | None = None, **body: Any) -> None:
         """Queue one answer for the next call of `method` (then back to normal)."""
         body = body or {"ok": status == 200}
         self._canned[method].append(Canned(status, body, headers or {}))
@@ -117,9 +115,7 @@ class FakeSlackApi:
             return self._canned[method].pop(0)
         return self._always.get(method)
 
-    def _answer(
-        self, method: str, params: dict[str, Any], canned: Canned | None
-    ) -> tuple[int, dict, dict]:
+    def _answer(self, method: str, params: dict[str, Any], canned: Canned | None) -> tuple[int, dict, dict]:
         if canned:
             return canned.status, canned.body, canned.headers
         if method == "auth.test":

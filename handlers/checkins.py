@@ -1,0 +1,402 @@
+"""Scheduled team check-ins: a prompt in the channel, answers in its thread, one gentle reminder."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot import outbox
+from bot.messages import (
+    Actions,
+    Button,
+    ChannelRef,
+    Choice,
+    Context,
+    Field,
+    Form,
+    FormErrors,
+    Mention,
+    Message,
+    Quote,
+    Reply,
+    Section,
+    Strong,
+    error,
+    ok,
+    open_form,
+    rich,
+)
+from handlers import schedules
+from handlers.context import Action, Command, Services, Submission
+from handlers.text import MAX_COMMAND_CHARS, clean_user_text
+from handlers.timing import InputError, next_working_moment, parse_skip_dates
+
+log = logging.getLogger("candor.checkins")
+
+CREATE_FORM = "checkin_create"
+RESPONSE_FORM = "checkin_response"
+RESPOND = "checkin_respond"
+CUSTOM = "custom"
+MAX_ANSWER = 1000
+MAX_CUSTOM = 500
+
+
+def usage() -> Reply:
+    return ok(
+        rich(Strong("Check-ins: a regular prompt in a channel, answered in its thread")),
+        "/checkin opens a form: channel, days, local time, timezone and the prompt.",
+        "/checkin add mon,thu 09:30 Europe/Berlin weekly is the same in one line "
+        "(templates: weekly, retro, expectations).",
+        "/checkin list shows this channel's schedules and your reminders.",
+        "/checkin pause|resume|delete|run <id> changes one (its creator or an admin).",
+        "/checkin remind sets recurring 1:1 reminders for you as a manager.",
+    )
+
+
+def create_form(cmd: Command, services: Services, tz: str | None) -> Form:
+    templates = tuple(Choice(t.slug, t.title) for t in services.catalog.checkins)
+    return Form(
+        callback=CREATE_FORM,
+        title="Schedule a check-in",
+        submit="Schedule",
+        fields=(
+            *schedules.schedule_fields(cmd.conversation, tz),
+            Field(
+                "template",
+                "Prompt",
+                "select",
+                choices=(*templates, Choice(CUSTOM, "My own text (below)")),
+                initial=templates[0].value if templates else CUSTOM,
+            ),
+            Field("custom", "Your own prompt", "multiline", optional=True, max_length=MAX_CUSTOM),
+            Field(
+                "remind",
+                "Reminder",
+                "checkboxes",
+                optional=True,
+                choices=(Choice("yes", "Remind people who have not answered, once"),),
+            ),
+            Field(
+                "skip",
+                "Skip dates",
+                "text",
+                optional=True,
+                max_length=600,
+                hint="Holidays, as 2026-12-24, 2026-12-31",
+            ),
+        ),
+    )
+
+
+async def handle(cmd: Command, services: Services) -> Reply:
+    if len(cmd.text) > MAX_COMMAND_CHARS:
+        return error("That is too long for /checkin. Type /checkin help for the options.")
+    words = clean_user_text(cmd.text).split()
+    verb = words[0].lower() if words else ""
+    if verb == "":
+        info = await services.people.lookup(cmd.user)
+        return open_form(create_form(cmd, services, info.tz if info else None))
+    if verb in ("help", "?"):
+        return usage()
+    if verb == "list":
+        return schedules.list_schedules(cmd, services)
+    if verb in ("pause", "resume", "delete") and len(words) == 2:
+        return await schedules.change(cmd, services, verb, words[1])
+    if verb == "run" and len(words) == 2:
+        return await run_now(cmd, services, words[1])
+    if verb == "add":
+        return await add_from_text(cmd, services, words[1:])
+    if verb == "remind":
+        from handlers import nudges
+
+        return await nudges.one_on_one_form(cmd, services)
+    return error(f"I don't know /checkin {verb[:30]}.", "Type /checkin help for what I can do.")
+
+
+async def add_from_text(cmd: Command, services: Services, words: list[str]) -> Reply:
+    """`/checkin add DAYS HH:MM [TZ] [TEMPLATE]`: the form in one line, for the shell and power users."""
+    if len(words) < 2:
+        return error("Usage: /checkin add mon,thu 09:30 [Europe/Berlin] [weekly|retro|expectations]")
+    values: dict[str, Any] = {"channel": cmd.conversation, "days": words[0], "time": words[1]}
+    rest = words[2:]
+    if (rest and "/" in rest[0]) or (rest and rest[0].upper() == "UTC"):
+        values["tz"] = rest.pop(0)
+    else:
+        info = await services.people.lookup(cmd.user)
+        values["tz"] = (info.tz if info else None) or "UTC"
+    values["template"] = rest.pop(0) if rest else services.catalog.checkins[0].slug
+    if rest:
+        return error("Usage: /checkin add mon,thu 09:30 [Europe/Berlin] [weekly|retro|expectations]")
+    result = await submit_create(
+        Submission(cmd.platform, cmd.workspace, cmd.user, CREATE_FORM, values), services
+    )
+    if isinstance(result, FormErrors):
+        return error(*result.errors.values())
+    return result
+
+
+async def submit_create(sub: Submission, services: Services) -> Reply | FormErrors:
+    values = sub.values
+    errors: dict[str, str] = {}
+    when = schedules.read_when(values, errors)
+    conversation = str(values.get("channel") or "")
+    template = str(values.get("template") or "")
+    custom = clean_user_text(str(values.get("custom") or ""))
+    if template != CUSTOM and services.catalog.checkin(template) is None:
+        names = ", ".join(t.slug for t in services.catalog.checkins)
+        errors["template"] = f"Pick one of the prompts ({names}) or your own text."
+    if template == CUSTOM and not custom:
+        errors["custom"] = "Write your prompt, or pick one of the ready-made ones."
+    if len(custom) > MAX_CUSTOM:
+        errors["custom"] = f"Keep your prompt to {MAX_CUSTOM} characters."
+    try:
+        skip = parse_skip_dates(str(values.get("skip") or ""))
+    except InputError as exc:
+        errors["skip"] = str(exc)
+    if not errors:
+        await schedules.check_channel(services, conversation, errors)
+    if errors or when is None:
+        return FormErrors(errors)
+    days, at, tz = when
+    with services.store.transaction() as tx:
+        capped = schedules.over_cap(tx, services, sub.platform, sub.workspace, conversation)
+        if capped:
+            return FormErrors({"channel": capped})
+        schedule_id = schedules.insert_schedule(
+            tx,
+            services,
+            platform=sub.platform,
+            workspace=sub.workspace,
+            conversation=conversation,
+            kind="checkin",
+            owner=sub.user,
+            days=days,
+            at=at,
+            tz=tz,
+            template=template,
+            custom_text=custom if template == CUSTOM else None,
+            remind=1 if values.get("remind") else 0,
+            skip_dates=skip,
+        )
+    services.schedules_changed()
+    return ok(
+        rich(
+            f"Check-in #{schedule_id} is scheduled: {schedules.describe(days, at, tz)}. ",
+            "It will post in ",
+            ChannelRef(conversation),
+            ". /checkin list shows it.",
+        )
+    )
+
+
+def _template(row: dict[str, Any], services: Services) -> tuple[str, str, tuple[str, ...]]:
+    template = services.catalog.checkin(row["template"] or "")
+    if template:
+        return template.title, template.intro, template.questions
+    return "Check-in", "", (row["custom_text"] or "How are things going?",)
+
+
+def fire(tx: Database, row: dict[str, Any], occurrence: float, now: float, services: Services) -> None:
+    """Post the prompt with a Respond button; plan the reminder outside quiet hours."""
+    title, intro, questions = _template(row, services)
+    recurrence = schedules.recurrence(row)
+    run_id = (
+        tx["checkin_runs"]
+        .insert(
+            {
+                "schedule_id": row["id"],
+                "occurrence": occurrence,
+                "local_date": recurrence.local_date(occurrence),
+                "created_at": now,
+            }
+        )
+        .last_pk
+    )
+    blocks: list[Any] = [Section(rich(Strong(f"🗓️ {title}")))]
+    if intro:
+        blocks.append(Section(rich(intro)))
+    blocks += [Section(rich(f"• {q}")) for q in questions]
+    blocks.append(Actions((Button("Respond", RESPOND, str(run_id), "primary"),)))
+    blocks.append(Context(rich("Answers are posted in this thread under your name.")))
+    prompt = outbox.enqueue(
+        tx,
+        platform=row["platform"],
+        conversation=row["conversation"],
+        message=Message(tuple(blocks)),
+        now=now,
+    )
+    reminder_at = None
+    if row["remind"]:
+        reminder_at = next_working_moment(
+            now + services.settings.checkin_reminder_after_s,
+            row["tz"],
+            services.settings.quiet_hours,
+            json.loads(row["skip_dates"] or "[]"),
+        )
+    tx["checkin_runs"].update(run_id, {"prompt_outbox": prompt, "reminder_due_at": reminder_at})
+
+
+async def run_now(cmd: Command, services: Services, raw_id: str) -> Reply:
+    found = await schedules.find_changeable(cmd, services, raw_id)
+    if isinstance(found, Reply):
+        return found
+    from handlers.registry import FIRERS
+
+    now = services.clock.now()
+    with services.store.transaction() as tx:
+        FIRERS[found["kind"]](tx, found, now, now, services)
+    return ok(f"Schedule #{found['id']} ({schedules.title_of(found, services)}) fired now.")
+
+
+def _run_and_schedule(services: Services, run_id: str) -> dict[str, Any] | None:
+    if not run_id.isdigit():
+        return None
+    rows = list(
+        services.store.db.query(
+            "select r.id as run_id, r.prompt_outbox, s.* from checkin_runs r "
+            "join schedules s on s.id = r.schedule_id where r.id = ?",
+            [int(run_id)],
+        )
+    )
+    return rows[0] if rows else None
+
+
+async def respond(action: Action, services: Services) -> Reply:
+    row = _run_and_schedule(services, action.value)
+    if row is None:
+        return error("This check-in is closed or was deleted.")
+    if (row["platform"], row["workspace"]) != (action.platform, action.workspace):
+        return error("This check-in is closed or was deleted.")
+    title, _, questions = _template(row, services)
+    previous = services.store.db.execute(
+        "select answers from checkin_responses where run_id = ? and user = ?",
+        [row["run_id"], action.user],
+    ).fetchone()
+    before = json.loads(previous[0]) if previous else {}
+    fields = tuple(
+        Field(
+            f"q{i}",
+            q[:2000],
+            "multiline",
+            optional=True,
+            max_length=MAX_ANSWER,
+            initial=before.get(f"q{i}"),
+        )
+        for i, q in enumerate(questions)
+    )
+    return open_form(
+        Form(
+            callback=RESPONSE_FORM,
+            title=title[:24],
+            submit="Post answers",
+            fields=fields,
+            context=str(row["run_id"]),
+        )
+    )
+
+
+async def submit_response(sub: Submission, services: Services) -> Reply | FormErrors:
+    row = _run_and_schedule(services, sub.context)
+    if row is None or (row["platform"], row["workspace"]) != (sub.platform, sub.workspace):
+        return FormErrors({"q0": "This check-in is closed or was deleted."})
+    _, _, questions = _template(row, services)
+    answers: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for i in range(len(questions)):
+        text = clean_user_text(str(sub.values.get(f"q{i}") or ""))
+        if len(text) > MAX_ANSWER:
+            errors[f"q{i}"] = f"Keep each answer to {MAX_ANSWER:,} characters."
+        elif text:
+            answers[f"q{i}"] = text
+    if not answers and not errors:
+        errors["q0"] = "Answer at least one question."
+    if errors:
+        return FormErrors(errors)
+    now = services.clock.now()
+    blocks: list[Any] = [Section(rich("Answers from ", Mention(sub.user)))]
+    for i, question in enumerate(questions):
+        if f"q{i}" in answers:
+            blocks += [Section(rich(Strong(question))), Quote(answers[f"q{i}"])]
+    with services.store.transaction() as tx:
+        updated = tx.execute(
+            "update checkin_responses set answers = ?, created_at = ? where run_id = ? and user = ?",
+            [json.dumps(answers), now, row["run_id"], sub.user],
+        ).rowcount
+        if not updated:
+            tx["checkin_responses"].insert(
+                {
+                    "run_id": row["run_id"],
+                    "user": sub.user,
+                    "answers": json.dumps(answers),
+                    "created_at": now,
+                }
+            )
+        else:
+            blocks[0] = Section(rich("Updated answers from ", Mention(sub.user)))
+        outbox.enqueue(
+            tx,
+            platform=row["platform"],
+            conversation=row["conversation"],
+            message=Message(tuple(blocks)),
+            now=now,
+            reply_to=row["prompt_outbox"],
+        )
+    return ok("Thanks, your answers are posted in the check-in's thread.")
+
+
+async def send_due_reminders(services: Services, limit: int = 50) -> int:
+    """DM the people who have not answered a check-in yet: once per check-in, outside quiet hours."""
+    now = services.clock.now()
+    runs = list(
+        services.store.db.query(
+            "select r.id as run_id, s.* from checkin_runs r join schedules s on s.id = r.schedule_id "
+            "where r.reminder_due_at <= ? and r.reminder_sent_at is null order by r.reminder_due_at limit ?",
+            [now, limit],
+        )
+    )
+    sent = 0
+    for run in runs:
+        try:
+            members = [] if run["paused"] else await services.people.members(run["conversation"])
+        except Exception:
+            log.warning(
+                "cannot list channel members for a check-in reminder",
+                extra={"run": run["run_id"]},
+                exc_info=True,
+            )
+            members = []
+        answered = {
+            r[0]
+            for r in services.store.db.execute(
+                "select user from checkin_responses where run_id = ?", [run["run_id"]]
+            ).fetchall()
+        }
+        targets = []
+        for user in members:
+            if user in answered:
+                continue
+            info = await services.people.lookup(user)
+            if info and not info.is_bot and not info.deleted:
+                targets.append(user)
+        title, _, _ = _template(run, services)
+        message = Message(
+            (
+                Section(rich("A gentle reminder: the ", Strong(title), " is open.")),
+                Actions((Button("Respond", RESPOND, str(run["run_id"]), "primary"),)),
+                Context(rich("You get this once per check-in. A short answer is fine.")),
+            )
+        )
+        with services.store.transaction() as tx:
+            claimed = tx.execute(
+                "update checkin_runs set reminder_sent_at = ? where id = ? and reminder_sent_at is null",
+                [now, run["run_id"]],
+            ).rowcount
+            if not claimed:
+                continue
+            for user in targets:
+                outbox.enqueue(tx, platform=run["platform"], conversation=user, message=message, now=now)
+        sent += len(targets)
+    return sent

@@ -64,6 +64,8 @@ class Settings:
     max_schedules_per_channel: int = 10
     checkin_reminder_after_s: int = 4 * 3600
     quiet_hours: tuple[int, int] = (18, 9)  # local hours: quiet from 18:00 until 09:00
+    # Web API calls made while Slack waits for our ack (3 s) must give up well before it.
+    slack_request_timeout_s: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool) -> Settings:

@@ -127,3 +127,9 @@ def m004_schedules(db: Database) -> None:
     db["nudge_log"].create_index(["scope"])
     # A post can be a reply in the thread of an earlier post that may not be sent yet.
     db["outbox"].add_column("reply_to", int)
+
+
+@candor()
+def m005_outbox_by_conversation(db: Database) -> None:
+    # The dispatcher looks for earlier rows of the same conversation that are backing off.
+    db["outbox"].create_index(["platform", "conversation", "status"])

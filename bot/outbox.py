@@ -1,9 +1,11 @@
 """The durable outgoing queue and its dispatcher.
 
 A handler writes its posts here in the same transaction as its own rows; the dispatcher delivers
-them later with per-conversation pacing, honours rate limits, retries transient errors with
-back-off, and marks a row sent only once the platform said ok. A row is never dropped silently:
-it ends `sent` or `failed` with the reason.
+them later. Each conversation gets one worker at a time, so posts to a conversation go out in
+order and at most one per `min_interval`, while other conversations proceed in parallel. Rate
+limits pause the platform for Retry-After; transient errors are retried with back-off for up to
+`RETRY_WINDOW_S`; a row is marked sent only once the platform said ok. A row is never dropped
+silently: it ends `sent` or `failed` with the reason.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from bot.store import Store
 
 log = logging.getLogger("candor.outbox")
 
-MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 300.0
+RETRY_WINDOW_S = 6 * 3600.0  # a platform outage shorter than this loses nothing
 BATCH = 2000
+SHUTDOWN_GRACE_S = 10.0
+
+Key = tuple[str, str]  # (platform, conversation)
 
 
 @dataclass(frozen=True)
@@ -66,26 +71,36 @@ def enqueue(
 
     `reply_to` names an earlier outbox row: the post goes in that message's thread once sent.
     """
-    return (
-        db["outbox"]
-        .insert(
-            {
-                "platform": platform,
-                "conversation": conversation,
-                "thread": thread,
-                "payload": json.dumps(encode(message), ensure_ascii=False),
-                "status": "pending",
-                "attempts": 0,
-                "not_before": now if not_before is None else not_before,
-                "created_at": now,
-            }
-        )
-        .last_pk
-    )
+    row = {
+        "platform": platform,
+        "conversation": conversation,
+        "thread": thread,
+        "reply_to": reply_to,
+        "payload": json.dumps(encode(message), ensure_ascii=False),
+        "status": "pending",
+        "attempts": 0,
+        "not_before": now if not_before is None else not_before,
+        "created_at": now,
+    }
+    return db["outbox"].insert(row).last_pk
 
 
 def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF_S, 2.0 ** max(0, attempts - 1))
+
+
+# Due rows, except in a conversation where an earlier row failed and is backing off: posts in
+# one conversation keep their order.
+_DUE = """
+select id, platform, conversation, thread, payload, reply_to from outbox o
+where status = 'pending' and not_before <= :now
+  and not exists (
+    select 1 from outbox p
+    where p.platform = o.platform and p.conversation = o.conversation and p.status = 'pending'
+      and p.id < o.id and p.attempts > 0 and p.not_before > :now
+  )
+order by id limit :limit
+"""
 
 
 class Dispatcher:
@@ -105,59 +120,84 @@ class Dispatcher:
         self.min_interval = min_interval
         self.idle_poll = idle_poll
         self._slots = asyncio.Semaphore(concurrency)
-        self._next_ok: dict[tuple[str, str], float] = {}
+        self._next_ok: dict[Key, float] = {}
         self._paused_until: dict[str, float] = {}
+        self._workers: dict[Key, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
+        self._stopping = False
         store.on_commit(self.wake)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver forever; sleeps until woken by a commit or the next row comes due."""
-        while True:
+        """Deliver until stopped; sleeps until woken by a commit, a finished worker or a due row."""
+        while not self._stopping:
             self._wake.clear()
             try:
-                delivered = await self.deliver_due()
+                self.deliver_due()
             except Exception:
                 log.exception("outbox pass failed; retrying")
-                delivered = 0
-            if delivered:
-                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._idle_wait())
 
+    async def stop(self) -> None:
+        """Take no new rows; let sends in flight finish (so none is sent twice after a restart)."""
+        self._stopping = True
+        self.wake()
+        workers = list(self._workers.values())
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=SHUTDOWN_GRACE_S)
+            for task in late:
+                task.cancel()
+
     def _idle_wait(self) -> float:
-        row = self.store.db.execute("select min(not_before) from outbox where status = 'pending'").fetchone()
-        if row[0] is None:
+        (soonest,) = self.store.db.execute(
+            "select min(not_before) from outbox where status = 'pending'"
+        ).fetchone()
+        if soonest is None:
             return self.idle_poll
-        return max(0.01, min(self.idle_poll, row[0] - self.clock.now()))
+        return max(0.01, min(self.idle_poll, soonest - self.clock.now()))
 
     async def drain(self) -> None:
-        """Deliver until nothing is due now (the shell and tests use it)."""
-        while await self.deliver_due():
-            pass
+        """Deliver until nothing is due now and no worker is busy (the shell and tests use it)."""
+        while True:
+            started = self.deliver_due()
+            if self._workers:
+                await asyncio.wait(list(self._workers.values()))
+            elif not started:
+                return
 
-    async def deliver_due(self) -> int:
-        rows = self.store.db.execute(
-            "select id, platform, conversation, thread, payload, reply_to from outbox "
-            "where status = 'pending' and not_before <= ? order by id limit ?",
-            [self.clock.now(), BATCH],
-        ).fetchall()
-        groups: dict[tuple[str, str], list[OutboxItem]] = defaultdict(list)
+    def deliver_due(self) -> int:
+        """Start a worker for each conversation with due rows that has none; rows started."""
+        rows = self.store.db.execute(_DUE, {"now": self.clock.now(), "limit": BATCH}).fetchall()
+        groups: dict[Key, list[OutboxItem]] = defaultdict(list)
         for id_, platform, conversation, thread, payload, reply_to in rows:
-            item = OutboxItem(id_, platform, conversation, thread, decode(json.loads(payload)), reply_to)
-            groups[(platform, conversation)].append(item)
-        await asyncio.gather(*(self._deliver_conversation(key, items) for key, items in groups.items()))
-        return len(rows)
+            key = (platform, conversation)
+            if key in self._workers:
+                continue  # its worker takes the rows in order when it is done with the current ones
+            try:
+                message = decode(json.loads(payload))
+            except Exception:
+                self._fail(id_, "the stored message could not be read")
+                continue
+            groups[key].append(OutboxItem(id_, platform, conversation, thread, message, reply_to))
+        for key, items in groups.items():
+            self._workers[key] = asyncio.create_task(self._work(key, items), name=f"outbox:{key[1]}")
+        return sum(len(items) for items in groups.values())
 
-    async def _deliver_conversation(self, key: tuple[str, str], items: list[OutboxItem]) -> None:
-        async with self._slots:
+    async def _work(self, key: Key, items: list[OutboxItem]) -> None:
+        try:
             for item in items:
-                if not await self._deliver_one(key, item):
+                if self._stopping or not await self._deliver_one(key, item):
                     return  # keep a conversation's posts in order: the rest wait for this one
+        except Exception:
+            log.exception("outbox worker failed", extra={"outbox_id": items[0].id})
+        finally:
+            self._workers.pop(key, None)
+            self.wake()
 
-    async def _wait_turn(self, key: tuple[str, str]) -> None:
+    async def _wait_turn(self, key: Key) -> None:
         while True:
             ready_at = max(self._next_ok.get(key, 0.0), self._paused_until.get(key[0], 0.0))
             delay = ready_at - self.clock.now()
@@ -165,7 +205,8 @@ class Dispatcher:
                 return
             await self.clock.sleep(delay)
 
-    async def _deliver_one(self, key: tuple[str, str], item: OutboxItem) -> bool:
+    async def _deliver_one(self, key: Key, item: OutboxItem) -> bool:
+        """Send one row; False when the conversation must stop here for now."""
         sender = self.senders.get(item.platform)
         if sender is None:
             self._fail(item.id, f"no sender for platform {item.platform!r}")
@@ -175,7 +216,7 @@ class Dispatcher:
                 "select status, sent_ref from outbox where id = ?", [item.reply_to]
             ).fetchone()
             if parent and parent[0] == "pending":  # wait for it; later posts here wait too
-                self._defer(item.id, 1.0)
+                self._update(item.id, not_before=self.clock.now() + 1.0)
                 return False
             if not (parent and parent[0] == "sent" and parent[1]):
                 self._fail(item.id, "the message it replies to was not delivered")
@@ -183,11 +224,12 @@ class Dispatcher:
             item = replace(item, thread=parent[1])
         while True:
             await self._wait_turn(key)
-            try:
-                outcome = await sender.send(item)
-            except Exception as exc:  # a bug in a sender must not stop the queue
-                log.exception("outbox sender raised", extra={"outbox_id": item.id})
-                outcome = SendOutcome("transient", error=type(exc).__name__)
+            async with self._slots:
+                try:
+                    outcome = await sender.send(item)
+                except Exception as exc:  # a bug in a sender must not stop the queue
+                    log.exception("outbox sender raised", extra={"outbox_id": item.id})
+                    outcome = SendOutcome("transient", error=type(exc).__name__)
             now = self.clock.now()
             if outcome.kind == "rate_limited":
                 self._paused_until[item.platform] = now + max(outcome.retry_after, 1.0)
@@ -199,8 +241,8 @@ class Dispatcher:
             self._next_ok[key] = now + self.min_interval
             if outcome.kind == "sent":
                 self.store.db.execute(
-                    "update outbox set status = 'sent', sent_at = ?, sent_ref = ?, "
-                    "attempts = attempts + 1 where id = ?",
+                    "update outbox set status = 'sent', sent_at = ?, sent_ref = ?, attempts = attempts + 1 "
+                    "where id = ?",
                     [now, outcome.ref, item.id],
                 )
                 self.store.db.conn.commit()
@@ -210,26 +252,21 @@ class Dispatcher:
                 return True
             return self._retry_later(item.id, outcome.error or "transient error", now)
 
-    def _defer(self, outbox_id: int, seconds: float) -> None:
-        self.store.db.execute(
-            "update outbox set not_before = ? where id = ?", [self.clock.now() + seconds, outbox_id]
-        )
-        self.store.db.conn.commit()
-
     def _retry_later(self, outbox_id: int, reason: str, now: float) -> bool:
-        (attempts,) = self.store.db.execute(
-            "select attempts + 1 from outbox where id = ?", [outbox_id]
+        attempts, created_at = self.store.db.execute(
+            "select attempts + 1, created_at from outbox where id = ?", [outbox_id]
         ).fetchone()
-        if attempts >= MAX_ATTEMPTS:
+        if now - (created_at or now) > RETRY_WINDOW_S:
             self._fail(outbox_id, f"gave up after {attempts} attempts: {reason}")
             return True
-        self.store.db.execute(
-            "update outbox set attempts = ?, not_before = ?, last_error = ? where id = ?",
-            [attempts, now + backoff(attempts), reason, outbox_id],
-        )
-        self.store.db.conn.commit()
+        self._update(outbox_id, attempts=attempts, not_before=now + backoff(attempts), last_error=reason)
         log.warning("send failed; will retry", extra={"outbox_id": outbox_id, "error": reason})
         return False
+
+    def _update(self, outbox_id: int, **values: object) -> None:
+        columns = ", ".join(f"{k} = ?" for k in values)
+        self.store.db.execute(f"update outbox set {columns} where id = ?", [*values.values(), outbox_id])
+        self.store.db.conn.commit()
 
     def _fail(self, outbox_id: int, reason: str) -> None:
         self.store.db.execute(

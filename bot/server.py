@@ -132,7 +132,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         )
         services = Services(
             store=store,
-            people=SlackPeople(client, clock),
+            people=SlackPeople(client, clock, settings.slack_request_timeout_s),
             clock=clock,
             settings=settings,
             catalog=catalog,
@@ -152,6 +152,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
             yield
         finally:
             scheduler.shutdown()
+            await dispatcher.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -57,16 +57,16 @@ def open_store(path: Path | str, *, migrate: bool = True) -> Store:
     conn = sqlite3.connect(str(path), check_same_thread=False)
     db = Database(conn)
     db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    db.enable_wal()
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA foreign_keys=ON")
-    newer = unknown_migrations(db)
+    newer = unknown_migrations(db)  # before changing anything, even the journal mode
     if newer:
         db.close()
         raise SchemaTooNewError(
             f"the database at {path} has migrations this version of Candor does not know "
             f"({', '.join(newer)}); upgrade Candor or use another CANDOR_DB"
         )
+    db.enable_wal()
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
     if migrate:
         migrations.apply(db)
     return Store(db)

@@ -169,3 +169,26 @@ def test_serve_answers_health_and_signed_commands_and_logs_without_secrets(tmp_p
     }
     assert all(len(r["request_id"]) == 16 for r in requests)
     assert TOKEN not in stderr and SECRET not in stderr
+
+
+def test_a_database_from_a_newer_candor_stops_start_up_with_one_line(tmp_path):
+    import sqlite3
+
+    assert run(["migrate"], tmp_path).returncode == 0
+    conn = sqlite3.connect(tmp_path / "cli.db")
+    conn.execute(
+        "insert into _sqlite_migrations (migration_set, name, applied_at) values ('candor', 'm999_x', '')"
+    )
+    conn.commit()
+    conn.close()
+    result = run(["migrate"], tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("candor: the database at") and "m999_x" in line
+
+
+def test_the_daily_cap_is_read_from_the_environment(tmp_path):
+    script = "".join(f"/kudos @bob #mentoring thanks {n}\n" for n in range(3))
+    result = run(["shell"], tmp_path, stdin=script, CANDOR_KUDOS_DAILY_CAP="2")
+    assert result.stdout.count("Kudos sent") == 2
+    assert "You have given 2 kudos in the last 24 hours" in result.stdout

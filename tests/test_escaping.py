@@ -11,6 +11,8 @@ from bot.slack.render import escape, message_payload
 from tests.support.candor import blocks_text
 
 HOSTILE = [
+    "@channel and @here typed as plain words",
+    "R&D shipped it",
     "<!channel> everyone look",
     "<!here|here> ping",
     "<!everyone>",
@@ -36,20 +38,51 @@ def assert_no_injection(text: str) -> None:
     assert re.findall(r"&(?!amp;|lt;|gt;)", text) == []
 
 
+def wire(typed: str) -> str:
+    """What Slack sends for text a person typed: its three control characters as entities."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def all_text_objects(node):
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            yield node
+        for value in node.values():
+            yield from all_text_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from all_text_objects(value)
+
+
 @pytest.mark.parametrize("hostile", HOSTILE)
-async def test_hostile_kudos_text_is_escaped_everywhere(candor, slack, hostile):
-    status, reply = await candor.command("/kudos", f"<@UBOB> #feedback {hostile}")
+async def test_hostile_kudos_text_is_escaped_once_everywhere(candor, slack, hostile):
+    status, reply = await candor.command("/kudos", f"<@UBOB> #feedback {wire(hostile)}")
     assert status == 200
     assert_no_injection(blocks_text(reply))
     await candor.settle()
     assert len(slack.delivered()) == 2
     for post in slack.delivered():
         assert_no_injection(blocks_text(post))
+        # Slack must not auto-link words like @here or #channel inside the text either
+        assert all(t.get("verbatim") is True for t in all_text_objects(post["blocks"]))
+        assert post["parse"] == "none" and post["link_names"] in (False, 0, "0", "false")
     stored = candor.db["kudos"].get(1)["message"]
-    assert "\u202e" not in stored  # direction overrides are dropped, the rest is kept verbatim
-    assert stored.replace("\u202e", "").replace("\u202c", "") in (
-        hostile.replace("\u202e", "").replace("\u202c", ""),
-    )
+    # what the person typed is stored as typed, less direction overrides
+    assert stored == hostile.replace("\u202e", "").replace("\u202c", "").strip()
+
+
+async def test_ampersands_are_escaped_exactly_once(candor, slack):
+    await candor.command("/kudos", f"<@UBOB> #feedback {wire('R&D <3')}")
+    await candor.settle()
+    text = blocks_text(slack.delivered_to("CTEAM")[0])
+    assert "R&amp;D &lt;3" in text
+
+
+async def test_a_behaviour_slack_turned_into_a_channel_link_still_counts(candor):
+    # should_escape: a typed #feedback becomes <#C…|feedback> when such a channel exists
+    _, reply = await candor.command("/kudos", "<@UBOB> <#CFEEDBACK|feedback> clear and kind")
+    assert "Kudos sent" in blocks_text(reply)
+    assert candor.db["kudos"].get(1)["behaviour"] == "feedback"
 
 
 def test_escape_covers_slacks_three_control_characters():

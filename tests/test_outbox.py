@@ -7,7 +7,8 @@ import itertools
 import logging
 import time
 
-from tests.support.candor import Candor, blocks_text
+from bot.server import STORE
+from tests.support.candor import Candor, blocks_text, make_settings
 
 
 async def wait_until(predicate, timeout: float = 10.0) -> None:
@@ -73,23 +74,77 @@ async def test_permanent_error_marks_the_row_failed_with_the_reason_and_logs_it(
     assert len(slack.calls_to("chat.postMessage")) == 2  # not retried
 
 
-async def test_network_errors_give_up_after_max_attempts_and_say_so(candor, slack, clock):
+async def test_an_outage_is_retried_for_hours_then_the_row_fails_with_the_reason(candor, slack, clock):
     slack.answer_always("chat.postMessage", status=503, ok=False, error="service_unavailable")
     await candor.command("/kudos", "<@UBOB> #mentoring thanks")
-    for _ in range(20):
-        clock.advance(400)
-        candor.dispatcher.wake()
-        await asyncio.sleep(0.02)
-        if all(r["status"] == "failed" for r in candor.outbox()):
-            break
+    await wait_until(lambda: all(r["attempts"] >= 1 for r in candor.outbox()))
+    clock.advance(3600)  # an hour-long outage is not enough to give up
+    candor.dispatcher.wake()
+    await wait_until(lambda: all(r["attempts"] >= 2 for r in candor.outbox()))
+    assert {r["status"] for r in candor.outbox()} == {"pending"}
+    clock.advance(6 * 3600)
+    candor.dispatcher.wake()
+    await wait_until(lambda: all(r["status"] == "failed" for r in candor.outbox()))
+    assert all(
+        r["last_error"].startswith("gave up after 3 attempts: service_unavailable") for r in candor.outbox()
+    )
+
+
+async def test_a_failed_send_holds_back_later_posts_to_the_same_channel(candor, slack, clock):
+    slack.answer_next("chat.postMessage", status=500, ok=False, error="internal_error")
+    await candor.command("/kudos", "<@UBOB> #mentoring first")
+    await wait_until(lambda: candor.outbox()[0]["attempts"] == 1)
+    await candor.command("/kudos", "<@UCAROL> #mentoring second")
+    await candor.settle()
+    assert [blocks_text(p).count("second") for p in slack.delivered_to("CTEAM")] == []
+    clock.advance(60)
+    candor.dispatcher.wake()
+    await candor.settle()
+    texts = [blocks_text(p) for p in slack.delivered_to("CTEAM")]
+    assert ["first" in texts[0], "second" in texts[1]] == [True, True]
+
+
+async def test_an_unreadable_row_fails_alone_and_the_queue_goes_on(candor, slack):
+    with candor.app[STORE].transaction() as tx:
+        tx["outbox"].insert(
+            {
+                "platform": "slack",
+                "conversation": "CX",
+                "payload": "{broken",
+                "status": "pending",
+                "attempts": 0,
+                "not_before": 0.0,
+                "created_at": 0.0,
+            }
+        )
+    await candor.command("/kudos", "<@UBOB> #mentoring still delivered")
+    await candor.settle()
     rows = candor.outbox()
-    assert [r["status"] for r in rows] == ["failed", "failed"]
-    assert all(r["last_error"] == "gave up after 8 attempts: service_unavailable" for r in rows)
+    assert (rows[0]["status"], rows[0]["last_error"]) == ("failed", "the stored message could not be read")
+    assert len(slack.delivered()) == 2
+
+
+async def test_a_send_in_flight_at_shutdown_finishes_and_is_not_sent_again(tmp_path, clock, slack):
+    settings = make_settings(tmp_path / "candor.db", slack.url)
+    slack.delays["chat.postMessage"] = 0.3
+    first = await Candor(settings, clock, slack).start()
+    await first.command("/kudos", "<@UBOB> #mentoring during shutdown")
+    await wait_until(
+        lambda: len(slack.calls) > 0 and not slack.delivered() and bool(first.dispatcher._workers)
+    )
+    await first.stop()
+    del slack.delays["chat.postMessage"]
+    second = await Candor(settings, clock, slack).start()
+    try:
+        await second.settle()
+        await asyncio.sleep(0.2)
+        assert len(slack.delivered_to("CTEAM")) == 1
+        assert len(slack.delivered_to("UBOB")) == 1
+    finally:
+        await second.stop()
 
 
 async def test_pending_rows_are_sent_exactly_once_after_a_restart(tmp_path, clock, slack):
-    from tests.support.candor import make_settings
-
     settings = make_settings(tmp_path / "candor.db", slack.url)
     slack.answer_always("chat.postMessage", status=500, ok=False, error="internal_error")
     first = await Candor(settings, clock, slack).start()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import urllib.parse
 
+import pytest
+
 from bot.slack.verify import SlackVerifier
-from tests.support.candor import SECRET
+from tests.support.candor import SECRET, blocks_text
 from tests.support.clock import FakeClock
 
 KUDOS = "<@UBOB> #mentoring thanks"
@@ -92,3 +94,27 @@ async def test_malformed_bodies_do_not_crash_or_store(candor):
         response = await candor.post(body, content_type, candor.sign(body))
         assert response.status < 500
     assert candor.count("kudos") == 0
+
+
+async def test_malformed_signature_headers_are_401_not_500(candor):
+    body = "command=%2Fkudos&text=help"
+    for timestamp, signature in (
+        ("abc", "v0=00"),
+        ("1e3", "v0=00"),
+        (str(int(candor.clock.now())), "v0=é"),
+        (str(int(candor.clock.now())), "v0=" + "0" * 5000),
+        ("-5", "v0=00"),
+    ):
+        headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+        response = await candor.post(body, "application/x-www-form-urlencoded", headers)
+        assert response.status == 401
+
+
+@pytest.mark.parametrize("settings_overrides", [{"slack_request_timeout_s": 0.2}])
+async def test_a_slow_slack_api_gets_a_timely_error_and_nothing_is_stored(candor, slack):
+    # Slack gives up on an ack after 3 s; Candor stops waiting for users.info long before.
+    slack.delays["users.info"] = 1.0
+    status, reply = await candor.command("/kudos", KUDOS)
+    assert status == 200 and reply["response_type"] == "ephemeral"
+    assert "nothing was saved" in blocks_text(reply)
+    assert candor.count("kudos") == 0 and candor.count("outbox") == 0

@@ -7,7 +7,9 @@ response, sent when the listener returns; the slow work (posting) is left to the
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,13 +32,26 @@ SOMETHING_WENT_WRONG = error(
 )
 
 
+# With should_escape, a typed #name that matches a channel arrives as <#C123|name>.
+_CHANNEL_TOKEN = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+
+
+def command_text(raw: str) -> str:
+    """Slack's wire form back to what the person typed: channel tokens and entities undone.
+
+    User mentions (<@U…>) stay for the practice to parse; rendering escapes everything again.
+    """
+    text = _CHANNEL_TOKEN.sub(lambda m: "#" + m.group(1), raw)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def to_command(body: dict[str, Any]) -> Command:
     return Command(
         platform="slack",
         workspace=str(body.get("team_id") or ""),
         user=str(body.get("user_id") or ""),
         conversation=str(body.get("channel_id") or ""),
-        text=str(body.get("text") or ""),
+        text=command_text(str(body.get("text") or "")),
         delivery_id=body.get("trigger_id"),
     )
 
@@ -79,12 +94,14 @@ async def run_safely(handler: Callable[..., Awaitable[Any]], request: Any, servi
         return SOMETHING_WENT_WRONG
 
 
-async def open_or_reply(reply: Reply, trigger_id: str | None, client: AsyncWebClient) -> Reply | None:
+async def open_or_reply(
+    reply: Reply, trigger_id: str | None, client: AsyncWebClient, limit_s: float
+) -> Reply | None:
     """Open the reply's form if it has one; None when it opened, else the reply to show."""
     if reply.form is None:
         return reply
     try:
-        await client.views_open(trigger_id=trigger_id, view=form_view(reply.form))
+        await asyncio.wait_for(client.views_open(trigger_id=trigger_id, view=form_view(reply.form)), limit_s)
     except Exception:
         log.exception("views.open failed")
         return error("I could not open the form. Please run the command again.")
@@ -100,12 +117,14 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
     app = AsyncApp(
         client=client,
         token=None,
-        authorize=authorize_with(client),
+        authorize=authorize_with(client, services.settings.slack_request_timeout_s),
         signing_secret=services.settings.slack_signing_secret,
         process_before_response=True,
         request_verification_enabled=False,
         logger=logging.getLogger("candor.bolt"),
     )
+
+    timeout = services.settings.slack_request_timeout_s
 
     @app.middleware
     async def ignore_bots(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
@@ -116,7 +135,7 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
     def command(practice: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             reply = await run_safely(practice, to_command(body), services)
-            shown = await open_or_reply(reply, body.get("trigger_id"), client)
+            shown = await open_or_reply(reply, body.get("trigger_id"), client, timeout)
             if shown is None:
                 await ack()
             else:
@@ -127,7 +146,7 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
     def action(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             reply = await run_safely(handler, to_action(body), services)
-            shown = await open_or_reply(reply, body.get("trigger_id"), client)
+            shown = await open_or_reply(reply, body.get("trigger_id"), client, timeout)
             await ack()
             if shown is not None and body.get("response_url"):
                 await respond(replace_original=False, **reply_payload(shown))

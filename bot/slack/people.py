@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
 
@@ -21,9 +22,10 @@ MAX_MEMBERS = 5_000  # reminders go to at most this many members of one channel
 class SlackPeople:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, clock: Clock) -> None:
+    def __init__(self, client: AsyncWebClient, clock: Clock, timeout: float = 2.0) -> None:
         self.client = client
         self.clock = clock
+        self.timeout = timeout
         self._cache: OrderedDict[str, tuple[float, PersonInfo | None]] = OrderedDict()
 
     def parse_mention(self, token: str) -> str | None:
@@ -36,7 +38,7 @@ class SlackPeople:
         if hit and now - hit[0] < CACHE_TTL_S:
             return hit[1]
         try:
-            response = await self.client.users_info(user=user)
+            response = await asyncio.wait_for(self.client.users_info(user=user), self.timeout)
         except SlackApiError as exc:
             if exc.response.get("error") != "user_not_found":
                 raise
@@ -60,7 +62,9 @@ class SlackPeople:
 
     async def bot_is_member(self, conversation: str) -> bool:
         try:
-            response = await self.client.conversations_info(channel=conversation)
+            response = await asyncio.wait_for(
+                self.client.conversations_info(channel=conversation), self.timeout
+            )
         except SlackApiError as exc:
             if exc.response.get("error") in ("channel_not_found", "not_in_channel", "missing_scope"):
                 return False

@@ -88,12 +88,18 @@ def to_blocks(message: Message) -> list[Block]:
     for block in message.blocks:
         if isinstance(block, Section):
             blocks += [
-                SectionBlock(text=MarkdownTextObject(text=t)) for t in _text_chunks(mrkdwn(block.spans)) if t
+                SectionBlock(text=MarkdownTextObject(text=t, verbatim=True))
+                for t in _text_chunks(mrkdwn(block.spans))
+                if t
             ]
         elif isinstance(block, Quote):
-            blocks += [SectionBlock(text=MarkdownTextObject(text=t)) for t in _quote(block.text)]
+            blocks += [
+                SectionBlock(text=MarkdownTextObject(text=t, verbatim=True)) for t in _quote(block.text)
+            ]
         elif isinstance(block, Context):
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=mrkdwn(block.spans)[:3000])]))
+            blocks.append(
+                ContextBlock(elements=[MarkdownTextObject(text=mrkdwn(block.spans)[:3000], verbatim=True)])
+            )
         elif isinstance(block, Divider):
             blocks.append(DividerBlock())
         elif isinstance(block, Actions):

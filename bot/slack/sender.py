@@ -23,6 +23,8 @@ class SlackSender:
                 channel=item.conversation,
                 thread_ts=item.thread,
                 unfurl_links=False,
+                link_names=False,  # a typed @here or #channel stays text
+                parse="none",
                 unfurl_media=False,
                 **message_payload(item.message),
             )

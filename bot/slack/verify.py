@@ -13,6 +13,10 @@ class SlackVerifier:
         self._verifier = SignatureVerifier(signing_secret=signing_secret, clock=clock)  # type: ignore[arg-type]
 
     def is_valid(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:
-        if not timestamp or not signature:
+        # Malformed headers are a plain "no": slack_sdk would raise on a non-number timestamp
+        # or a non-ASCII signature.
+        if not timestamp or not signature or not timestamp.isascii() or not timestamp.isdigit():
+            return False
+        if not signature.isascii() or len(signature) > 100:
             return False
         return self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature)

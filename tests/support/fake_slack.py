@@ -6,6 +6,7 @@ sent. It fakes *Slack's* server, never Candor's code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class FakeSlackApi:
         self._canned: dict[str, list[Canned]] = defaultdict(list)
         self._always: dict[str, Canned] = {}
         self._ts = 1000
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -82,6 +84,7 @@ class FakeSlackApi:
     async def start(self) -> FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/respond/{id}", self._respond)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -102,6 +105,8 @@ class FakeSlackApi:
                 params.update(await request.json())
             else:
                 params.update(dict(await request.post()))
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         canned = self._next_canned(method)
         status, body, headers = self._answer(method, params, canned)
         now = self.clock.now() if self.clock else 0.0
@@ -109,6 +114,13 @@ class FakeSlackApi:
         return web.Response(
             status=status, text=json.dumps(body), headers=headers, content_type="application/json"
         )
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A command's or action's response_url: Slack shows the JSON to the user."""
+        self.calls.append(
+            Call("response_url", await request.json(), self.clock.now() if self.clock else 0.0, 200)
+        )
+        return web.Response(text="ok")
 
     def _next_canned(self, method: str) -> Canned | None:
         if self._canned.get(method):

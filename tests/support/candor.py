@@ -120,6 +120,66 @@ class Candor:
         raw = await response.text()
         return response.status, (json.loads(raw) if raw.startswith("{") else {})
 
+    async def interactive(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Send an interactivity payload (button press, form submission) as Slack does."""
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        response = await self.post(body, "application/x-www-form-urlencoded", self.sign(body))
+        raw = await response.text()
+        return response.status, (json.loads(raw) if raw.startswith("{") else {})
+
+    async def click(self, action_id: str, value: str, *, user: str = "UALICE", channel: str = "CTEAM") -> int:
+        self._triggers += 1
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A1",
+            "trigger_id": f"trig.action.{self._triggers}",
+            "channel": {"id": channel},
+            "container": {"type": "message", "channel_id": channel},
+            "response_url": self.slack.url.replace("/api/", f"/respond/{self._triggers}"),
+            "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b"}],
+        }
+        status, _ = await self.interactive(payload)
+        return status
+
+    async def submit(
+        self, view: dict[str, Any], answers: dict[str, Any], *, user: str = "UALICE"
+    ) -> dict[str, Any]:
+        """Fill in an opened modal like a person would and submit it; returns Slack's ack JSON."""
+        values: dict[str, dict[str, Any]] = {}
+        for block in view["blocks"]:
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            kind, field = element["type"], block["block_id"]
+            answer = answers.get(field, _initial(element))
+            state: dict[str, Any] = {"type": kind}
+            if kind == "plain_text_input":
+                state["value"] = answer
+            elif kind == "static_select":
+                state["selected_option"] = {"value": answer} if answer else None
+            elif kind in ("multi_static_select", "checkboxes"):
+                state["selected_options"] = [{"value": v} for v in (answer or [])]
+            elif kind == "timepicker":
+                state["selected_time"] = answer
+            elif kind == "conversations_select":
+                state["selected_conversation"] = answer
+            elif kind == "users_select":
+                state["selected_user"] = answer
+            values[field] = {element["action_id"]: state}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A1",
+            "trigger_id": "trig.view",
+            "view": {**view, "id": "V1", "state": {"values": values}},
+        }
+        status, ack = await self.interactive(payload)
+        assert status == 200
+        return ack
+
     async def event(self, event: dict[str, Any], *, event_id: str, retry: int | None = None) -> int:
         payload = {
             "token": "legacy-unused",
@@ -154,6 +214,20 @@ class Candor:
 
     def count(self, table: str) -> int:
         return self.db[table].count
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    """What Slack would submit for a field the person left as it was."""
+    if "initial_value" in element:
+        return element["initial_value"]
+    if "initial_option" in element:
+        return element["initial_option"]["value"]
+    if "initial_options" in element:
+        return [o["value"] for o in element["initial_options"]]
+    for key in ("initial_time", "initial_conversation", "initial_user"):
+        if key in element:
+            return element[key]
+    return None
 
 
 def blocks_text(params: dict[str, Any]) -> str:

@@ -43,6 +43,8 @@ class FakeSlackApi:
         self._always: dict[str, Canned] = {}
         self._ts = 1000
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.outside: set[str] = set()  # channels the bot has not been invited to
+        self.members: dict[str, list[str]] = {}  # channel -> member ids
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -79,6 +81,13 @@ class FakeSlackApi:
 
     def delivered_to(self, channel: str) -> list[dict[str, Any]]:
         return [p for p in self.delivered() if p.get("channel") == channel]
+
+    def opened_views(self) -> list[dict[str, Any]]:
+        views = []
+        for call in self.calls_to("views.open"):
+            view = call.params["view"]
+            views.append(json.loads(view) if isinstance(view, str) else view)
+        return views
 
     # --- the server ---------------------------------------------------------------------
     async def start(self) -> FakeSlackApi:
@@ -141,6 +150,13 @@ class FakeSlackApi:
             if user is None:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
             return 200, {"ok": True, "user": user}, {}
+        if method == "conversations.info":
+            channel = params.get("channel", "")
+            return 200, {"ok": True, "channel": {"id": channel, "is_member": channel not in self.outside}}, {}
+        if method == "conversations.members":
+            return 200, {"ok": True, "members": self.members.get(params.get("channel", ""), [])}, {}
+        if method == "views.open":
+            return 200, {"ok": True, "view": {"id": "V1"}}, {}
         if method == "chat.postMessage":
             self._ts += 1
             return (

@@ -131,5 +131,10 @@ def m004_schedules(db: Database) -> None:
 
 @candor()
 def m005_outbox_by_conversation(db: Database) -> None:
-    # The dispatcher looks for earlier rows of the same conversation that are backing off.
-    db["outbox"].create_index(["platform", "conversation", "status"])
+    # The dispatcher looks for earlier rows of the same conversation that are backing off; those
+    # are few, so a partial index keeps the check cheap however long a conversation's queue is.
+    db.execute(
+        "create index idx_outbox_backing_off on outbox (platform, conversation, id) "
+        "where status = 'pending' and attempts > 0"
+    )
+    db["outbox"].create_index(["platform", "conversation", "status", "id"])

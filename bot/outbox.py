@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -28,7 +27,7 @@ log = logging.getLogger("candor.outbox")
 
 MAX_BACKOFF_S = 300.0
 RETRY_WINDOW_S = 6 * 3600.0  # a platform outage shorter than this loses nothing
-BATCH = 2000
+BATCH = 100  # workers one pass may start: their first steps share one loop iteration
 SHUTDOWN_GRACE_S = 10.0
 
 Key = tuple[str, str]  # (platform, conversation)
@@ -89,18 +88,25 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF_S, 2.0 ** max(0, attempts - 1))
 
 
-# Due rows, except in a conversation where an earlier row failed and is backing off: posts in
-# one conversation keep their order.
-_DUE = """
-select id, platform, conversation, thread, payload, reply_to from outbox o
+# Conversations with something due, except those where a row failed and is backing off: posts
+# in one conversation keep their order. Each gets a worker that reads its own rows.
+_DUE_CONVERSATIONS = """
+select platform, conversation from outbox o
 where status = 'pending' and not_before <= :now
   and not exists (
-    select 1 from outbox p
+    select 1 from outbox p indexed by idx_outbox_backing_off
     where p.platform = o.platform and p.conversation = o.conversation and p.status = 'pending'
-      and p.id < o.id and p.attempts > 0 and p.not_before > :now
+      and p.attempts > 0 and p.not_before > :now
   )
+group by platform, conversation limit :limit
+"""
+_DUE_IN_CONVERSATION = """
+select id, platform, conversation, thread, payload, reply_to
+from outbox indexed by idx_outbox_platform_conversation_status_id
+where platform = :platform and conversation = :conversation and status = 'pending' and not_before <= :now
 order by id limit :limit
 """
+PASS_INTERVAL_S = 0.05  # at most this often a full pass; a burst of commits shares one
 
 
 class Dispatcher:
@@ -140,6 +146,7 @@ class Dispatcher:
                 log.exception("outbox pass failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._idle_wait())
+            await asyncio.sleep(PASS_INTERVAL_S)
 
     async def stop(self) -> None:
         """Take no new rows; let sends in flight finish (so none is sent twice after a restart)."""
@@ -169,33 +176,44 @@ class Dispatcher:
                 return
 
     def deliver_due(self) -> int:
-        """Start a worker for each conversation with due rows that has none; rows started."""
-        rows = self.store.db.execute(_DUE, {"now": self.clock.now(), "limit": BATCH}).fetchall()
-        groups: dict[Key, list[OutboxItem]] = defaultdict(list)
-        for id_, platform, conversation, thread, payload, reply_to in rows:
+        """Start a worker for each conversation with due rows that has none; workers started."""
+        keys = self.store.db.execute(_DUE_CONVERSATIONS, {"now": self.clock.now(), "limit": BATCH}).fetchall()
+        started = 0
+        for platform, conversation in keys:
             key = (platform, conversation)
-            if key in self._workers:
-                continue  # its worker takes the rows in order when it is done with the current ones
-            try:
-                message = decode(json.loads(payload))
-            except Exception:
-                self._fail(id_, "the stored message could not be read")
-                continue
-            groups[key].append(OutboxItem(id_, platform, conversation, thread, message, reply_to))
-        for key, items in groups.items():
-            self._workers[key] = asyncio.create_task(self._work(key, items), name=f"outbox:{key[1]}")
-        return sum(len(items) for items in groups.values())
+            if key not in self._workers:  # a busy worker takes its conversation's new rows itself
+                self._workers[key] = asyncio.create_task(self._work(key), name=f"outbox:{conversation}")
+                started += 1
+        return started
 
-    async def _work(self, key: Key, items: list[OutboxItem]) -> None:
+    def _item(self, row: tuple) -> OutboxItem | None:
+        id_, platform, conversation, thread, payload, reply_to = row
         try:
-            for item in items:
-                if self._stopping or not await self._deliver_one(key, item):
-                    return  # keep a conversation's posts in order: the rest wait for this one
+            message = decode(json.loads(payload))
         except Exception:
-            log.exception("outbox worker failed", extra={"outbox_id": items[0].id})
+            self._fail(id_, "the stored message could not be read")
+            return None
+        return OutboxItem(id_, platform, conversation, thread, message, reply_to)
+
+    def _due_in(self, key: Key) -> list[OutboxItem]:
+        rows = self.store.db.execute(
+            _DUE_IN_CONVERSATION,
+            {"now": self.clock.now(), "limit": 100, "platform": key[0], "conversation": key[1]},
+        ).fetchall()
+        return [item for item in map(self._item, rows) if item]
+
+    async def _work(self, key: Key) -> None:
+        """Deliver a conversation's due rows in order, including any that come due meanwhile."""
+        items: list[OutboxItem] = []
+        try:
+            while items := self._due_in(key):
+                for item in items:
+                    if self._stopping or not await self._deliver_one(key, item):
+                        return  # keep a conversation's posts in order: the rest wait for this one
+        except Exception:
+            log.exception("outbox worker failed", extra={"outbox_id": items[0].id if items else None})
         finally:
             self._workers.pop(key, None)
-            self.wake()
 
     async def _wait_turn(self, key: Key) -> None:
         while True:

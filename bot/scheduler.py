@@ -26,7 +26,7 @@ from bot.store import Store
 log = logging.getLogger("candor.scheduler")
 
 GROUP_COLUMNS = ("days", "at", "tz", "every_weeks", "anchor")
-CHUNK = 100
+CHUNK = 25  # schedules fired per transaction; the event loop runs in between
 
 Fire = Callable[[Any, dict[str, Any], float, float], None]
 

@@ -2,8 +2,10 @@
 
 Every server runs in its own process on 127.0.0.1; a fake Slack Web API (another process) answers
 the bot's calls. The load generator pre-signs N `/kudos` requests and sends them at concurrency C.
-Run by hand (`make bench` or `python scripts/bench.py -n 3000`); it prints figures and never fails
-on them.
+A second case fans out 5,000 check-ins due in the same minute and reports the largest event-loop
+stall, the /kudos ack latency measured meanwhile, and how long the outbox takes to deliver.
+Run by hand (`make bench` or `python scripts/bench.py --case fanout`); it prints figures and never
+fails on them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,10 +242,124 @@ async def main_async(n: int, concurrencies: list[int]) -> None:
     print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0]}))
 
 
+# --- fan-out: 5,000 channels due at once --------------------------------------------------
+async def loop_stall_monitor(stop: asyncio.Event, interval: float = 0.005) -> float:
+    """The longest time the event loop was late to wake this task: its worst stall."""
+    worst = 0.0
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(interval)
+        worst = max(worst, time.perf_counter() - started - interval)
+    return worst
+
+
+async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.config import Settings
+    from bot.server import SCHEDULER, STORE, build_app
+
+    port = free_port()
+    settings = Settings(
+        db_path=Path(tmp) / "fanout.db",
+        port=port,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+        kudos_daily_cap=10**9,
+        max_schedules_per_channel=10**6,
+    )
+    runner = web.AppRunner(build_app(settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        store, scheduler = runner.app[STORE], runner.app[SCHEDULER]
+        now = time.time()
+        zones = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney")
+        rows = []
+        for i in range(channels):
+            tz = zones[i % len(zones)]
+            local = datetime.fromtimestamp(now, ZoneInfo(tz))
+            rows.append(
+                {
+                    "platform": "slack",
+                    "workspace": "T1",
+                    "conversation": f"CF{i:06d}",
+                    "kind": "checkin",
+                    "owner": "UBENCH",
+                    "days": "mon,tue,wed,thu,fri,sat,sun",
+                    "at": local.strftime("%H:%M"),
+                    "tz": tz,
+                    "every_weeks": 1,
+                    "anchor": "",
+                    "template": "weekly",
+                    "paused": 0,
+                    "checked_until": now - 120,
+                    "created_at": now - 120,
+                    "tags": "[]",
+                    "skip_dates": "[]",
+                    "remind": 0,
+                }
+            )
+        store.db["schedules"].insert_all(rows, batch_size=1000)
+        store.db.conn.commit()
+        scheduler.rebuild()
+        url = f"http://127.0.0.1:{port}/slack/events"
+        await wait_ready(url)
+        load = subprocess.Popen(  # noqa: ASYNC220 (started once, read in an executor)
+            [sys.executable, __file__, "--role", "load", "--url", url, "-n", "3000", "-c", "8"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        await asyncio.sleep(0.5)  # the load is running before the minute comes due
+        stop = asyncio.Event()
+        monitor = asyncio.create_task(loop_stall_monitor(stop))
+        started = time.perf_counter()
+        report = await scheduler.fire_due()  # what the minute's jobs run, triggered now
+        fired_in = time.perf_counter() - started
+        fanout_pending = "select count(*) from outbox where status = 'pending' and conversation like 'CF%'"
+        while store.db.execute(fanout_pending).fetchone()[0]:  # noqa: ASYNC110 (polling the database)
+            await asyncio.sleep(0.05)
+        delivered_in = time.perf_counter() - started
+        stop.set()
+        stall = await monitor
+        out, _ = await asyncio.get_running_loop().run_in_executor(None, load.communicate)
+        acks = json.loads(out)
+        (sent,) = store.db.execute(
+            "select count(*) from outbox where status = 'sent' and conversation like 'CF%'"
+        ).fetchone()
+        print(f"fan-out: {report.fired} check-ins fired in {fired_in:.2f} s across {len(zones)} timezones")
+        print(f"fan-out: largest event-loop stall {stall * 1000:.1f} ms")
+        print(f"fan-out: outbox delivered {sent} posts in {delivered_in:.2f} s (1 post/s per channel)")
+        print(
+            f"fan-out: /kudos during it, C=8: {acks['rps']:.0f} req/s, p50 {acks['p50']:.2f} ms, "
+            f"p99 {acks['p99']:.2f} ms, errors {acks['errors']}"
+        )
+    finally:
+        await runner.cleanup()
+
+
+async def fanout_main(channels: int) -> None:
+    tmp = tempfile.mkdtemp(prefix="candor-fanout-")
+    slack_port = free_port()
+    fake = spawn("fake-slack", slack_port)
+    try:
+        await asyncio.sleep(0.5)
+        await fanout_case(channels, f"http://127.0.0.1:{slack_port}/api/", tmp)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="requests per run")
     parser.add_argument("-c", type=int, nargs="+", default=[1, 32], help="concurrency levels")
+    parser.add_argument("--case", choices=("ack", "fanout", "all"), default="all", help="which benchmark")
+    parser.add_argument("--channels", type=int, default=5000, help="fan-out: channels due at once")
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
@@ -253,8 +371,13 @@ def main() -> None:
         serve_bare(args.port)
     elif args.role == "typical-bolt":
         serve_typical_bolt(args.port, args.api_url, args.db)
+    elif args.role == "load":
+        print(json.dumps(asyncio.run(load(args.url, signed_kudos(args.n), args.c[0]))))
     else:
-        asyncio.run(main_async(args.n, args.c))
+        if args.case in ("ack", "all"):
+            asyncio.run(main_async(args.n, args.c))
+        if args.case in ("fanout", "all"):
+            asyncio.run(fanout_main(args.channels))
 
 
 if __name__ == "__main__":

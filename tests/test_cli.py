@@ -192,3 +192,37 @@ def test_the_daily_cap_is_read_from_the_environment(tmp_path):
     result = run(["shell"], tmp_path, stdin=script, CANDOR_KUDOS_DAILY_CAP="2")
     assert result.stdout.count("Kudos sent") == 2
     assert "You have given 2 kudos in the last 24 hours" in result.stdout
+
+
+def test_shell_schedules_lists_and_fires_a_check_in_with_prompts_for_the_form(tmp_path):
+    script = "\n".join(
+        [
+            "/checkin",  # the form, one prompt per field
+            "",  # channel: this one
+            "mon,thu",
+            "09:30",
+            "Europe/Berlin",
+            "retro",
+            "",
+            "yes",
+            "2026-12-24",
+            "/checkin list",
+            "/checkin run 1",
+            "/click checkin_respond 1",
+            "ship smaller changes",
+            "",
+            "/checkin",
+            ".",  # cancel a form
+            "/checkin add mon 25:00",
+        ]
+    )
+    result = run(["shell"], tmp_path, stdin=script + "\n")
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Check-in #1 is scheduled: Mon, Thu at 09:30 (Europe/Berlin). It will post in #general" in out
+    assert "#1 · Retro · Mon, Thu at 09:30 (Europe/Berlin) · next" in out
+    assert "[#general] 🗓️ Retro" in out
+    assert "[Respond → /click checkin_respond 1]" in out
+    assert "[#general thread] Answers from @alice" in out and "> ship smaller changes" in out
+    assert "Cancelled; nothing was saved." in out
+    assert "25:00 is not a time of day" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,31 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}")
     return value
+
+
+def _ids(raw: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+_DURATION = re.compile(r"^(\d+)\s*([smh]?)$")
+
+
+def _seconds(raw: str) -> float:
+    match = _DURATION.match(raw.strip().lower())
+    if not match:
+        raise ConfigError("CANDOR_SPEAKUP_DELAY must look like 5m-30m, 90s, or 0")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def _delay_range(raw: str) -> tuple[float, float]:
+    """ "5m-30m" → (300, 1800); "0" turns the delay off; one value means exactly that."""
+    if not raw.strip():
+        return (300.0, 1800.0)
+    low, _, high = raw.partition("-")
+    lo, hi = _seconds(low), _seconds(high or low)
+    if lo > hi:
+        raise ConfigError("CANDOR_SPEAKUP_DELAY: the first value must not be larger than the second")
+    return (lo, hi)
 
 
 def _quiet_hours(raw: str) -> tuple[int, int]:
@@ -66,6 +92,9 @@ class Settings:
     quiet_hours: tuple[int, int] = (18, 9)  # local hours: quiet from 18:00 until 09:00
     # Web API calls made while Slack waits for our ack (3 s) must give up well before it.
     slack_request_timeout_s: float = 2.0
+    speakup_channels: frozenset[str] = frozenset()  # seeds the channels concerns may go to
+    speakup_delay_s: tuple[float, float] = (300.0, 1800.0)  # random publication delay range
+    anonymity_k: int = 5  # smallest group an aggregate is shown for
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool) -> Settings:
@@ -77,7 +106,7 @@ class Settings:
             raise ConfigError("SLACK_API_URL must start with http:// or https://")
         if not api_url.endswith("/"):
             api_url += "/"
-        admins = frozenset(a.strip() for a in env.get("CANDOR_ADMINS", "").split(",") if a.strip())
+        admins = _ids(env.get("CANDOR_ADMINS", ""))
         return cls(
             db_path=Path(env.get("CANDOR_DB", "").strip() or DEFAULT_DB),
             data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or REPO_ROOT / "data"),
@@ -91,5 +120,8 @@ class Settings:
             max_schedules_per_channel=_int(env, "CANDOR_MAX_SCHEDULES_PER_CHANNEL", 10, minimum=1),
             checkin_reminder_after_s=_int(env, "CANDOR_CHECKIN_REMINDER_AFTER", 4 * 3600, minimum=60),
             quiet_hours=_quiet_hours(env.get("CANDOR_QUIET_HOURS", "")),
+            speakup_channels=_ids(env.get("CANDOR_SPEAKUP_CHANNELS", "")),
+            speakup_delay_s=_delay_range(env.get("CANDOR_SPEAKUP_DELAY", "")),
+            anonymity_k=_int(env, "CANDOR_ANONYMITY_K", 5, minimum=2),
             log_level=env.get("CANDOR_LOG_LEVEL", "INFO").strip().upper() or "INFO",
         )

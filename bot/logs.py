@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from contextvars import ContextVar
+from typing import TextIO
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -33,8 +34,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

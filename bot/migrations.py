@@ -138,3 +138,57 @@ def m005_outbox_by_conversation(db: Database) -> None:
         "where status = 'pending' and attempts > 0"
     )
     db["outbox"].create_index(["platform", "conversation", "status", "id"])
+
+
+@candor()
+def m006_speakup(db: Database) -> None:
+    # Anonymous concerns. No column here, in concern_messages or in the outbox may ever hold who
+    # wrote one: not a user id, name, hash or HMAC of one, nor a trigger or response URL.
+    # tests/test_speakup_anonymity.py fails if a column is added without review.
+    db["outbox"].add_column("replaces", int)
+    db["speakup_channels"].create(
+        {"platform": str, "workspace": str, "conversation": str, "enabled_by": str, "created_at": float},
+        pk=("platform", "workspace", "conversation"),
+    )
+    db["concerns"].create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,
+            "code_hash": str,  # SHA-256 of the case code only the author holds
+            "body": str,
+            "wants": str,  # "what would help", optional
+            "status": str,  # open | acknowledged | resolved
+            "hidden_reason": str,
+            "resolution_note": str,
+            "raised_on": str,  # the day only
+            "post_outbox": int,
+            "acknowledged_on": str,
+            "first_reply_on": str,
+            "resolved_on": str,
+            "ack_due_on": str,
+            "reply_due_on": str,
+            "resolve_due_on": str,
+            "flagged": str,  # JSON list of deadlines already flagged
+        },
+        pk="id",
+        not_null={"platform", "workspace", "conversation", "code_hash", "body", "status", "raised_on"},
+    )
+    db["concerns"].create_index(["code_hash"], unique=True)
+    db["concerns"].create_index(["status"])
+    db["concern_messages"].create(
+        {
+            "id": int,
+            "concern_id": int,
+            "kind": str,  # reply | author | acknowledged | resolved | hidden
+            "by_user": str,  # the manager who replied; always NULL for the author
+            "body": str,
+            "created_on": str,  # the day only
+            "outbox_id": int,
+        },
+        pk="id",
+        not_null={"concern_id", "kind"},
+        foreign_keys=[("concern_id", "concerns", "id")],
+    )
+    db["concern_messages"].create_index(["concern_id"])

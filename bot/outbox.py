@@ -41,6 +41,8 @@ class OutboxItem:
     thread: str | None
     message: Message
     reply_to: int | None = None
+    replaces: int | None = None  # the outbox row whose sent message this one edits
+    update_ref: str | None = None  # set at send time: the platform's id of the message to edit
 
 
 @dataclass(frozen=True)
@@ -64,22 +66,26 @@ def enqueue(
     now: float,
     thread: str | None = None,
     reply_to: int | None = None,
+    replaces: int | None = None,
     not_before: float | None = None,
+    created_at: float | None = None,
 ) -> int:
     """Queue a post; call inside the transaction that writes the domain change.
 
     `reply_to` names an earlier outbox row: the post goes in that message's thread once sent.
+    `replaces` names an earlier row whose message this one edits in place once it was sent.
     """
     row = {
         "platform": platform,
         "conversation": conversation,
         "thread": thread,
         "reply_to": reply_to,
+        "replaces": replaces,
         "payload": json.dumps(encode(message), ensure_ascii=False),
         "status": "pending",
         "attempts": 0,
         "not_before": now if not_before is None else not_before,
-        "created_at": now,
+        "created_at": now if created_at is None else created_at,
     }
     return db["outbox"].insert(row).last_pk
 
@@ -101,7 +107,7 @@ where status = 'pending' and not_before <= :now
 group by platform, conversation limit :limit
 """
 _DUE_IN_CONVERSATION = """
-select id, platform, conversation, thread, payload, reply_to
+select id, platform, conversation, thread, payload, reply_to, replaces
 from outbox indexed by idx_outbox_platform_conversation_status_id
 where platform = :platform and conversation = :conversation and status = 'pending' and not_before <= :now
 order by id limit :limit
@@ -187,13 +193,13 @@ class Dispatcher:
         return started
 
     def _item(self, row: tuple) -> OutboxItem | None:
-        id_, platform, conversation, thread, payload, reply_to = row
+        id_, platform, conversation, thread, payload, reply_to, replaces = row
         try:
             message = decode(json.loads(payload))
         except Exception:
             self._fail(id_, "the stored message could not be read")
             return None
-        return OutboxItem(id_, platform, conversation, thread, message, reply_to)
+        return OutboxItem(id_, platform, conversation, thread, message, reply_to, replaces)
 
     def _due_in(self, key: Key) -> list[OutboxItem]:
         rows = self.store.db.execute(
@@ -229,17 +235,19 @@ class Dispatcher:
         if sender is None:
             self._fail(item.id, f"no sender for platform {item.platform!r}")
             return True
-        if item.reply_to is not None:
+        for parent_id, field in ((item.reply_to, "thread"), (item.replaces, "update_ref")):
+            if parent_id is None:
+                continue
             parent = self.store.db.execute(
-                "select status, sent_ref from outbox where id = ?", [item.reply_to]
+                "select status, sent_ref from outbox where id = ?", [parent_id]
             ).fetchone()
             if parent and parent[0] == "pending":  # wait for it; later posts here wait too
                 self._update(item.id, not_before=self.clock.now() + 1.0)
                 return False
             if not (parent and parent[0] == "sent" and parent[1]):
-                self._fail(item.id, "the message it replies to was not delivered")
+                self._fail(item.id, "the message it refers to was not delivered")
                 return True
-            item = replace(item, thread=parent[1])
+            item = replace(item, **{field: parent[1]})
         while True:
             await self._wait_turn(key)
             async with self._slots:

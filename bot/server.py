@@ -27,7 +27,7 @@ from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
 from bot.store import Store, open_store
-from handlers import checkins
+from handlers import checkins, speakup
 from handlers.catalog import load_catalog
 from handlers.context import Services
 from handlers.registry import FIRERS
@@ -107,12 +107,15 @@ def build_scheduler(services: Services) -> Scheduler:
     async def reminders() -> None:
         await checkins.send_due_reminders(services)
 
+    async def speakup_deadlines() -> None:
+        speakup.flag_overdue(services)
+
     return Scheduler(
         services.store,
         services.clock,
         fire,
         grace_s=services.settings.schedule_grace_s,
-        periodic=(("checkin-reminders", reminders, 60.0),),
+        periodic=(("checkin-reminders", reminders, 60.0), ("speakup-deadlines", speakup_deadlines, 3600.0)),
     )
 
 

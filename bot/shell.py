@@ -42,8 +42,9 @@ class ShellPeople:
 
     platform = PLATFORM
 
-    def __init__(self) -> None:
+    def __init__(self, out: TextIO | None = None) -> None:
         self.seen: dict[str, None] = {}
+        self.out = out
 
     def parse_mention(self, token: str) -> str | None:
         match = _MENTION.match(token)
@@ -57,6 +58,15 @@ class ShellPeople:
 
     async def members(self, conversation: str) -> list[str]:
         return list(self.seen)
+
+    async def channel_name(self, conversation: str) -> str:
+        return conversation
+
+    async def send_private(self, user: str, message: Message) -> bool:
+        if self.out is None:
+            return False
+        self.out.write(f"[DM to {user}] " + render(message).replace("\n", "\n    ") + "\n")
+        return True
 
 
 def _is_channel(conversation: str) -> bool:
@@ -92,7 +102,7 @@ class Shell:
         self.user = "alice"
         self.channel = "general"
         self.store = open_store(settings.db_path)
-        self.people = ShellPeople()
+        self.people = ShellPeople(out)
         self.people.seen[self.user] = None
         clock = SystemClock()
         self.services = Services(
@@ -159,6 +169,8 @@ class Shell:
     async def _fill(self, form: Form) -> None:
         """A form as prompts: Enter keeps the default; a lone '.' cancels."""
         self.say(f"== {form.title} == (Enter keeps [the default]; '.' cancels)")
+        if form.intro:
+            self.say("   " + render(Message(form.intro)).replace("\n", "\n   "))
         values: dict[str, str | list[str] | None] = {}
         for field in form.fields:
             answer = await self.readline(self._prompt(field))

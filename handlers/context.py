@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.messages import Values
+from bot.messages import Message, Values
 from bot.store import Store
 from handlers.catalog import Catalog
+from handlers.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ class People(Protocol):
 
     async def members(self, conversation: str) -> list[str]:
         """User ids of the channel's members (bots included; filter with lookup)."""
+        ...
+
+    async def channel_name(self, conversation: str) -> str:
+        """How people know the channel, e.g. "#team-alpha"."""
+        ...
+
+    async def send_private(self, user: str, message: Message) -> bool:
+        """Deliver straight to one person, bypassing the outbox, so nothing durable or logged
+        links them to the message (speak-up authors). True if the platform took it."""
         ...
 
 
@@ -97,6 +107,8 @@ class Services:
     catalog: Catalog
     # Called after a practice changes schedules, so the scheduler rebuilds its jobs.
     schedules_changed: Callable[[], None] = _nothing
+    # Speak-up abuse limits, in memory only (see handlers/limits.py).
+    speakup_limits: Limits = field(default_factory=Limits)
 
 
 async def is_admin(services: Services, user: str) -> bool:

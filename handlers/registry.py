@@ -8,7 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.messages import FormErrors, Reply
-from handlers import checkins, kudos, nudges
+from handlers import checkins, kudos, nudges, speakup
 from handlers.context import Action, Command, Services, Submission
 
 Practice = Callable[[Command, Services], Awaitable[Reply]]
@@ -20,10 +20,16 @@ COMMANDS: dict[str, Practice] = {
     "/kudos": kudos.handle,
     "/checkin": checkins.handle,
     "/nudge": nudges.handle,
+    "/speakup": speakup.handle,
 }
 
 ACTIONS: dict[str, ActionHandler] = {
     checkins.RESPOND: checkins.respond,
+    speakup.VIEW: speakup.view_case,
+    speakup.REPLY: speakup.open_reply,
+    speakup.ACK: speakup.acknowledge,
+    speakup.RESOLVE: speakup.open_resolve,
+    speakup.HIDE: speakup.open_hide,
 }
 
 FORMS: dict[str, FormHandler] = {
@@ -31,6 +37,11 @@ FORMS: dict[str, FormHandler] = {
     checkins.RESPONSE_FORM: checkins.submit_response,
     nudges.SCHEDULE_FORM: nudges.submit_schedule,
     nudges.ONE_ON_ONE_FORM: nudges.submit_one_on_one,
+    speakup.NEW_FORM: speakup.submit_new,
+    speakup.CASE_FORM: speakup.submit_case,
+    speakup.REPLY_FORM: speakup.submit_reply,
+    speakup.RESOLVE_FORM: speakup.submit_resolve,
+    speakup.HIDE_FORM: speakup.submit_hide,
 }
 
 # What a schedule of each kind does when it comes due (inside the scheduler's transaction).

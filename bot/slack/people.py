@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections import OrderedDict
 
@@ -10,10 +11,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.messages import Message
+from bot.slack.render import message_payload
 from handlers.context import PersonInfo
 
 # With `should_escape: true` Slack sends a typed @alex as <@U0456|alex> (or <@U0456>).
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+log = logging.getLogger("candor.slack")
 CACHE_TTL_S = 3600.0
 CACHE_MAX = 10_000
 MAX_MEMBERS = 5_000  # reminders go to at most this many members of one channel
@@ -26,6 +30,7 @@ class SlackPeople:
         self.client = client
         self.clock = clock
         self.timeout = timeout
+        self._names: dict[str, str] = {}
         self._cache: OrderedDict[str, tuple[float, PersonInfo | None]] = OrderedDict()
 
     def parse_mention(self, token: str) -> str | None:
@@ -83,3 +88,30 @@ class SlackPeople:
             if not cursor:
                 break
         return users[:MAX_MEMBERS]
+
+    async def channel_name(self, conversation: str) -> str:
+        name = self._names.get(conversation)
+        if name is None:
+            try:
+                response = await asyncio.wait_for(
+                    self.client.conversations_info(channel=conversation), self.timeout
+                )
+                name = "#" + str((response.get("channel") or {}).get("name") or conversation)
+            except Exception:
+                return "#" + conversation  # not cached: try again next time
+            self._names[conversation] = name
+        return name
+
+    async def send_private(self, user: str, message: Message) -> bool:
+        try:
+            await asyncio.wait_for(
+                self.client.chat_postMessage(
+                    channel=user, link_names=False, parse="none", **message_payload(message)
+                ),
+                self.timeout,
+            )
+        except Exception as exc:
+            # Only the error's kind: its text may name the conversation.
+            log.warning("a private message could not be delivered", extra={"error": type(exc).__name__})
+            return False
+        return True

@@ -19,15 +19,24 @@ class SlackSender:
 
     async def send(self, item: OutboxItem) -> SendOutcome:
         try:
-            response = await self.client.chat_postMessage(
-                channel=item.conversation,
-                thread_ts=item.thread,
-                unfurl_links=False,
-                link_names=False,  # a typed @here or #channel stays text
-                parse="none",
-                unfurl_media=False,
-                **message_payload(item.message),
-            )
+            if item.update_ref:
+                response = await self.client.chat_update(
+                    channel=item.conversation,
+                    ts=item.update_ref,
+                    link_names=False,
+                    parse="none",
+                    **message_payload(item.message),
+                )
+            else:
+                response = await self.client.chat_postMessage(
+                    channel=item.conversation,
+                    thread_ts=item.thread,
+                    unfurl_links=False,
+                    link_names=False,  # a typed @here or #channel stays text
+                    parse="none",
+                    unfurl_media=False,
+                    **message_payload(item.message),
+                )
         except SlackApiError as exc:
             status = exc.response.status_code
             code = str(exc.response.get("error") or f"http_{status}")

@@ -1,0 +1,709 @@
+"""Anonymous speak-up: concerns posted without an author, answered in the open.
+
+The author's only link to a concern is a random case code shown to them alone; Candor keeps just
+its SHA-256. No row, outbox entry, log line or message anyone else can see holds who wrote it.
+Publication is delayed at random and dates are kept to the day, so timing does not point at the
+author either. Abuse limits live in memory, keyed by an HMAC with a per-process random key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import re
+import secrets
+import unicodedata
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot import outbox
+from bot.messages import (
+    Actions,
+    Block,
+    Button,
+    ChannelRef,
+    Choice,
+    Context,
+    Field,
+    Form,
+    FormErrors,
+    Mention,
+    Message,
+    Quote,
+    Reply,
+    Section,
+    Strong,
+    encode,
+    error,
+    ok,
+    open_form,
+    rich,
+)
+from handlers.context import Action, Command, Services, Submission, is_admin
+from handlers.text import MAX_COMMAND_CHARS, clean_user_text
+
+log = logging.getLogger("candor.speakup")
+
+NEW_FORM = "speakup_new"
+CASE_FORM = "speakup_case"
+REPLY_FORM = "speakup_reply"
+RESOLVE_FORM = "speakup_resolve"
+HIDE_FORM = "speakup_hide"
+VIEW = "speakup_view"
+REPLY = "speakup_reply_open"
+ACK = "speakup_ack"
+RESOLVE = "speakup_resolve_open"
+HIDE = "speakup_hide_open"
+
+MAX_CONCERN = 3000
+MAX_WANTS = 1000
+MAX_REPLY = 3000
+MAX_NOTE = 500
+CONCERNS_PER_DAY = 3
+CODE_TRIES_PER_HOUR = 10
+DEADLINES = (  # (flag, days after raising, what is overdue) after EU directive 2019/1937 art. 9
+    ("ack", 7, "has not been acknowledged within 7 days"),
+    ("reply", 30, "has had no reply within 30 days"),
+    ("resolve", 90, "is still open after 90 days"),
+)
+
+KEPT = (
+    "What Candor keeps: your words, the channel, the day (not the time), and a fingerprint of a "
+    "case code that only you receive. What it does not keep: who you are, your Slack ID or name, "
+    "when exactly you wrote, or the code itself."
+)
+DELAYED = "Your concern appears in the channel after a random delay of a few minutes, with no name."
+NO_CASE = "No case matches that code. Check the code (letters A–Z and digits 2–7) and try again."
+
+_SPECIAL_MENTIONS = re.compile(r"<!\w+[^>]*>|(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+# --- case codes ---------------------------------------------------------------------------------
+def new_code() -> str:
+    """160 random bits as 32 base32 characters in groups of four, easy to read and type."""
+    raw = base64.b32encode(secrets.token_bytes(20)).decode()
+    return "-".join(raw[i : i + 4] for i in range(0, 32, 4))
+
+
+def normalise_code(raw: str) -> str | None:
+    text = re.sub(r"[\s-]", "", raw.upper()).translate(str.maketrans("018", "OIB"))
+    return text if re.fullmatch(r"[A-Z2-7]{32}", text) else None
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+# --- text ---------------------------------------------------------------------------------------
+def check_text(raw: Any, *, label: str, limit: int, required: bool) -> tuple[str, str | None]:
+    """(cleaned text, None) or ("", what is wrong) for one field a person filled in."""
+    text = "" if raw is None else str(raw)
+    if len(text) > limit:
+        return "", f"{label} is {len(text):,} characters; keep it to {limit:,}."
+    if any(ch in _BIDI or (unicodedata.category(ch) == "Cc" and ch not in "\n\t") for ch in text):
+        return "", f"{label} contains invisible control characters. Please retype it."
+    if _SPECIAL_MENTIONS.search(text):
+        return "", f"{label} cannot notify a whole channel (@channel, @here, <!…>). Please remove that."
+    cleaned = clean_user_text(text)
+    if required and not cleaned:
+        return "", f"{label} cannot be empty."
+    return cleaned, None
+
+
+def today(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).date().isoformat()
+
+
+def day_start(now: float) -> float:
+    return datetime.fromisoformat(today(now)).replace(tzinfo=UTC).timestamp()
+
+
+def _later(services: Services, now: float) -> float:
+    low, high = services.settings.speakup_delay_s
+    return now + low + secrets.randbelow(int(high - low) + 1) if high > 0 else now
+
+
+def _human_day(iso: str | None) -> str:
+    return date.fromisoformat(iso).strftime("%d %b %Y") if iso else ""
+
+
+# --- the command --------------------------------------------------------------------------------
+def usage() -> Reply:
+    return ok(
+        rich(Strong("Speak up without your name")),
+        "/speakup opens a form: pick the channel, describe the concern, and optionally what would help.",
+        "You get a private message with a case code and a button to follow replies and add more. "
+        "Keep the code: it is the only link between you and the concern, and Candor cannot recover it.",
+        DELAYED,
+        KEPT,
+        "Managers can reply in the thread, acknowledge, resolve or hide it. Because Candor does not "
+        "know who you are, it cannot message you later: check the case with your button or "
+        "/speakup status <code>.",
+        "Admins: /speakup enable or /speakup disable in a channel chooses where concerns may go; "
+        "/speakup stats shows counts per channel (only for groups of at least 5).",
+    )
+
+
+def _enabled(db: Database, cmd: Command | Submission | Action) -> list[str]:
+    return [
+        r[0]
+        for r in db.execute(
+            "select conversation from speakup_channels where platform = ? and workspace = ? "
+            "order by created_at",
+            [cmd.platform, cmd.workspace],
+        )
+    ]
+
+
+def seed_channels(services: Services, platform: str, workspace: str) -> None:
+    """CANDOR_SPEAKUP_CHANNELS: enabled for a workspace the first time it uses /speakup."""
+    with services.store.transaction() as tx:
+        for conversation in sorted(services.settings.speakup_channels):
+            tx.execute(
+                "insert or ignore into speakup_channels values (?, ?, ?, ?, ?)",
+                [platform, workspace, conversation, "CANDOR_SPEAKUP_CHANNELS", services.clock.now()],
+            )
+
+
+async def handle(cmd: Command, services: Services) -> Reply:
+    if len(cmd.text) > MAX_COMMAND_CHARS:
+        return error("That is too long for /speakup. Use /speakup on its own to open the form.")
+    words = clean_user_text(cmd.text).split()
+    verb = words[0].lower() if words else ""
+    seed_channels(services, cmd.platform, cmd.workspace)
+    if verb == "":
+        return await new_form(cmd, services)
+    if verb in ("help", "?"):
+        return usage()
+    if verb == "status":
+        return await open_case(cmd, services, "".join(words[1:]))
+    if verb in ("enable", "disable", "stats") and len(words) == 1:
+        if not await is_admin(services, cmd.user):
+            return error("Only Candor admins can do that.")
+        return stats(cmd, services) if verb == "stats" else toggle(cmd, services, verb == "enable")
+    return error(f"I don't know /speakup {verb[:30]}.", "Type /speakup help for what I can do.")
+
+
+async def new_form(cmd: Command, services: Services) -> Reply:
+    channels = _enabled(services.store.db, cmd)
+    if not channels:
+        return error(
+            "Speak-up is not set up yet: no channel takes concerns. "
+            "Ask a Candor admin to run /speakup enable in the channel where concerns should go."
+        )
+    choices = tuple([Choice(c, (await services.people.channel_name(c))[:75]) for c in channels])
+    return open_form(
+        Form(
+            callback=NEW_FORM,
+            title="Speak up anonymously",
+            submit="Send anonymously",
+            intro=(Section(rich(KEPT)), Context(rich(DELAYED))),
+            fields=(
+                Field("channel", "Where should it go?", "select", choices=choices, initial=choices[0].value),
+                Field("concern", "Your concern", "multiline", max_length=MAX_CONCERN),
+                Field(
+                    "wants", "What would help? (optional)", "multiline", optional=True, max_length=MAX_WANTS
+                ),
+            ),
+        )
+    )
+
+
+def _channel_post(concern: dict[str, Any]) -> Message:
+    blocks: list[Block] = [Section(rich(Strong("📣 A concern was raised anonymously")))]
+    if concern.get("hidden_reason"):
+        blocks.append(Section(rich(f"hidden by a moderator: {concern['hidden_reason']}")))
+    else:
+        blocks.append(Quote(concern["body"]))
+        if concern.get("wants"):
+            blocks += [Section(rich(Strong("What would help"))), Quote(concern["wants"])]
+    blocks.append(
+        Context(
+            rich(
+                f"Raised on {_human_day(concern['raised_on'])} · case #{concern['id']} · {concern['status']}"
+            )
+        )
+    )
+    if not concern.get("hidden_reason") and concern["status"] != "resolved":
+        value = str(concern["id"])
+        blocks.append(
+            Actions(
+                (
+                    Button("Reply", REPLY, value, "primary"),
+                    Button("Acknowledge", ACK, value),
+                    Button("Mark resolved", RESOLVE, value),
+                    Button("Hide", HIDE, value, "danger"),
+                )
+            )
+        )
+    return Message(tuple(blocks))
+
+
+def _author_key(code: str) -> Message:
+    return Message(
+        (
+            Section(rich(Strong("Your concern was received."), " Only you can see this message.")),
+            Section(rich("Your case code: ", Strong(code))),
+            Context(
+                rich(
+                    "Keep it. It is the only link between you and the concern; Candor cannot recover it. "
+                    + DELAYED
+                )
+            ),
+            Actions((Button("View replies / add more", VIEW, code, "primary"),)),
+        )
+    )
+
+
+async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
+    errors: dict[str, str] = {}
+    conversation = str(sub.values.get("channel") or "")
+    if conversation not in _enabled(services.store.db, sub):
+        errors["channel"] = "Pick one of the channels in the list."
+    body, problem = check_text(
+        sub.values.get("concern"), label="Your concern", limit=MAX_CONCERN, required=True
+    )
+    if problem:
+        errors["concern"] = problem
+    wants, problem = check_text(sub.values.get("wants"), label="This answer", limit=MAX_WANTS, required=False)
+    if problem:
+        errors["wants"] = problem
+    now = services.clock.now()
+    person = f"{sub.platform}:{sub.workspace}:{sub.user}"
+    if not errors and services.speakup_limits.used("concern", person, 86400, now) >= CONCERNS_PER_DAY:
+        errors["concern"] = f"You can raise {CONCERNS_PER_DAY} concerns a day. Please try again tomorrow."
+    if errors:
+        return FormErrors(errors)
+
+    code = new_code()
+    raised = today(now)
+    with services.store.transaction() as tx:
+        concern_id = (
+            tx["concerns"]
+            .insert(
+                {
+                    "platform": sub.platform,
+                    "workspace": sub.workspace,
+                    "conversation": conversation,
+                    "code_hash": code_hash(code.replace("-", "")),
+                    "body": body,
+                    "wants": wants or None,
+                    "status": "open",
+                    "raised_on": raised,
+                    "flagged": "[]",
+                    **{
+                        f"{flag}_due_on": (date.fromisoformat(raised) + timedelta(days=days)).isoformat()
+                        for flag, days, _ in DEADLINES
+                    },
+                }
+            )
+            .last_pk
+        )
+        row = tx["concerns"].get(concern_id)
+        post = outbox.enqueue(
+            tx,
+            platform=sub.platform,
+            conversation=conversation,
+            message=_channel_post(row),
+            now=now,
+            not_before=_later(services, now),
+            created_at=day_start(now),
+        )
+        tx["concerns"].update(concern_id, {"post_outbox": post})
+    services.speakup_limits.add("concern", person, now)
+    delivered = await services.people.send_private(sub.user, _author_key(code))
+    lines = [
+        rich(Strong("Received. Thank you for speaking up.")),
+        rich("Your case code: ", Strong(code)),
+        "Keep it: it is the only way to follow replies and add more. " + DELAYED,
+    ]
+    if not delivered:
+        lines.append("I could not send you a private message with the code, so copy it now.")
+    else:
+        lines.append("It is also in a private message from Candor, with a button to follow the case.")
+    return ok(*lines)
+
+
+# --- the author's view --------------------------------------------------------------------------
+def _find_by_code(services: Services, raw: str, platform: str, workspace: str) -> dict[str, Any] | None:
+    code = normalise_code(raw)
+    if code is None:
+        return None
+    rows = list(
+        services.store.db.query(
+            "select * from concerns where code_hash = ? and platform = ? and workspace = ?",
+            [code_hash(code), platform, workspace],
+        )
+    )
+    return rows[0] if rows else None
+
+
+async def open_case(req: Command | Action, services: Services, raw_code: str) -> Reply:
+    now = services.clock.now()
+    person = f"{req.platform}:{req.workspace}:{req.user}"
+    if services.speakup_limits.used("code", person, 3600, now) >= CODE_TRIES_PER_HOUR:
+        return error("Too many codes tried. Please wait an hour and try again.")
+    concern = _find_by_code(services, raw_code, req.platform, req.workspace)
+    if concern is None:
+        services.speakup_limits.add("code", person, now)
+        return error(NO_CASE)
+    code = normalise_code(raw_code) or ""
+    return open_form(
+        Form(
+            callback=CASE_FORM,
+            title=f"Case #{concern['id']}"[:24],
+            submit="Add follow-up",
+            intro=_case_blocks(services, concern),
+            fields=(
+                Field(
+                    "followup",
+                    "Add more (optional; posted as Author, after a delay)",
+                    "multiline",
+                    optional=True,
+                    max_length=MAX_REPLY,
+                ),
+            ),
+            context=code,
+        )
+    )
+
+
+async def view_case(action: Action, services: Services) -> Reply:
+    return await open_case(action, services, action.value)
+
+
+def _case_blocks(services: Services, concern: dict[str, Any]) -> tuple[Block, ...]:
+    blocks: list[Block] = [
+        Section(
+            rich(Strong(f"Status: {concern['status']}"), f" · raised {_human_day(concern['raised_on'])}")
+        ),
+        Quote(concern["body"]),
+    ]
+    if concern["hidden_reason"]:
+        blocks.append(Section(rich(f"Hidden by a moderator: {concern['hidden_reason']}")))
+    for msg in services.store.db.query(
+        "select * from concern_messages where concern_id = ? order by id", [concern["id"]]
+    ):
+        when = _human_day(msg["created_on"])
+        if msg["kind"] == "author":
+            blocks += [Section(rich(Strong("You"), f" · {when}")), Quote(msg["body"] or "")]
+        elif msg["kind"] == "reply":
+            blocks += [
+                Section(rich(Strong("Reply from "), Mention(msg["by_user"]), f" · {when}")),
+                Quote(msg["body"] or ""),
+            ]
+        else:
+            note = f": {msg['body']}" if msg["body"] else ""
+            blocks.append(
+                Context(rich(f"{msg['kind'].capitalize()} by ", Mention(msg["by_user"]), f" · {when}{note}"))
+            )
+    return tuple(blocks)
+
+
+async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors:
+    concern = _find_by_code(services, sub.context, sub.platform, sub.workspace)
+    if concern is None:
+        return FormErrors({"followup": NO_CASE})
+    text, problem = check_text(
+        sub.values.get("followup"), label="Your follow-up", limit=MAX_REPLY, required=False
+    )
+    if problem:
+        return FormErrors({"followup": problem})
+    if not text:
+        return ok("Nothing was added.")
+    if concern["status"] == "resolved" or concern["hidden_reason"]:
+        return FormErrors({"followup": "This case is closed. Raise a new concern with /speakup."})
+    now = services.clock.now()
+    with services.store.transaction() as tx:
+        post = outbox.enqueue(
+            tx,
+            platform=concern["platform"],
+            conversation=concern["conversation"],
+            message=Message((Section(rich(Strong("Author:"))), Quote(text))),
+            now=now,
+            reply_to=concern["post_outbox"],
+            not_before=_later(services, now),
+            created_at=day_start(now),
+        )
+        tx["concern_messages"].insert(
+            {
+                "concern_id": concern["id"],
+                "kind": "author",
+                "body": text,
+                "created_on": today(now),
+                "outbox_id": post,
+            }
+        )
+    return ok("Added. It will appear in the case's thread after a short delay, as Author.")
+
+
+# --- what managers do ---------------------------------------------------------------------------
+def _concern(services: Services, req: Action | Submission, raw_id: str) -> dict[str, Any] | None:
+    if not raw_id.isdigit() or len(raw_id) > 12:
+        return None
+    rows = list(
+        services.store.db.query(
+            "select * from concerns where id = ? and platform = ? and workspace = ?",
+            [int(raw_id), req.platform, req.workspace],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def _note_form(callback: str, title: str, submit: str, label: str, concern_id: int, optional: bool) -> Reply:
+    return open_form(
+        Form(
+            callback=callback,
+            title=title,
+            submit=submit,
+            context=str(concern_id),
+            fields=(
+                Field(
+                    "text",
+                    label,
+                    "multiline",
+                    optional=optional,
+                    max_length=MAX_NOTE if optional else MAX_REPLY,
+                ),
+            ),
+        )
+    )
+
+
+async def open_reply(action: Action, services: Services) -> Reply:
+    concern = _concern(services, action, action.value)
+    if concern is None:
+        return error("This concern no longer exists.")
+    return _note_form(
+        REPLY_FORM, "Reply", "Post reply", "Your reply (posted under your name)", concern["id"], False
+    )
+
+
+async def _moderate(action: Action, services: Services) -> dict[str, Any] | Reply:
+    concern = _concern(services, action, action.value)
+    if concern is None:
+        return error("This concern no longer exists.")
+    if not await is_admin(services, action.user):
+        return error("Only Candor admins can acknowledge, resolve or hide a concern. Anyone can reply.")
+    return concern
+
+
+async def acknowledge(action: Action, services: Services) -> Reply:
+    found = await _moderate(action, services)
+    if isinstance(found, Reply):
+        return found
+    if found["status"] != "open":
+        return ok(f"Case #{found['id']} is already {found['status']}.")
+    _record(services, found, kind="acknowledged", by_user=action.user, note=None, status="acknowledged")
+    return ok(f"Case #{found['id']} is acknowledged. The author sees it when they check the case.")
+
+
+async def open_resolve(action: Action, services: Services) -> Reply:
+    found = await _moderate(action, services)
+    if isinstance(found, Reply):
+        return found
+    return _note_form(
+        RESOLVE_FORM, "Mark resolved", "Resolve", "What was done (shown in the thread)", found["id"], False
+    )
+
+
+async def open_hide(action: Action, services: Services) -> Reply:
+    found = await _moderate(action, services)
+    if isinstance(found, Reply):
+        return found
+    return _note_form(
+        HIDE_FORM, "Hide concern", "Hide", "Why (shown instead of the text)", found["id"], False
+    )
+
+
+def _record(
+    services: Services,
+    concern: dict[str, Any],
+    *,
+    kind: str,
+    by_user: str,
+    note: str | None,
+    status: str | None,
+) -> None:
+    """Store what a manager did, post it in the thread, and refresh the channel message."""
+    now = services.clock.now()
+    with services.store.transaction() as tx:
+        changes: dict[str, Any] = {}
+        if status:
+            changes["status"] = status
+            changes[f"{status}_on"] = today(now)
+        if kind == "reply" and not concern["first_reply_on"]:
+            changes["first_reply_on"] = today(now)
+        if kind == "hidden":
+            changes["hidden_reason"] = note
+        if changes:
+            tx["concerns"].update(concern["id"], changes)
+        label = {
+            "reply": "Reply from ",
+            "acknowledged": "✅ Acknowledged by ",
+            "resolved": "Resolved by ",
+            "hidden": "Hidden by ",
+        }[kind]
+        blocks: list[Block] = [Section(rich(Strong(label), Mention(by_user)))]
+        if note and kind != "hidden":
+            blocks.append(Quote(note))
+        post = outbox.enqueue(
+            tx,
+            platform=concern["platform"],
+            conversation=concern["conversation"],
+            message=Message(tuple(blocks)),
+            now=now,
+            reply_to=concern["post_outbox"],
+        )
+        tx["concern_messages"].insert(
+            {
+                "concern_id": concern["id"],
+                "kind": kind,
+                "by_user": by_user,
+                "body": note,
+                "created_on": today(now),
+                "outbox_id": post,
+            }
+        )
+        if changes and kind != "reply":
+            _refresh_channel_post(tx, tx["concerns"].get(concern["id"]), now)
+
+
+def _refresh_channel_post(tx: Database, concern: dict[str, Any], now: float) -> None:
+    """Edit the channel message (or, while it still waits to be published, what it will say)."""
+    payload = json.dumps(encode(_channel_post(concern)), ensure_ascii=False)
+    pending = tx.execute(
+        "update outbox set payload = ? where id = ? and status = 'pending'", [payload, concern["post_outbox"]]
+    ).rowcount
+    if not pending:
+        outbox.enqueue(
+            tx,
+            platform=concern["platform"],
+            conversation=concern["conversation"],
+            message=_channel_post(concern),
+            now=now,
+            replaces=concern["post_outbox"],
+        )
+
+
+async def submit_reply(sub: Submission, services: Services) -> Reply | FormErrors:
+    return await _submit_note(sub, services, kind="reply", status=None, label="Your reply")
+
+
+async def submit_resolve(sub: Submission, services: Services) -> Reply | FormErrors:
+    return await _submit_note(sub, services, kind="resolved", status="resolved", label="The note")
+
+
+async def submit_hide(sub: Submission, services: Services) -> Reply | FormErrors:
+    return await _submit_note(sub, services, kind="hidden", status=None, label="The reason")
+
+
+async def _submit_note(
+    sub: Submission, services: Services, *, kind: str, status: str | None, label: str
+) -> Reply | FormErrors:
+    concern = _concern(services, sub, sub.context)
+    if concern is None:
+        return FormErrors({"text": "This concern no longer exists."})
+    if kind != "reply" and not await is_admin(services, sub.user):
+        return FormErrors({"text": "Only Candor admins can resolve or hide a concern."})
+    limit = MAX_REPLY if kind == "reply" else MAX_NOTE
+    text, problem = check_text(sub.values.get("text"), label=label, limit=limit, required=True)
+    if problem:
+        return FormErrors({"text": problem})
+    _record(services, concern, kind=kind, by_user=sub.user, note=text, status=status)
+    done = {
+        "reply": "Your reply is posted in the thread.",
+        "resolved": "Marked resolved.",
+        "hidden": "Hidden.",
+    }
+    return ok(f"Case #{concern['id']}: {done[kind]}")
+
+
+# --- admins: channels, stats, deadlines ---------------------------------------------------------
+def toggle(cmd: Command, services: Services, enable: bool) -> Reply:
+    with services.store.transaction() as tx:
+        if enable:
+            tx.execute(
+                "insert or ignore into speakup_channels values (?, ?, ?, ?, ?)",
+                [cmd.platform, cmd.workspace, cmd.conversation, cmd.user, services.clock.now()],
+            )
+        else:
+            tx.execute(
+                "delete from speakup_channels where platform = ? and workspace = ? and conversation = ?",
+                [cmd.platform, cmd.workspace, cmd.conversation],
+            )
+    if enable:
+        return ok("This channel now takes anonymous concerns from /speakup. Make sure Candor is a member.")
+    return ok("This channel no longer takes new concerns. Existing cases stay where they are.")
+
+
+def stats(cmd: Command, services: Services) -> Reply:
+    k = services.settings.anonymity_k
+    since = (date.fromisoformat(today(services.clock.now())) - timedelta(days=90)).isoformat()
+    rows = services.store.db.execute(
+        "select conversation, count(*), sum(status = 'open'), sum(status = 'acknowledged'), "
+        "sum(status = 'resolved') from concerns where platform = ? and workspace = ? and raised_on >= ? "
+        "group by conversation",
+        [cmd.platform, cmd.workspace, since],
+    ).fetchall()
+    by_channel = {r[0]: r[1:] for r in rows}
+    lines: list[Any] = [rich(Strong("Speak-up, last 90 days"))]
+    for conversation in sorted(set(by_channel) | set(_enabled(services.store.db, cmd))):
+        total, opened, acked, resolved = by_channel.get(conversation, (0, 0, 0, 0))
+        if total >= k:
+            lines.append(
+                rich(
+                    ChannelRef(conversation),
+                    f": {total} concerns; {opened} open, {acked} acknowledged, {resolved} resolved",
+                )
+            )
+        else:
+            lines.append(
+                rich(ChannelRef(conversation), f": fewer than {k} concerns, not shown to protect anonymity")
+            )
+    return ok(*lines)
+
+
+def flag_overdue(services: Services) -> int:
+    """Post a reminder in a concern's thread when a deadline passes; once per deadline."""
+    now = services.clock.now()
+    day = today(now)
+    flagged = 0
+    rows = list(
+        services.store.db.query("select * from concerns where status != 'resolved' and hidden_reason is null")
+    )
+    for concern in rows:
+        done = set(json.loads(concern["flagged"] or "[]"))
+        due = []
+        for flag, _, what in DEADLINES:
+            late = concern[f"{flag}_due_on"] and concern[f"{flag}_due_on"] <= day and flag not in done
+            pending = {
+                "ack": concern["status"] == "open",
+                "reply": not concern["first_reply_on"],
+                "resolve": True,
+            }[flag]
+            if late and pending:
+                due.append((flag, what))
+        if not due:
+            continue
+        with services.store.transaction() as tx:
+            for flag, what in due:
+                outbox.enqueue(
+                    tx,
+                    platform=concern["platform"],
+                    conversation=concern["conversation"],
+                    message=Message(
+                        (Section(rich(Strong("⏰ Overdue: "), f"case #{concern['id']} {what}.")),)
+                    ),
+                    now=now,
+                    reply_to=concern["post_outbox"],
+                )
+                done.add(flag)
+                flagged += 1
+            tx["concerns"].update(concern["id"], {"flagged": json.dumps(sorted(done))})
+    return flagged

@@ -226,3 +226,34 @@ def test_shell_schedules_lists_and_fires_a_check_in_with_prompts_for_the_form(tm
     assert "[#general thread] Answers from @alice" in out and "> ship smaller changes" in out
     assert "Cancelled; nothing was saved." in out
     assert "25:00 is not a time of day" in out
+
+
+def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
+    script = "\n".join(
+        [
+            "/speakup",  # nothing enabled yet
+            "/as boss",
+            "/speakup enable",
+            "/as alice",
+            "/speakup",
+            "",  # channel: the default
+            "Deadlines are set before anyone estimates",
+            "",  # what would help: skipped
+            "/speakup",
+            "",
+            "<!channel> look",
+            "",
+        ]
+    )
+    result = run(["shell"], tmp_path, stdin=script + "\n", CANDOR_ADMINS="boss", CANDOR_SPEAKUP_DELAY="0")
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Speak-up is not set up yet" in out
+    assert "What Candor keeps" in out  # the form's explanation is printed before the prompts
+    assert "[DM to alice] Your concern was received." in out
+    assert "[#general] 📣 A concern was raised anonymously" in out
+    assert "> Deadlines are set before anyone estimates" in out
+    post = out.split("[#general] 📣")[1]
+    assert "alice" not in post.split("[")[0]  # the channel post does not name the author
+    assert "concern: Your concern cannot notify a whole channel" in out
+    assert "Nothing was saved." in out

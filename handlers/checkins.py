@@ -160,28 +160,20 @@ async def submit_create(sub: Submission, services: Services) -> Reply | FormErro
         await schedules.check_channel(services, conversation, errors)
     if errors or when is None:
         return FormErrors(errors)
+    schedule_id = schedules.create(
+        services,
+        sub,
+        conversation=conversation,
+        kind="checkin",
+        when=when,
+        template=template,
+        custom_text=custom if template == CUSTOM else None,
+        remind=1 if values.get("remind") else 0,
+        skip_dates=skip,
+    )
+    if isinstance(schedule_id, FormErrors):
+        return schedule_id
     days, at, tz = when
-    with services.store.transaction() as tx:
-        capped = schedules.over_cap(tx, services, sub.platform, sub.workspace, conversation)
-        if capped:
-            return FormErrors({"channel": capped})
-        schedule_id = schedules.insert_schedule(
-            tx,
-            services,
-            platform=sub.platform,
-            workspace=sub.workspace,
-            conversation=conversation,
-            kind="checkin",
-            owner=sub.user,
-            days=days,
-            at=at,
-            tz=tz,
-            template=template,
-            custom_text=custom if template == CUSTOM else None,
-            remind=1 if values.get("remind") else 0,
-            skip_dates=skip,
-        )
-    services.schedules_changed()
     return ok(
         rich(
             f"Check-in #{schedule_id} is scheduled: {schedules.describe(days, at, tz)}. ",

@@ -164,25 +164,12 @@ async def submit_schedule(sub: Submission, services: Services) -> Reply | FormEr
         await schedules.check_channel(services, conversation, errors)
     if errors or when is None:
         return FormErrors(errors)
+    schedule_id = schedules.create(
+        services, sub, conversation=conversation, kind="nudge", when=when, tags=sorted(tags)
+    )
+    if isinstance(schedule_id, FormErrors):
+        return schedule_id
     days, at, tz = when
-    with services.store.transaction() as tx:
-        capped = schedules.over_cap(tx, services, sub.platform, sub.workspace, conversation)
-        if capped:
-            return FormErrors({"channel": capped})
-        schedule_id = schedules.insert_schedule(
-            tx,
-            services,
-            platform=sub.platform,
-            workspace=sub.workspace,
-            conversation=conversation,
-            kind="nudge",
-            owner=sub.user,
-            days=days,
-            at=at,
-            tz=tz,
-            tags=sorted(tags),
-        )
-    services.schedules_changed()
     return ok(f"Coaching nudges #{schedule_id} are scheduled: {schedules.describe(days, at, tz)}.")
 
 
@@ -244,26 +231,19 @@ async def submit_one_on_one(sub: Submission, services: Services) -> Reply | Form
             errors["report"] = "Pick a person in this workspace (not a bot)."
     if errors or when is None:
         return FormErrors(errors)
+    schedule_id = schedules.create(
+        services,
+        sub,
+        conversation=sub.user,
+        kind="one_on_one",
+        when=when,
+        cap_field="report",
+        subject=report,
+        every_weeks=int(every),
+    )
+    if isinstance(schedule_id, FormErrors):
+        return schedule_id
     days, at, tz = when
-    with services.store.transaction() as tx:
-        capped = schedules.over_cap(tx, services, sub.platform, sub.workspace, sub.user)
-        if capped:
-            return FormErrors({"report": capped})
-        schedule_id = schedules.insert_schedule(
-            tx,
-            services,
-            platform=sub.platform,
-            workspace=sub.workspace,
-            conversation=sub.user,
-            kind="one_on_one",
-            owner=sub.user,
-            subject=report,
-            days=days,
-            at=at,
-            tz=tz,
-            every_weeks=int(every),
-        )
-    services.schedules_changed()
     return ok(
         rich(
             f"1:1 reminder #{schedule_id} is set for your meetings with ",

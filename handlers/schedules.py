@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from bot.messages import Choice, Field, Mention, Reply, Strong, error, ok, rich
+from bot.messages import Choice, Field, FormErrors, Mention, Reply, Strong, error, ok, rich
 from bot.recurrence import DAYS, Recurrence, monday_of
-from handlers.context import Command, Services, is_admin
+from handlers.context import Command, Services, Submission, is_admin
 from handlers.timing import (
     DAY_NAMES,
     InputError,
@@ -124,6 +124,39 @@ def insert_schedule(
         if key in row and not isinstance(row[key], str):
             row[key] = json.dumps(row[key])
     return tx["schedules"].insert(row).last_pk
+
+
+def create(
+    services: Services,
+    req: Submission,
+    *,
+    conversation: str,
+    kind: str,
+    when: tuple[str, str, str],
+    cap_field: str = "channel",
+    **extra: Any,
+) -> int | FormErrors:
+    """Store a schedule from a submitted form (within the per-conversation cap) and rebuild jobs."""
+    days, at, tz = when
+    with services.store.transaction() as tx:
+        capped = over_cap(tx, services, req.platform, req.workspace, conversation)
+        if capped:
+            return FormErrors({cap_field: capped})
+        schedule_id = insert_schedule(
+            tx,
+            services,
+            platform=req.platform,
+            workspace=req.workspace,
+            conversation=conversation,
+            kind=kind,
+            owner=req.user,
+            days=days,
+            at=at,
+            tz=tz,
+            **extra,
+        )
+    services.schedules_changed()
+    return schedule_id
 
 
 def recurrence(row: dict[str, Any]) -> Recurrence:

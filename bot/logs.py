@@ -41,5 +41,5 @@ def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library debug output can include request bodies and headers: keep it quiet.
-    for noisy in ("slack_bolt", "slack_sdk", "candor.bolt", "aiohttp.access"):
+    for noisy in ("slack_bolt", "slack_sdk", "candor.bolt", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

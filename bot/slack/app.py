@@ -113,7 +113,17 @@ def _from_bot(body: dict[str, Any]) -> bool:
     return bool(event.get("bot_id") or event.get("subtype") == "bot_message")
 
 
+class _ExpectedNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is ignored when `authorize` is given: true, and intended."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be ignored" not in record.getMessage() and "will be unused" not in record.getMessage()
+
+
 def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
+    bolt_log = logging.getLogger("candor.bolt")
+    if not any(isinstance(f, _ExpectedNotice) for f in bolt_log.filters):
+        bolt_log.addFilter(_ExpectedNotice())
     app = AsyncApp(
         client=client,
         token=None,
@@ -121,7 +131,7 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
         signing_secret=services.settings.slack_signing_secret,
         process_before_response=True,
         request_verification_enabled=False,
-        logger=logging.getLogger("candor.bolt"),
+        logger=bolt_log,
     )
 
     timeout = services.settings.slack_request_timeout_s

@@ -146,6 +146,9 @@ def m006_speakup(db: Database) -> None:
     # wrote one: not a user id, name, hash or HMAC of one, nor a trigger or response URL.
     # tests/test_speakup_anonymity.py fails if a column is added without review.
     db["outbox"].add_column("replaces", int)
+    # When sends of a row started failing: the retry window counts from here, not from created_at
+    # (which speak-up rounds to the day).
+    db["outbox"].add_column("failing_since", float)
     db["speakup_channels"].create(
         {"platform": str, "workspace": str, "conversation": str, "enabled_by": str, "created_at": float},
         pk=("platform", "workspace", "conversation"),

@@ -183,11 +183,14 @@ class Dispatcher:
 
     def deliver_due(self) -> int:
         """Start a worker for each conversation with due rows that has none; workers started."""
-        keys = self.store.db.execute(_DUE_CONVERSATIONS, {"now": self.clock.now(), "limit": BATCH}).fetchall()
+        limit = BATCH + len(self._workers)  # busy conversations come back too; they are skipped
+        keys = self.store.db.execute(_DUE_CONVERSATIONS, {"now": self.clock.now(), "limit": limit}).fetchall()
         started = 0
         for platform, conversation in keys:
             key = (platform, conversation)
-            if key not in self._workers:  # a busy worker takes its conversation's new rows itself
+            if (
+                key not in self._workers and started < BATCH
+            ):  # a busy worker takes its conversation's new rows itself
                 self._workers[key] = asyncio.create_task(self._work(key), name=f"outbox:{conversation}")
                 started += 1
         return started
@@ -239,10 +242,10 @@ class Dispatcher:
             if parent_id is None:
                 continue
             parent = self.store.db.execute(
-                "select status, sent_ref from outbox where id = ?", [parent_id]
+                "select status, sent_ref, not_before from outbox where id = ?", [parent_id]
             ).fetchone()
-            if parent and parent[0] == "pending":  # wait for it; later posts here wait too
-                self._update(item.id, not_before=self.clock.now() + 1.0)
+            if parent and parent[0] == "pending":  # not before its parent (which may be delayed)
+                self._update(item.id, not_before=max(self.clock.now() + 1.0, parent[2] + 1.0))
                 return False
             if not (parent and parent[0] == "sent" and parent[1]):
                 self._fail(item.id, "the message it refers to was not delivered")
@@ -279,13 +282,19 @@ class Dispatcher:
             return self._retry_later(item.id, outcome.error or "transient error", now)
 
     def _retry_later(self, outbox_id: int, reason: str, now: float) -> bool:
-        attempts, created_at = self.store.db.execute(
-            "select attempts + 1, created_at from outbox where id = ?", [outbox_id]
+        attempts, failing_since = self.store.db.execute(
+            "select attempts + 1, coalesce(failing_since, ?) from outbox where id = ?", [now, outbox_id]
         ).fetchone()
-        if now - (created_at or now) > RETRY_WINDOW_S:
+        if now - failing_since > RETRY_WINDOW_S:
             self._fail(outbox_id, f"gave up after {attempts} attempts: {reason}")
             return True
-        self._update(outbox_id, attempts=attempts, not_before=now + backoff(attempts), last_error=reason)
+        self._update(
+            outbox_id,
+            attempts=attempts,
+            not_before=now + backoff(attempts),
+            last_error=reason,
+            failing_since=failing_since,
+        )
         log.warning("send failed; will retry", extra={"outbox_id": outbox_id, "error": reason})
         return False
 

@@ -1,18 +1,23 @@
 """When a weekly schedule fires: APScheduler's CronTrigger in the schedule's own IANA timezone.
 
 Local wall-clock time is kept across DST changes because the trigger works in `ZoneInfo(tz)`.
+Occurrences are walked and compared as UTC instants: wall-clock comparisons in one zone ignore
+`fold`, which made the repeated hour of an autumn change loop forever. A wall time that happens
+twice that night counts once; one that does not exist in spring fires an hour later.
 `every_weeks` > 1 keeps only the weeks counted from `anchor` (a Monday).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MAX_STEPS = 500  # a week has at most 7 occurrences; this only guards against a trigger bug
 
 
 @dataclass(frozen=True)
@@ -35,29 +40,35 @@ class Recurrence:
         weeks = (when.date() - date.fromisoformat(self.anchor)).days // 7
         return weeks % self.every_weeks == 0
 
-    def latest(self, now: float) -> float | None:
-        """The last occurrence at or before `now` within one rotation, as epoch seconds."""
+    def _span(self) -> float:
+        return (7 * self.every_weeks + 1) * 86400.0
+
+    def occurrences(self, start: float, end: float) -> Iterator[float]:
+        """Occurrences in [start, end] as epoch seconds, in order."""
         zone = ZoneInfo(self.tz)
-        now_dt = datetime.fromtimestamp(now, zone)
         trigger = self.trigger()
-        when = trigger.get_next_fire_time(None, now_dt - timedelta(days=7 * self.every_weeks + 1))
+        cursor, last_wall = start, None
+        for _ in range(_MAX_STEPS):
+            when = trigger.get_next_fire_time(None, datetime.fromtimestamp(cursor, UTC).astimezone(zone))
+            if when is None or when.timestamp() > end:
+                return
+            instant = when.timestamp()
+            wall = when.replace(tzinfo=None)
+            if wall != last_wall and self._in_rotation(when):
+                yield instant
+            last_wall = wall
+            cursor = max(instant, cursor) + 1.0
+
+    def latest(self, now: float) -> float | None:
+        """The last occurrence at or before `now` within one rotation."""
         last = None
-        while when is not None and when <= now_dt:
-            if self._in_rotation(when):
-                last = when
-            when = trigger.get_next_fire_time(when, when + timedelta(seconds=1))
-        return last.timestamp() if last else None
+        for instant in self.occurrences(now - self._span(), now):
+            last = instant
+        return last
 
     def next(self, after: float) -> float | None:
         """The first occurrence strictly after `after`."""
-        zone = ZoneInfo(self.tz)
-        trigger = self.trigger()
-        when = trigger.get_next_fire_time(None, datetime.fromtimestamp(after, zone) + timedelta(seconds=1))
-        for _ in range(8 * max(1, self.every_weeks)):
-            if when is None or self._in_rotation(when):
-                break
-            when = trigger.get_next_fire_time(when, when + timedelta(seconds=1))
-        return when.timestamp() if when else None
+        return next(self.occurrences(after + 1.0, after + 2 * self._span()), None)
 
     def local_date(self, instant: float) -> str:
         return datetime.fromtimestamp(instant, ZoneInfo(self.tz)).date().isoformat()

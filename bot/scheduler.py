@@ -10,6 +10,7 @@ period is skipped and logged. Firing only writes rows and outbox posts; the outb
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -78,9 +79,13 @@ class Scheduler:
         # Occurrences missed while Candor was down: once each, within the grace period.
         self.aps.add_job(self.fire_due, id="catch-up")
 
-    def shutdown(self) -> None:
+    async def shutdown(self, grace_s: float = 10.0) -> None:
+        """Stop the timers, then let a firing in progress finish before the store closes."""
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_s), self._lock:
+                pass
 
     # --- jobs from rows ------------------------------------------------------------------
     def groups(self) -> set[tuple]:
@@ -118,7 +123,7 @@ class Scheduler:
         now = self.clock.now()
         recurrence = Recurrence(*key)
         occurrence = recurrence.latest(now)
-        if occurrence is None:
+        if occurrence is None or occurrence > now:
             return FireReport()
         where = " and ".join(f"{c} = ?" for c in GROUP_COLUMNS) + " and paused = 0 and checked_until < ?"
         args = [*key, occurrence]
@@ -133,7 +138,10 @@ class Scheduler:
                 break
             with self.store.transaction() as tx:
                 for row in rows:
-                    tx.execute("update schedules set checked_until = ? where id = ?", [now, row["id"]])
+                    tx.execute(
+                        "update schedules set checked_until = ? where id = ?",
+                        [max(now, occurrence), row["id"]],
+                    )
                     if late:
                         skipped_late += 1
                     elif local_date in json.loads(row["skip_dates"] or "[]"):

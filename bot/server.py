@@ -158,7 +158,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         try:
             yield
         finally:
-            scheduler.shutdown()
+            await scheduler.shutdown()
             await dispatcher.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

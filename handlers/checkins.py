@@ -157,7 +157,7 @@ async def submit_create(sub: Submission, services: Services) -> Reply | FormErro
     except InputError as exc:
         errors["skip"] = str(exc)
     if not errors:
-        await schedules.check_channel(services, conversation, errors)
+        await schedules.check_channel(services, conversation, sub.user, errors)
     if errors or when is None:
         return FormErrors(errors)
     schedule_id = schedules.create(
@@ -211,7 +211,7 @@ def fire(tx: Database, row: dict[str, Any], occurrence: float, now: float, servi
     if intro:
         blocks.append(Section(rich(intro)))
     blocks += [Section(rich(f"• {q}")) for q in questions]
-    blocks.append(Actions((Button("Respond", RESPOND, str(run_id), "primary"),)))
+    blocks.append(Actions((Button("Respond", RESPOND, run_ref(run_id, occurrence), "primary"),)))
     blocks.append(Context(rich("Answers are posted in this thread under your name.")))
     prompt = outbox.enqueue(
         tx,
@@ -243,14 +243,20 @@ async def run_now(cmd: Command, services: Services, raw_id: str) -> Reply:
     return ok(f"Schedule #{found['id']} ({schedules.title_of(found, services)}) fired now.")
 
 
-def _run_and_schedule(services: Services, run_id: str) -> dict[str, Any] | None:
-    if not run_id.isdigit():
+def run_ref(run_id: int, occurrence: float) -> str:
+    """What a Respond button carries: the run and its moment, so a reused row id never matches."""
+    return f"{run_id}:{int(occurrence)}"
+
+
+def _run_and_schedule(services: Services, ref: str) -> dict[str, Any] | None:
+    run_id, _, occurrence = ref.partition(":")
+    if not run_id.isdigit() or not occurrence.isdigit() or len(ref) > 40:
         return None
     rows = list(
         services.store.db.query(
-            "select r.id as run_id, r.prompt_outbox, s.* from checkin_runs r "
-            "join schedules s on s.id = r.schedule_id where r.id = ?",
-            [int(run_id)],
+            "select r.id as run_id, r.prompt_outbox, r.occurrence, s.* from checkin_runs r "
+            "join schedules s on s.id = r.schedule_id where r.id = ? and cast(r.occurrence as integer) = ?",
+            [int(run_id), int(occurrence)],
         )
     )
     return rows[0] if rows else None
@@ -285,7 +291,7 @@ async def respond(action: Action, services: Services) -> Reply:
             title=title[:24],
             submit="Post answers",
             fields=fields,
-            context=str(row["run_id"]),
+            context=run_ref(row["run_id"], row["occurrence"]),
         )
     )
 
@@ -339,45 +345,56 @@ async def submit_response(sub: Submission, services: Services) -> Reply | FormEr
     return ok("Thanks, your answers are posted in the check-in's thread.")
 
 
+REMINDER_RETRY_S = 600.0
+REMINDER_GIVE_UP_S = 24 * 3600.0
+
+
 async def send_due_reminders(services: Services, limit: int = 50) -> int:
-    """DM the people who have not answered a check-in yet: once per check-in, outside quiet hours."""
+    """DM the people who have not answered a check-in yet: once per check-in, outside quiet hours.
+
+    A run whose members cannot be listed right now is tried again later, not dropped.
+    """
     now = services.clock.now()
     runs = list(
         services.store.db.query(
-            "select r.id as run_id, s.* from checkin_runs r join schedules s on s.id = r.schedule_id "
+            "select r.id as run_id, r.occurrence, r.created_at as run_created, s.* from checkin_runs r "
+            "join schedules s on s.id = r.schedule_id "
             "where r.reminder_due_at <= ? and r.reminder_sent_at is null order by r.reminder_due_at limit ?",
             [now, limit],
         )
     )
     sent = 0
     for run in runs:
+        skip_dates = json.loads(run["skip_dates"] or "[]")
+        moment = next_working_moment(now, run["tz"], services.settings.quiet_hours, skip_dates)
+        if moment is None or run["paused"]:
+            _close_reminder(services, run["run_id"], now)
+            continue
+        if moment > now:  # it came due in quiet hours (or was delayed into them): wait
+            services.store.db["checkin_runs"].update(run["run_id"], {"reminder_due_at": moment})
+            continue
         try:
-            members = [] if run["paused"] else await services.people.members(run["conversation"])
-        except Exception:
-            log.warning(
-                "cannot list channel members for a check-in reminder",
-                extra={"run": run["run_id"]},
-                exc_info=True,
-            )
-            members = []
-        answered = {
-            r[0]
-            for r in services.store.db.execute(
-                "select user from checkin_responses where run_id = ?", [run["run_id"]]
-            ).fetchall()
-        }
-        targets = []
-        for user in members:
-            if user in answered:
-                continue
-            info = await services.people.lookup(user)
-            if info and not info.is_bot and not info.deleted:
-                targets.append(user)
+            targets = await _not_answered(services, run)
+        except Exception as exc:
+            if now - (run["run_created"] or now) > REMINDER_GIVE_UP_S:
+                log.warning(
+                    "check-in reminder given up", extra={"run": run["run_id"], "error": type(exc).__name__}
+                )
+                _close_reminder(services, run["run_id"], now)
+            else:
+                log.warning(
+                    "check-in reminder postponed", extra={"run": run["run_id"], "error": type(exc).__name__}
+                )
+                services.store.db["checkin_runs"].update(
+                    run["run_id"], {"reminder_due_at": now + REMINDER_RETRY_S}
+                )
+            continue
         title, _, _ = _template(run, services)
+        ref = run_ref(run["run_id"], run["occurrence"])
         message = Message(
             (
                 Section(rich("A gentle reminder: the ", Strong(title), " is open.")),
-                Actions((Button("Respond", RESPOND, str(run["run_id"]), "primary"),)),
+                Actions((Button("Respond", RESPOND, ref, "primary"),)),
                 Context(rich("You get this once per check-in. A short answer is fine.")),
             )
         )
@@ -392,3 +409,26 @@ async def send_due_reminders(services: Services, limit: int = 50) -> int:
                 outbox.enqueue(tx, platform=run["platform"], conversation=user, message=message, now=now)
         sent += len(targets)
     return sent
+
+
+def _close_reminder(services: Services, run_id: int, now: float) -> None:
+    services.store.db["checkin_runs"].update(run_id, {"reminder_sent_at": now})
+
+
+async def _not_answered(services: Services, run: dict[str, Any]) -> list[str]:
+    """Channel members who have not answered, people only (bots and deactivated users left out)."""
+    members = await services.people.members(run["conversation"])
+    answered = {
+        r[0]
+        for r in services.store.db.execute(
+            "select user from checkin_responses where run_id = ?", [run["run_id"]]
+        )
+    }
+    targets = []
+    for user in members:
+        if user in answered:
+            continue
+        info = await services.people.lookup(user)
+        if info and not info.is_bot and not info.deleted:
+            targets.append(user)
+    return targets

@@ -161,7 +161,7 @@ async def submit_schedule(sub: Submission, services: Services) -> Reply | FormEr
     if any(t not in known for t in tags):
         errors["tags"] = "Pick topics from the list."
     if not errors:
-        await schedules.check_channel(services, conversation, errors)
+        await schedules.check_channel(services, conversation, sub.user, errors)
     if errors or when is None:
         return FormErrors(errors)
     schedule_id = schedules.create(

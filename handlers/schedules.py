@@ -67,13 +67,16 @@ def read_when(values: dict[str, Any], errors: dict[str, str]) -> tuple[str, str,
     return parsed["days"], parsed["time"], parsed["tz"]
 
 
-async def check_channel(services: Services, conversation: str, errors: dict[str, str]) -> None:
+async def check_channel(services: Services, conversation: str, user: str, errors: dict[str, str]) -> None:
+    """The bot must be able to post there, and the person must belong there (or be an admin)."""
     if not conversation:
         errors["channel"] = "Pick a channel."
     elif not await services.people.bot_is_member(conversation):
         errors["channel"] = (
             "Candor is not in that channel yet. Type /invite @candor there, then submit again."
         )
+    elif not await is_admin(services, user) and user not in await services.people.members(conversation):
+        errors["channel"] = "You can only schedule posts in a channel you are a member of."
 
 
 def over_cap(
@@ -104,7 +107,6 @@ def insert_schedule(
     **extra: Any,
 ) -> int:
     now = services.clock.now()
-    anchor = monday_of(datetime.fromtimestamp(now, ZoneInfo(tz)).date()).isoformat()
     row = {
         "platform": platform,
         "workspace": workspace,
@@ -115,11 +117,13 @@ def insert_schedule(
         "at": at,
         "tz": tz,
         "every_weeks": 1,
-        "anchor": anchor,
+        "anchor": "",
         "paused": 0,
         "checked_until": now,
         "created_at": now,
     } | extra
+    if row["every_weeks"] > 1:  # week 0 of the rotation; weekly ones share one job whatever the week
+        row["anchor"] = monday_of(datetime.fromtimestamp(now, ZoneInfo(tz)).date()).isoformat()
     for key in ("tags", "skip_dates"):
         if key in row and not isinstance(row[key], str):
             row[key] = json.dumps(row[key])
@@ -226,7 +230,7 @@ async def change(cmd: Command, services: Services, verb: str, raw_id: str) -> Re
     with services.store.transaction() as tx:
         if verb == "pause":
             tx["schedules"].update(row["id"], {"paused": 1})
-        elif verb == "resume":
+        elif verb == "resume" and row["paused"]:
             # Occurrences missed while paused are not made up.
             tx["schedules"].update(row["id"], {"paused": 0, "checked_until": now})
         elif verb == "delete":
@@ -234,6 +238,7 @@ async def change(cmd: Command, services: Services, verb: str, raw_id: str) -> Re
             for run_id in runs:
                 tx["checkin_responses"].delete_where("run_id = ?", [run_id])
             tx["checkin_runs"].delete_where("schedule_id = ?", [row["id"]])
+            tx["nudge_log"].delete_where("scope = ?", [f"schedule:{row['id']}"])
             tx["schedules"].delete(row["id"])
     services.schedules_changed()
     done = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[verb]

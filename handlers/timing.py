@@ -96,12 +96,17 @@ def format_local(instant: float, tz: str) -> str:
     return datetime.fromtimestamp(instant, ZoneInfo(tz)).strftime("%a %d %b %H:%M")
 
 
-def next_working_moment(instant: float, tz: str, quiet: tuple[int, int], skip_dates: list[str]) -> float:
-    """`instant`, or the first later moment outside quiet hours, weekends and skip dates."""
+def next_working_moment(
+    instant: float, tz: str, quiet: tuple[int, int], skip_dates: list[str]
+) -> float | None:
+    """`instant`, or the first later moment outside quiet hours, weekends and skip dates.
+
+    None when there is none within the skip list's reach (every day blocked): skip the reminder.
+    """
     start_quiet, end_quiet = quiet
     zone = ZoneInfo(tz)
     when = datetime.fromtimestamp(instant, zone)
-    for _ in range(60):
+    for _ in range(2 * len(skip_dates) + 10):
         is_quiet = (
             (when.hour >= start_quiet or when.hour < end_quiet)
             if start_quiet > end_quiet
@@ -112,4 +117,4 @@ def next_working_moment(instant: float, tz: str, quiet: tuple[int, int], skip_da
             return when.timestamp()
         day = when.date() if when.hour < end_quiet and not blocked else when.date() + timedelta(days=1)
         when = datetime.combine(day, time(end_quiet), zone)
-    return instant
+    return None

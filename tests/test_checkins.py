@@ -117,9 +117,12 @@ async def test_prompt_answers_in_thread_and_one_reminder_to_those_who_did_not_an
     assert "Weekly team check-in" in blocks_text(prompt)
     assert "/speakup" in blocks_text(prompt)
     [button] = [e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert (button["action_id"], button["value"]) == ("checkin_respond", "1")
+    assert button["action_id"] == "checkin_respond"
+    run = candor.db["checkin_runs"].get(1)
+    assert button["value"] == f"1:{int(run['occurrence'])}"  # the run and its moment
+    ref = button["value"]
 
-    ack, view = await respond(candor, slack, 1, {"q0": "shipped the migration", "q1": ""}, "UALICE")
+    ack, view = await respond(candor, slack, ref, {"q0": "shipped the migration", "q1": ""}, "UALICE")
     assert ack["response_action"] == "update"
     assert "What went well this week?" in [b["label"]["text"] for b in view["blocks"]]
     await candor.settle()
@@ -133,7 +136,7 @@ async def test_prompt_answers_in_thread_and_one_reminder_to_those_who_did_not_an
     assert "What is in the way?" not in blocks_text(answer)  # unanswered questions are left out
 
     # An empty response is refused in the form.
-    ack, _ = await respond(candor, slack, 1, {}, "UBOB")
+    ack, _ = await respond(candor, slack, ref, {}, "UBOB")
     assert ack["response_action"] == "errors" and "at least one" in ack["errors"]["q0"]
 
     run = candor.db["checkin_runs"].get(1)
@@ -146,3 +149,44 @@ async def test_prompt_answers_in_thread_and_one_reminder_to_those_who_did_not_an
     assert reminded == {"UBOB", "UCAROL"}  # not the one who answered, not the bot
     clock.advance(3600)
     assert await checkins.send_due_reminders(candor.app[SERVICES]) == 0  # once per check-in
+
+
+async def test_a_respond_button_from_a_deleted_check_in_does_not_open_a_newer_one(candor, slack):
+    await create(candor, slack, template="retro")
+    await candor.command("/checkin", "run 1")
+    old_ref = checkins.run_ref(1, candor.db["checkin_runs"].get(1)["occurrence"])
+    await candor.command("/checkin", "delete 1")
+    candor.clock.advance(5)
+    await create(candor, slack, template="weekly")  # SQLite may hand out id 1 again
+    await candor.command(
+        "/checkin", f"run {candor.db.execute('select max(id) from schedules').fetchone()[0]}"
+    )
+    views_before = len(slack.opened_views())
+    assert await candor.click(checkins.RESPOND, old_ref) == 200
+    assert len(slack.opened_views()) == views_before
+    said = slack.calls_to("response_url")[-1].params
+    assert "closed or was deleted" in blocks_text(said)
+
+
+async def test_only_members_of_a_channel_or_admins_schedule_in_it(candor, slack):
+    slack.members["CTEAM"] = ["UBOB"]
+    ack = await create(candor, slack)  # alice is not in #team
+    assert ack["response_action"] == "errors" and "a channel you are a member of" in ack["errors"]["channel"]
+    assert candor.count("schedules") == 0
+    slack.add_user("UADMIN", "ada", is_admin=True)
+    ack = await create(candor, slack, user="UADMIN")
+    assert ack["response_action"] == "update"
+
+
+async def test_custom_prompts_and_answers_are_escaped(candor, slack):
+    await create(candor, slack, template="custom", custom="<!channel> & <@UBOB> what blocks you?")
+    await candor.command("/checkin", "run 1")
+    await candor.settle()
+    prompt = slack.delivered_to("CTEAM")[-1]
+    text = blocks_text(prompt)
+    assert "&lt;!channel&gt; &amp; &lt;@UBOB&gt;" in text and "<!channel>" not in text
+    ref = next(e["value"] for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"])
+    _ack, _ = await respond(candor, slack, ref, {"q0": "<!here> the <#C1> build"}, "UBOB")
+    await candor.settle()
+    answer = blocks_text(slack.delivered_to("CTEAM")[-1])
+    assert "&lt;!here&gt; the &lt;#C1&gt; build" in answer and "<!here>" not in answer

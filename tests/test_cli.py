@@ -216,13 +216,17 @@ def test_shell_schedules_lists_and_fires_a_check_in_with_prompts_for_the_form(tm
             "/checkin add mon 25:00",
         ]
     )
-    result = run(["shell"], tmp_path, stdin=script + "\n")
-    out = result.stdout
-    assert result.returncode == 0, result.stderr
+    first = run(["shell"], tmp_path, stdin="\n".join(script.split("\n")[:11]) + "\n")
+    ref = first.stdout.split("/click checkin_respond ")[1].split("]")[0]
+    rest = script.split("\n")[11:]
+    rest[0] = f"/click checkin_respond {ref}"
+    second = run(["shell"], tmp_path, stdin="\n".join(rest) + "\n")
+    out = first.stdout + second.stdout
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert "Check-in #1 is scheduled: Mon, Thu at 09:30 (Europe/Berlin). It will post in #general" in out
     assert "#1 · Retro · Mon, Thu at 09:30 (Europe/Berlin) · next" in out
     assert "[#general] 🗓️ Retro" in out
-    assert "[Respond → /click checkin_respond 1]" in out
+    assert f"[Respond → /click checkin_respond {ref}]" in out
     assert "[#general thread] Answers from @alice" in out and "> ship smaller changes" in out
     assert "Cancelled; nothing was saved." in out
     assert "25:00 is not a time of day" in out

@@ -169,3 +169,58 @@ async def test_pending_rows_are_sent_exactly_once_after_a_restart(tmp_path, cloc
         assert len(slack.delivered()) == 2  # a sent row is never sent again
     finally:
         await third.stop()
+
+
+async def test_the_retry_window_counts_from_the_first_failure_not_from_creation(candor, slack, clock):
+    # Speak-up rows carry created_at rounded to the day; an outage must not fail them at once.
+    with candor.app[STORE].transaction() as tx:
+        from bot import outbox
+        from bot.messages import text_message
+
+        outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CX",
+            message=text_message("hi"),
+            now=clock.now(),
+            created_at=clock.now() - 20 * 3600,
+        )
+    slack.answer_next("chat.postMessage", status=500, ok=False, error="internal_error")
+    await wait_until(lambda: candor.outbox()[0]["attempts"] == 1)
+    assert candor.outbox()[0]["status"] == "pending"
+    clock.advance(60)
+    candor.dispatcher.wake()
+    await candor.settle()
+    assert candor.outbox()[0]["status"] == "sent"
+
+
+async def test_a_reply_waits_for_its_delayed_parent_without_polling(candor, slack, clock):
+    from bot import outbox
+    from bot.messages import text_message
+
+    with candor.app[STORE].transaction() as tx:
+        parent = outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CX",
+            message=text_message("parent"),
+            now=clock.now(),
+            not_before=clock.now() + 600,
+        )
+        outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CX",
+            message=text_message("child"),
+            now=clock.now(),
+            reply_to=parent,
+        )
+    await candor.settle()
+    child = candor.outbox()[1]
+    assert child["status"] == "pending" and child["not_before"] >= clock.now() + 600
+    clock.advance(700)
+    candor.dispatcher.wake()
+    await candor.settle()
+    posts = slack.delivered_to("CX")
+    assert [blocks_text(p).split("\n")[0] for p in posts] == ["parent", "child"]
+    assert posts[1]["thread_ts"] == candor.outbox()[0]["sent_ref"]

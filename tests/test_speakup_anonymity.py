@@ -165,6 +165,7 @@ REVIEWED_COLUMNS = {
         "last_error",
         "reply_to",
         "replaces",
+        "failing_since",
     },
     "speakup_channels": {"platform", "workspace", "conversation", "enabled_by", "created_at"},
 }

@@ -154,7 +154,8 @@ class FakeSlackApi:
             channel = params.get("channel", "")
             return 200, {"ok": True, "channel": {"id": channel, "is_member": channel not in self.outside}}, {}
         if method == "conversations.members":
-            return 200, {"ok": True, "members": self.members.get(params.get("channel", ""), [])}, {}
+            everyone = [u for u in self.users if u != self.BOT_USER]
+            return 200, {"ok": True, "members": self.members.get(params.get("channel", ""), everyone)}, {}
         if method == "views.open":
             return 200, {"ok": True, "view": {"id": "V1"}}, {}
         if method == "chat.postMessage":

@@ -166,7 +166,8 @@ def m006_speakup(db: Database) -> None:
             "hidden_reason": str,
             "resolution_note": str,
             "raised_on": str,  # the day only
-            "post_outbox": int,
+            "post_outbox": int,  # set when published; until then it waits for `publish_at`
+            "publish_at": float,  # a batch boundary, so the moment of writing is not kept
             "acknowledged_on": str,
             "first_reply_on": str,
             "resolved_on": str,
@@ -189,9 +190,11 @@ def m006_speakup(db: Database) -> None:
             "body": str,
             "created_on": str,  # the day only
             "outbox_id": int,
+            "publish_at": float,  # author follow-ups: published in a batch, like concerns
         },
-        pk="id",
+        pk="id",  # random for author follow-ups, so row order does not date them
         not_null={"concern_id", "kind"},
         foreign_keys=[("concern_id", "concerns", "id")],
     )
     db["concern_messages"].create_index(["concern_id"])
+    db["concerns"].create_index(["post_outbox", "publish_at"])

@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -71,9 +72,13 @@ class Scheduler:
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
         self.aps.start()
-        for name, job, seconds in self.periodic:
+        for name, job, seconds in self.periodic:  # first run right away: catch up after downtime
             self.aps.add_job(
-                job, IntervalTrigger(seconds=seconds), id=f"periodic:{name}", replace_existing=True
+                job,
+                IntervalTrigger(seconds=seconds),
+                id=f"periodic:{name}",
+                replace_existing=True,
+                next_run_time=datetime.now(UTC),
             )
         self.rebuild()
         # Occurrences missed while Candor was down: once each, within the grace period.

@@ -110,12 +110,19 @@ def build_scheduler(services: Services) -> Scheduler:
     async def speakup_deadlines() -> None:
         speakup.flag_overdue(services)
 
+    async def speakup_publications() -> None:
+        speakup.publish_due(services)
+
     return Scheduler(
         services.store,
         services.clock,
         fire,
         grace_s=services.settings.schedule_grace_s,
-        periodic=(("checkin-reminders", reminders, 60.0), ("speakup-deadlines", speakup_deadlines, 3600.0)),
+        periodic=(
+            ("checkin-reminders", reminders, 60.0),
+            ("speakup-publications", speakup_publications, 60.0),
+            ("speakup-deadlines", speakup_deadlines, 3600.0),
+        ),
     )
 
 

@@ -8,10 +8,13 @@ author either. Abuse limits live in memory, keyed by an HMAC with a per-process 
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextvars
 import hashlib
 import json
 import logging
+import math
 import re
 import secrets
 import unicodedata
@@ -47,6 +50,7 @@ from handlers.context import Action, Command, Services, Submission, is_admin
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text
 
 log = logging.getLogger("candor.speakup")
+_in_flight: set[asyncio.Task[bool]] = set()  # author DMs being sent (a reference keeps them alive)
 
 NEW_FORM = "speakup_new"
 CASE_FORM = "speakup_case"
@@ -64,6 +68,8 @@ MAX_WANTS = 1000
 MAX_REPLY = 3000
 MAX_NOTE = 500
 CONCERNS_PER_DAY = 3
+CASE_VIEW_MESSAGES = 12  # newest messages in the author's view (a modal holds 100 blocks)
+CASE_VIEW_CHARS = 1000  # of each message, escaped at most 5,000 characters: two sections
 CODE_TRIES_PER_HOUR = 10
 DEADLINES = (  # (flag, days after raising, what is overdue) after EU directive 2019/1937 art. 9
     ("ack", 7, "has not been acknowledged within 7 days"),
@@ -80,7 +86,13 @@ DELAYED = "Your concern appears in the channel after a random delay of a few min
 NO_CASE = "No case matches that code. Check the code (letters A–Z and digits 2–7) and try again."
 
 _SPECIAL_MENTIONS = re.compile(r"<!\w+[^>]*>|(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_ZWJ = "\u200d"  # joins emoji; the only invisible format character allowed
+
+
+def _invisible(ch: str) -> bool:
+    """Control and format characters (direction marks and overrides, zero-width spaces, …)."""
+    category = unicodedata.category(ch)
+    return (category == "Cc" and ch not in "\n\t") or (category == "Cf" and ch != _ZWJ)
 
 
 # --- case codes ---------------------------------------------------------------------------------
@@ -105,7 +117,7 @@ def check_text(raw: Any, *, label: str, limit: int, required: bool) -> tuple[str
     text = "" if raw is None else str(raw)
     if len(text) > limit:
         return "", f"{label} is {len(text):,} characters; keep it to {limit:,}."
-    if any(ch in _BIDI or (unicodedata.category(ch) == "Cc" and ch not in "\n\t") for ch in text):
+    if any(_invisible(ch) for ch in text):
         return "", f"{label} contains invisible control characters. Please retype it."
     if _SPECIAL_MENTIONS.search(text):
         return "", f"{label} cannot notify a whole channel (@channel, @here, <!…>). Please remove that."
@@ -115,17 +127,25 @@ def check_text(raw: Any, *, label: str, limit: int, required: bool) -> tuple[str
     return cleaned, None
 
 
+def _day(now: float) -> float:
+    """The start of the UTC day: when a first /speakup happened must not be kept precisely."""
+    return float(math.floor(now / 86400) * 86400)
+
+
 def today(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).date().isoformat()
 
 
-def day_start(now: float) -> float:
-    return datetime.fromisoformat(today(now)).replace(tzinfo=UTC).timestamp()
+PUBLISH_EVERY_S = 300  # publications are released together on these boundaries
 
 
-def _later(services: Services, now: float) -> float:
+def publish_time(services: Services, now: float) -> float:
+    """A random delay, then the next batch boundary: no trace of the moment of writing remains."""
     low, high = services.settings.speakup_delay_s
-    return now + low + secrets.randbelow(int(high - low) + 1) if high > 0 else now
+    if high <= 0:
+        return now
+    delayed = now + low + secrets.SystemRandom().uniform(0, high - low)
+    return float(math.ceil(delayed / PUBLISH_EVERY_S) * PUBLISH_EVERY_S)
 
 
 def _human_day(iso: str | None) -> str:
@@ -166,7 +186,7 @@ def seed_channels(services: Services, platform: str, workspace: str) -> None:
         for conversation in sorted(services.settings.speakup_channels):
             tx.execute(
                 "insert or ignore into speakup_channels values (?, ?, ?, ?, ?)",
-                [platform, workspace, conversation, "CANDOR_SPEAKUP_CHANNELS", services.clock.now()],
+                [platform, workspace, conversation, "CANDOR_SPEAKUP_CHANNELS", _day(services.clock.now())],
             )
 
 
@@ -282,51 +302,41 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
 
     code = new_code()
     raised = today(now)
+    due = {
+        f"{flag}_due_on": (date.fromisoformat(raised) + timedelta(days=days)).isoformat()
+        for flag, days, _ in DEADLINES
+    }
     with services.store.transaction() as tx:
-        concern_id = (
-            tx["concerns"]
-            .insert(
-                {
-                    "platform": sub.platform,
-                    "workspace": sub.workspace,
-                    "conversation": conversation,
-                    "code_hash": code_hash(code.replace("-", "")),
-                    "body": body,
-                    "wants": wants or None,
-                    "status": "open",
-                    "raised_on": raised,
-                    "flagged": "[]",
-                    **{
-                        f"{flag}_due_on": (date.fromisoformat(raised) + timedelta(days=days)).isoformat()
-                        for flag, days, _ in DEADLINES
-                    },
-                }
-            )
-            .last_pk
+        tx["concerns"].insert(
+            {
+                "platform": sub.platform,
+                "workspace": sub.workspace,
+                "conversation": conversation,
+                "code_hash": code_hash(code.replace("-", "")),
+                "body": body,
+                "wants": wants or None,
+                "status": "open",
+                "raised_on": raised,
+                "publish_at": publish_time(services, now),
+                "flagged": "[]",
+                **due,
+            }
         )
-        row = tx["concerns"].get(concern_id)
-        post = outbox.enqueue(
-            tx,
-            platform=sub.platform,
-            conversation=conversation,
-            message=_channel_post(row),
-            now=now,
-            not_before=_later(services, now),
-            created_at=day_start(now),
-        )
-        tx["concerns"].update(concern_id, {"post_outbox": post})
     services.speakup_limits.add("concern", person, now)
-    delivered = await services.people.send_private(sub.user, _author_key(code))
-    lines = [
+    publish_due(services)  # publishes at once only when the delay is off (tests, the shell)
+    # Sent after the answer, in a task that does not carry this request's id into any log line,
+    # so neither the request's duration nor a failure notice marks it as a submission.
+    task = asyncio.get_running_loop().create_task(
+        services.people.send_private(sub.user, _author_key(code)), context=contextvars.Context()
+    )
+    _in_flight.add(task)
+    task.add_done_callback(_in_flight.discard)
+    return ok(
         rich(Strong("Received. Thank you for speaking up.")),
         rich("Your case code: ", Strong(code)),
-        "Keep it: it is the only way to follow replies and add more. " + DELAYED,
-    ]
-    if not delivered:
-        lines.append("I could not send you a private message with the code, so copy it now.")
-    else:
-        lines.append("It is also in a private message from Candor, with a button to follow the case.")
-    return ok(*lines)
+        "Copy it now and keep it: it is the only way to follow replies and add more. " + DELAYED,
+        "Candor also sends it to you in a private message, with a button to follow the case.",
+    )
 
 
 # --- the author's view --------------------------------------------------------------------------
@@ -382,23 +392,33 @@ def _case_blocks(services: Services, concern: dict[str, Any]) -> tuple[Block, ..
         Section(
             rich(Strong(f"Status: {concern['status']}"), f" · raised {_human_day(concern['raised_on'])}")
         ),
-        Quote(concern["body"]),
+        Quote(concern["body"][:CASE_VIEW_CHARS]),
     ]
     if concern["hidden_reason"]:
         blocks.append(Section(rich(f"Hidden by a moderator: {concern['hidden_reason']}")))
-    for msg in services.store.db.query(
-        "select * from concern_messages where concern_id = ? order by id", [concern["id"]]
-    ):
+    messages = list(
+        services.store.db.query(
+            "select * from concern_messages where concern_id = ? and "
+            "(kind != 'author' or outbox_id is not null or publish_at is not null) "
+            "order by created_on, coalesce(publish_at, 0)",
+            [concern["id"]],
+        )
+    )
+    if len(messages) > CASE_VIEW_MESSAGES:  # a modal holds 100 blocks: show the newest
+        blocks.append(Context(rich(f"{len(messages) - CASE_VIEW_MESSAGES} earlier messages are not shown.")))
+        messages = messages[-CASE_VIEW_MESSAGES:]
+    for msg in messages:
         when = _human_day(msg["created_on"])
+        body = (msg["body"] or "")[:CASE_VIEW_CHARS]
         if msg["kind"] == "author":
-            blocks += [Section(rich(Strong("You"), f" · {when}")), Quote(msg["body"] or "")]
+            blocks += [Section(rich(Strong("You"), f" · {when}")), Quote(body)]
         elif msg["kind"] == "reply":
             blocks += [
                 Section(rich(Strong("Reply from "), Mention(msg["by_user"]), f" · {when}")),
-                Quote(msg["body"] or ""),
+                Quote(body),
             ]
         else:
-            note = f": {msg['body']}" if msg["body"] else ""
+            note = f": {body}" if body else ""
             blocks.append(
                 Context(rich(f"{msg['kind'].capitalize()} by ", Mention(msg["by_user"]), f" · {when}{note}"))
             )
@@ -418,27 +438,21 @@ async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors
         return ok("Nothing was added.")
     if concern["status"] == "resolved" or concern["hidden_reason"]:
         return FormErrors({"followup": "This case is closed. Raise a new concern with /speakup."})
+    if concern["post_outbox"] is None:
+        return FormErrors({"followup": "Your concern is not published yet. Add more once it is."})
     now = services.clock.now()
     with services.store.transaction() as tx:
-        post = outbox.enqueue(
-            tx,
-            platform=concern["platform"],
-            conversation=concern["conversation"],
-            message=Message((Section(rich(Strong("Author:"))), Quote(text))),
-            now=now,
-            reply_to=concern["post_outbox"],
-            not_before=_later(services, now),
-            created_at=day_start(now),
-        )
         tx["concern_messages"].insert(
             {
+                "id": secrets.randbits(62) + 1,  # random: its place among rows must not date it
                 "concern_id": concern["id"],
                 "kind": "author",
                 "body": text,
                 "created_on": today(now),
-                "outbox_id": post,
+                "publish_at": publish_time(services, now),
             }
         )
+    publish_due(services)
     return ok("Added. It will appear in the case's thread after a short delay, as Author.")
 
 
@@ -572,10 +586,42 @@ def _record(
         )
         if changes and kind != "reply":
             _refresh_channel_post(tx, tx["concerns"].get(concern["id"]), now)
+        if kind == "hidden":
+            _hide_follow_ups(tx, concern, note or "", now)
+
+
+def _hide_follow_ups(tx: Database, concern: dict[str, Any], reason: str, now: float) -> None:
+    """Hiding covers the author's follow-ups too: unpublished ones never go out, sent ones are edited."""
+    tx.execute(
+        "update concern_messages set publish_at = null where concern_id = ? and kind = 'author' "
+        "and outbox_id is null",
+        [concern["id"]],
+    )
+    hidden = Message((Section(rich(f"hidden by a moderator: {reason}")),))
+    for (outbox_id,) in tx.execute(
+        "select outbox_id from concern_messages "
+        "where concern_id = ? and kind = 'author' and outbox_id is not null",
+        [concern["id"]],
+    ).fetchall():
+        pending = tx.execute(
+            "update outbox set payload = ? where id = ? and status = 'pending'",
+            [json.dumps(encode(hidden), ensure_ascii=False), outbox_id],
+        ).rowcount
+        if not pending:
+            outbox.enqueue(
+                tx,
+                platform=concern["platform"],
+                conversation=concern["conversation"],
+                message=hidden,
+                now=now,
+                replaces=outbox_id,
+            )
 
 
 def _refresh_channel_post(tx: Database, concern: dict[str, Any], now: float) -> None:
     """Edit the channel message (or, while it still waits to be published, what it will say)."""
+    if concern["post_outbox"] is None:  # not published yet: it will say the new state when it is
+        return
     payload = json.dumps(encode(_channel_post(concern)), ensure_ascii=False)
     pending = tx.execute(
         "update outbox set payload = ? where id = ? and status = 'pending'", [payload, concern["post_outbox"]]
@@ -630,7 +676,7 @@ def toggle(cmd: Command, services: Services, enable: bool) -> Reply:
         if enable:
             tx.execute(
                 "insert or ignore into speakup_channels values (?, ?, ?, ?, ?)",
-                [cmd.platform, cmd.workspace, cmd.conversation, cmd.user, services.clock.now()],
+                [cmd.platform, cmd.workspace, cmd.conversation, cmd.user, _day(services.clock.now())],
             )
         else:
             tx.execute(
@@ -667,6 +713,58 @@ def stats(cmd: Command, services: Services) -> Reply:
                 rich(ChannelRef(conversation), f": fewer than {k} concerns, not shown to protect anonymity")
             )
     return ok(*lines)
+
+
+def _author_post(text: str) -> Message:
+    return Message((Section(rich(Strong("Author:"))), Quote(text)))
+
+
+def publish_due(services: Services) -> int:
+    """Release concerns and author follow-ups whose batch time has come, in random order.
+
+    Their outbox rows are written now, at the batch boundary, so neither their ids nor their
+    times say when the author wrote. Runs every minute and after a restart.
+    """
+    now = services.clock.now()
+    db = services.store.db
+    concerns = list(db.query("select * from concerns where post_outbox is null and publish_at <= ?", [now]))
+    follow_ups = list(
+        db.query(
+            "select m.id, m.body, c.platform, c.conversation, c.post_outbox from concern_messages m "
+            "join concerns c on c.id = m.concern_id "
+            "where m.kind = 'author' and m.outbox_id is null and m.publish_at <= ? "
+            "and c.post_outbox is not null",
+            [now],
+        )
+    )
+    if not concerns and not follow_ups:
+        return 0
+    secrets.SystemRandom().shuffle(concerns)
+    secrets.SystemRandom().shuffle(follow_ups)
+    batch = float(math.floor(now / PUBLISH_EVERY_S) * PUBLISH_EVERY_S)
+    with services.store.transaction() as tx:
+        for concern in concerns:
+            post = outbox.enqueue(
+                tx,
+                platform=concern["platform"],
+                conversation=concern["conversation"],
+                message=_channel_post(concern),
+                now=now,
+                created_at=batch,
+            )
+            tx["concerns"].update(concern["id"], {"post_outbox": post})
+        for item in follow_ups:
+            post = outbox.enqueue(
+                tx,
+                platform=item["platform"],
+                conversation=item["conversation"],
+                message=_author_post(item["body"]),
+                now=now,
+                reply_to=item["post_outbox"],
+                created_at=batch,
+            )
+            tx["concern_messages"].update(item["id"], {"outbox_id": post})
+    return len(concerns) + len(follow_ups)
 
 
 def flag_overdue(services: Services) -> int:

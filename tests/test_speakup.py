@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from bot.server import SERVICES
 from handlers import speakup
 from tests.support.candor import Candor, blocks_text, make_settings
 
@@ -32,7 +33,14 @@ async def open_new_form(candor, slack, user=AUTHOR):
 
 async def raise_concern(candor, slack, concern="Release dates are set before anyone estimates.", **more):
     view = await open_new_form(candor, slack)
-    return await candor.submit(view, {"concern": concern, **more}, user=AUTHOR)
+    keys_before = len(slack.delivered_to(AUTHOR))
+    ack = await candor.submit(view, {"concern": concern, **more}, user=AUTHOR)
+    if ack.get("response_action") == "update":  # the key arrives by DM just after the answer
+        for _ in range(500):
+            if len(slack.delivered_to(AUTHOR)) > keys_before:
+                break
+            await asyncio.sleep(0.01)
+    return ack
 
 
 def code_from(ack) -> str:
@@ -41,8 +49,8 @@ def code_from(ack) -> str:
 
 
 async def publish(candor, clock):
-    clock.advance(1801)  # past the longest random delay
-    candor.dispatcher.wake()
+    clock.advance(1801 + speakup.PUBLISH_EVERY_S)  # past the longest delay and its batch boundary
+    speakup.publish_due(candor.app[SERVICES])  # what the minute job does
     await candor.settle()
 
 
@@ -66,12 +74,16 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     [button] = [e for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert (button["action_id"], button["value"]) == (speakup.VIEW, code)
 
-    # Nothing in the channel yet: publication waits a random 5 to 30 minutes.
+    # Nothing in the channel, nor even queued, yet: publication waits a random 5 to 30 minutes,
+    # then the next 5-minute boundary, when the batch is released together.
     await candor.settle()
-    assert slack.delivered_to("CCONCERNS") == []
-    row = next(r for r in candor.outbox() if r["conversation"] == "CCONCERNS")
-    assert 300 <= row["not_before"] - clock.now() <= 1800
+    assert slack.delivered_to("CCONCERNS") == [] and candor.count("outbox") == 0  # the DM skips the queue
+    publish_at = candor.db["concerns"].get(1)["publish_at"]
+    assert publish_at % speakup.PUBLISH_EVERY_S == 0
+    assert 300 <= publish_at - clock.now() <= 1800 + speakup.PUBLISH_EVERY_S
     await publish(candor, clock)
+    row = next(r for r in candor.outbox() if r["conversation"] == "CCONCERNS")
+    assert row["created_at"] % speakup.PUBLISH_EVERY_S == 0
     [post] = slack.delivered_to("CCONCERNS")
     text = blocks_text(post)
     assert "A concern was raised anonymously" in text and "Release dates are set" in text
@@ -206,6 +218,8 @@ BAD_FIELDS = [
     ({"concern": "@here please read"}, "concern", "cannot notify a whole channel"),
     ({"concern": "bell \x07 and null \x00"}, "concern", "invisible control characters"),
     ({"concern": "reversed \u202e text"}, "concern", "invisible control characters"),
+    ({"concern": "a mark \u200f here"}, "concern", "invisible control characters"),
+    ({"concern": "zero\u200bwidth"}, "concern", "invisible control characters"),
     ({"wants": "z" * 1001}, "wants", "keep it to 1,000"),
     ({"wants": "<!everyone>"}, "wants", "cannot notify"),
     ({"channel": "CNOTENABLED"}, "channel", "Pick one of the channels"),
@@ -291,3 +305,39 @@ async def test_deadlines_are_flagged_in_the_thread_once_each(candor, slack, cloc
     flags = [blocks_text(p) for p in slack.delivered_to("CCONCERNS") if "Overdue" in blocks_text(p)]
     assert len(flags) == 3
     assert "not been acknowledged within 7 days" in flags[0] and "still open after 90 days" in flags[2]
+
+
+async def test_hiding_covers_the_authors_follow_ups_too(candor, slack, clock):
+    ack = await raise_concern(candor, slack)
+    code = code_from(ack)
+    await publish(candor, clock)
+    for text in ("first follow-up names Bob", "second, still waiting"):
+        await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+        await candor.submit(slack.opened_views()[-1], {"followup": text}, user=AUTHOR)
+        if text.startswith("first"):
+            await publish(candor, clock)  # the first is out, the second still waits for its batch
+    await candor.click(speakup.HIDE, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.submit(slack.opened_views()[-1], {"text": "Names a colleague"}, user=MANAGER)
+    await publish(candor, clock)
+    posted = [blocks_text(p) for p in slack.delivered_to("CCONCERNS")]
+    assert not any("second, still waiting" in t for t in posted)  # never published
+    edits = [blocks_text(c.params) for c in slack.calls_to("chat.update")]
+    assert (
+        sum("hidden by a moderator: Names a colleague" in e for e in edits) == 2
+    )  # the post and the follow-up
+
+
+async def test_many_replies_never_lock_the_author_out_of_their_case(candor, slack, clock):
+    ack = await raise_concern(candor, slack)
+    code = code_from(ack)
+    await publish(candor, clock)
+    for _ in range(30):
+        await candor.click(speakup.REPLY, "1", user="UBOB", channel="CCONCERNS")
+        await candor.submit(slack.opened_views()[-1], {"text": "&" * 3000}, user="UBOB")
+    views_before = len(slack.opened_views())
+    await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+    assert len(slack.opened_views()) == views_before + 1
+    view = slack.opened_views()[-1]
+    assert len(view["blocks"]) <= 100
+    assert "earlier messages are not shown" in blocks_text(view)
+    assert view["blocks"][-1]["block_id"] == "followup"

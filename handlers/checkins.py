@@ -30,7 +30,7 @@ from bot.messages import (
     rich,
 )
 from handlers import schedules
-from handlers.context import Action, Command, Services, Submission
+from handlers.context import Action, Command, Services, Submission, timezone_of
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text
 from handlers.timing import InputError, next_working_moment, parse_skip_dates
 
@@ -97,8 +97,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     words = clean_user_text(cmd.text).split()
     verb = words[0].lower() if words else ""
     if verb == "":
-        info = await services.people.lookup(cmd.user)
-        return open_form(create_form(cmd, services, info.tz if info else None))
+        return open_form(create_form(cmd, services, await timezone_of(services, cmd.user)))
     if verb in ("help", "?"):
         return usage()
     if verb == "list":
@@ -125,8 +124,7 @@ async def add_from_text(cmd: Command, services: Services, words: list[str]) -> R
     if (rest and "/" in rest[0]) or (rest and rest[0].upper() == "UTC"):
         values["tz"] = rest.pop(0)
     else:
-        info = await services.people.lookup(cmd.user)
-        values["tz"] = (info.tz if info else None) or "UTC"
+        values["tz"] = await timezone_of(services, cmd.user)
     values["template"] = rest.pop(0) if rest else services.catalog.checkins[0].slug
     if rest:
         return error("Usage: /checkin add mon,thu 09:30 [Europe/Berlin] [weekly|retro|expectations]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -117,3 +118,15 @@ async def is_admin(services: Services, user: str) -> bool:
         return True
     info = await services.people.lookup(user)
     return bool(info and info.is_platform_admin and not info.deleted)
+
+
+TZ_LOOKUP_BUDGET_S = 0.8  # a form must open within Slack's 3 s; a default timezone is fine
+
+
+async def timezone_of(services: Services, user: str) -> str:
+    """The person's timezone for a form's default, or UTC if the directory is slow or silent."""
+    try:
+        info = await asyncio.wait_for(services.people.lookup(user), TZ_LOOKUP_BUDGET_S)
+    except Exception:
+        return "UTC"
+    return (info.tz if info else None) or "UTC"

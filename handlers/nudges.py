@@ -30,7 +30,7 @@ from bot.messages import (
 from bot.recurrence import DAYS
 from handlers import schedules
 from handlers.catalog import Nudge
-from handlers.context import Command, Services, Submission
+from handlers.context import Command, Services, Submission, timezone_of
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text
 from handlers.timing import DAY_NAMES, InputError, parse_days, parse_time, parse_tz
 
@@ -91,8 +91,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb == "weekly":
         return await weekly(cmd, services, [w.lower() for w in words[1:]])
     if verb == "schedule":
-        info = await services.people.lookup(cmd.user)
-        return open_form(schedule_form(cmd, services, info.tz if info else None))
+        return open_form(schedule_form(cmd, services, await timezone_of(services, cmd.user)))
     return error(f"I don't know /nudge {verb[:30]}.", "Type /nudge help for what I can do.")
 
 
@@ -106,11 +105,10 @@ async def weekly(cmd: Command, services: Services, args: list[str]) -> Reply:
             removed = tx.execute(f"delete from schedules where {mine}", key).rowcount
         services.schedules_changed()
         return ok("Weekly nudges are off." if removed else "You had no weekly nudges; nothing changed.")
-    info = await services.people.lookup(cmd.user)
     try:
         days = parse_days(args[1]) if len(args) > 1 else "mon"
         at = parse_time(args[2]) if len(args) > 2 else "09:00"
-        tz = parse_tz((info.tz if info else None) or "UTC")
+        tz = parse_tz(await timezone_of(services, cmd.user))
     except InputError as exc:
         return error(str(exc), "Usage: /nudge weekly on [day] [HH:MM], e.g. /nudge weekly on mon 09:00")
     if len(args) > 3:
@@ -174,7 +172,7 @@ async def submit_schedule(sub: Submission, services: Services) -> Reply | FormEr
 
 
 async def one_on_one_form(cmd: Command, services: Services) -> Reply:
-    info = await services.people.lookup(cmd.user)
+    tz = await timezone_of(services, cmd.user)
     return open_form(
         Form(
             callback=ONE_ON_ONE_FORM,
@@ -203,7 +201,7 @@ async def one_on_one_form(cmd: Command, services: Services) -> Reply:
                     "tz",
                     "Timezone",
                     "text",
-                    initial=(info.tz if info else None) or "UTC",
+                    initial=tz,
                     max_length=64,
                 ),
             ),

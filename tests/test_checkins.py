@@ -190,3 +190,10 @@ async def test_custom_prompts_and_answers_are_escaped(candor, slack):
     await candor.settle()
     answer = blocks_text(slack.delivered_to("CTEAM")[-1])
     assert "&lt;!here&gt; the &lt;#C1&gt; build" in answer and "<!here>" not in answer
+
+
+async def test_a_slow_directory_still_opens_the_form_with_utc_as_the_default(candor, slack):
+    slack.delays["users.info"] = 1.5  # longer than the form's lookup budget
+    view = await open_checkin_form(candor, slack)
+    fields = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert fields["tz"]["initial_value"] == "UTC"

@@ -8,8 +8,11 @@ Forms (Slack's modals) become prompts, one field at a time, and buttons can be p
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TextIO
 
 from bot.clock import SystemClock
@@ -24,12 +27,13 @@ from handlers.registry import ACTIONS, COMMANDS, FORMS
 PLATFORM = "shell"
 WORKSPACE = "local"
 BOTS = frozenset({"candor", "slackbot"})
+ADMIN = "admin"  # in the shell, the person called admin is a workspace admin
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 _MENTION = re.compile(r"^@([a-z0-9][a-z0-9._-]{0,39})$", re.IGNORECASE)
 
 HELP = """\
 candor shell: type commands as you would in Slack.
-  /as NAME              act as another person (now: {user})
+  /as NAME              act as another person (now: {user}); /as admin is a workspace admin
   /in CHANNEL           post from another channel (now: #{channel})
   /click ACTION VALUE   press a button shown as [Label → ACTION VALUE]
   {commands}
@@ -51,7 +55,9 @@ class ShellPeople:
         return match.group(1).lower() if match else None
 
     async def lookup(self, user: str) -> PersonInfo | None:
-        return PersonInfo(user=user, name=user, is_bot=user in BOTS, tz="UTC")
+        return PersonInfo(
+            user=user, name=user, is_bot=user in BOTS, is_platform_admin=user == ADMIN, tz="UTC"
+        )
 
     async def bot_is_member(self, conversation: str) -> bool:
         return conversation.startswith("#")
@@ -235,6 +241,16 @@ class Shell:
             self.store.close()
 
 
+def for_the_shell(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """No scheduler runs in the shell: publish speak-up at once and let #general take concerns,
+    unless the environment says otherwise."""
+    if "CANDOR_SPEAKUP_DELAY" not in env:
+        settings = replace(settings, speakup_delay_s=(0.0, 0.0))
+    if "CANDOR_SPEAKUP_CHANNELS" not in env:
+        settings = replace(settings, speakup_channels=frozenset({"#general"}))
+    return settings
+
+
 def main(settings: Settings) -> int:
-    asyncio.run(Shell(settings, sys.stdin, sys.stdout).run())
+    asyncio.run(Shell(for_the_shell(settings, os.environ), sys.stdin, sys.stdout).run())
     return 0

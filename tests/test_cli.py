@@ -232,6 +232,13 @@ def test_shell_schedules_lists_and_fires_a_check_in_with_prompts_for_the_form(tm
     assert "25:00 is not a time of day" in out
 
 
+def test_shell_speakup_works_out_of_the_box(tmp_path):
+    script = "/speakup\n\nMeetings run over and nobody says so\n\n"
+    out = run(["shell"], tmp_path, stdin=script).stdout
+    assert "[#general] 📣 A concern was raised anonymously" in out  # #general takes concerns, no delay
+    assert "> Meetings run over and nobody says so" in out
+
+
 def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
     script = "\n".join(
         [
@@ -249,7 +256,14 @@ def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
             "",
         ]
     )
-    result = run(["shell"], tmp_path, stdin=script + "\n", CANDOR_ADMINS="boss", CANDOR_SPEAKUP_DELAY="0")
+    result = run(
+        ["shell"],
+        tmp_path,
+        stdin=script + "\n",
+        CANDOR_ADMINS="boss",
+        CANDOR_SPEAKUP_DELAY="0",
+        CANDOR_SPEAKUP_CHANNELS="",
+    )
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Speak-up is not set up yet" in out

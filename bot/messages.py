@@ -117,7 +117,6 @@ class Reply:
     """What the person who asked sees: an ephemeral message, or a form to open."""
 
     message: Message
-    ok: bool = True
     form: Form | None = None
 
 
@@ -147,7 +146,8 @@ def ok(*lines: str | tuple[Span, ...]) -> Reply:
 
 
 def error(*lines: str | tuple[Span, ...]) -> Reply:
-    return Reply(text_message(*lines), ok=False)
+    """A refusal: the same ephemeral shape as `ok`; the name says why a practice returns it."""
+    return Reply(text_message(*lines))
 
 
 _TYPES: dict[str, type] = {

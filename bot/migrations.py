@@ -164,7 +164,6 @@ def m006_speakup(db: Database) -> None:
             "wants": str,  # "what would help", optional
             "status": str,  # open | acknowledged | resolved
             "hidden_reason": str,
-            "resolution_note": str,
             "raised_on": str,  # the day only
             "post_outbox": int,  # set when published; until then it waits for `publish_at`
             "publish_at": float,  # a batch boundary, so the moment of writing is not kept

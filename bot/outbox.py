@@ -90,6 +90,18 @@ def enqueue(
     return db["outbox"].insert(row).last_pk
 
 
+def edit(
+    db: Database, *, original: int, platform: str, conversation: str, message: Message, now: float
+) -> None:
+    """Change what an earlier outbox row says: in place while it waits, else by editing the sent message."""
+    payload = json.dumps(encode(message), ensure_ascii=False)
+    waiting = db.execute(
+        "update outbox set payload = ? where id = ? and status = 'pending'", [payload, original]
+    ).rowcount
+    if not waiting:
+        enqueue(db, platform=platform, conversation=conversation, message=message, now=now, replaces=original)
+
+
 def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF_S, 2.0 ** max(0, attempts - 1))
 

@@ -17,7 +17,6 @@ import logging
 import math
 import re
 import secrets
-import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -40,14 +39,14 @@ from bot.messages import (
     Reply,
     Section,
     Strong,
-    encode,
     error,
     ok,
     open_form,
     rich,
 )
+from bot.store import claim_once
 from handlers.context import Action, Command, Services, Submission, is_admin
-from handlers.text import MAX_COMMAND_CHARS, clean_user_text
+from handlers.text import MAX_COMMAND_CHARS, clean_user_text, invisible
 
 log = logging.getLogger("candor.speakup")
 _in_flight: set[asyncio.Task[bool]] = set()  # author DMs being sent (a reference keeps them alive)
@@ -86,13 +85,6 @@ DELAYED = "Your concern appears in the channel after a random delay of a few min
 NO_CASE = "No case matches that code. Check the code (letters A–Z and digits 2–7) and try again."
 
 _SPECIAL_MENTIONS = re.compile(r"<!\w+[^>]*>|(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
-_ZWJ = "\u200d"  # joins emoji; the only invisible format character allowed
-
-
-def _invisible(ch: str) -> bool:
-    """Control and format characters (direction marks and overrides, zero-width spaces, …)."""
-    category = unicodedata.category(ch)
-    return (category == "Cc" and ch not in "\n\t") or (category == "Cf" and ch != _ZWJ)
 
 
 # --- case codes ---------------------------------------------------------------------------------
@@ -117,7 +109,7 @@ def check_text(raw: Any, *, label: str, limit: int, required: bool) -> tuple[str
     text = "" if raw is None else str(raw)
     if len(text) > limit:
         return "", f"{label} is {len(text):,} characters; keep it to {limit:,}."
-    if any(_invisible(ch) for ch in text):
+    if any(invisible(ch) for ch in text):
         return "", f"{label} contains invisible control characters. Please retype it."
     if _SPECIAL_MENTIONS.search(text):
         return "", f"{label} cannot notify a whole channel (@channel, @here, <!…>). Please remove that."
@@ -181,8 +173,12 @@ def _enabled(db: Database, cmd: Command | Submission | Action) -> list[str]:
 
 
 def seed_channels(services: Services, platform: str, workspace: str) -> None:
-    """CANDOR_SPEAKUP_CHANNELS: enabled for a workspace the first time it uses /speakup."""
+    """CANDOR_SPEAKUP_CHANNELS: enabled once per workspace, so a later /speakup disable sticks."""
+    if not services.settings.speakup_channels:
+        return
     with services.store.transaction() as tx:
+        if not claim_once(tx, f"speakup-seed:{platform}:{workspace}", _day(services.clock.now())):
+            return
         for conversation in sorted(services.settings.speakup_channels):
             tx.execute(
                 "insert or ignore into speakup_channels values (?, ?, ?, ?, ?)",
@@ -518,21 +514,24 @@ async def acknowledge(action: Action, services: Services) -> Reply:
 
 
 async def open_resolve(action: Action, services: Services) -> Reply:
-    found = await _moderate(action, services)
-    if isinstance(found, Reply):
-        return found
-    return _note_form(
-        RESOLVE_FORM, "Mark resolved", "Resolve", "What was done (shown in the thread)", found["id"], False
+    return await _moderator_form(
+        action, services, RESOLVE_FORM, "Mark resolved", "Resolve", "What was done (shown in the thread)"
     )
 
 
 async def open_hide(action: Action, services: Services) -> Reply:
+    return await _moderator_form(
+        action, services, HIDE_FORM, "Hide concern", "Hide", "Why (shown instead of the text)"
+    )
+
+
+async def _moderator_form(
+    action: Action, services: Services, callback: str, title: str, submit: str, label: str
+) -> Reply:
     found = await _moderate(action, services)
     if isinstance(found, Reply):
         return found
-    return _note_form(
-        HIDE_FORM, "Hide concern", "Hide", "Why (shown instead of the text)", found["id"], False
-    )
+    return _note_form(callback, title, submit, label, found["id"], False)
 
 
 def _record(
@@ -603,38 +602,28 @@ def _hide_follow_ups(tx: Database, concern: dict[str, Any], reason: str, now: fl
         "where concern_id = ? and kind = 'author' and outbox_id is not null",
         [concern["id"]],
     ).fetchall():
-        pending = tx.execute(
-            "update outbox set payload = ? where id = ? and status = 'pending'",
-            [json.dumps(encode(hidden), ensure_ascii=False), outbox_id],
-        ).rowcount
-        if not pending:
-            outbox.enqueue(
-                tx,
-                platform=concern["platform"],
-                conversation=concern["conversation"],
-                message=hidden,
-                now=now,
-                replaces=outbox_id,
-            )
+        outbox.edit(
+            tx,
+            original=outbox_id,
+            platform=concern["platform"],
+            conversation=concern["conversation"],
+            message=hidden,
+            now=now,
+        )
 
 
 def _refresh_channel_post(tx: Database, concern: dict[str, Any], now: float) -> None:
     """Edit the channel message (or, while it still waits to be published, what it will say)."""
     if concern["post_outbox"] is None:  # not published yet: it will say the new state when it is
         return
-    payload = json.dumps(encode(_channel_post(concern)), ensure_ascii=False)
-    pending = tx.execute(
-        "update outbox set payload = ? where id = ? and status = 'pending'", [payload, concern["post_outbox"]]
-    ).rowcount
-    if not pending:
-        outbox.enqueue(
-            tx,
-            platform=concern["platform"],
-            conversation=concern["conversation"],
-            message=_channel_post(concern),
-            now=now,
-            replaces=concern["post_outbox"],
-        )
+    outbox.edit(
+        tx,
+        original=concern["post_outbox"],
+        platform=concern["platform"],
+        conversation=concern["conversation"],
+        message=_channel_post(concern),
+        now=now,
+    )
 
 
 async def submit_reply(sub: Submission, services: Services) -> Reply | FormErrors:

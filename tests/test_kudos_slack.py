@@ -170,3 +170,8 @@ async def test_mention_gets_an_intro_in_thread_and_bot_events_are_ignored(candor
     [intro] = slack.delivered()
     assert intro["thread_ts"] == "111.222"
     assert "/kudos @person #behaviour" in blocks_text(intro)
+
+
+async def test_zero_width_characters_are_dropped_from_a_kudos(candor):
+    await candor.command("/kudos", "<@UBOB> #feedback clear\u200b and\u200f kind")
+    assert candor.db["kudos"].get(1)["message"] == "clear and kind"

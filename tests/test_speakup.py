@@ -341,3 +341,10 @@ async def test_many_replies_never_lock_the_author_out_of_their_case(candor, slac
     assert len(view["blocks"]) <= 100
     assert "earlier messages are not shown" in blocks_text(view)
     assert view["blocks"][-1]["block_id"] == "followup"
+
+
+async def test_disabling_a_seeded_channel_sticks(candor, slack):
+    _, reply = await candor.command("/speakup", "disable", user=MANAGER, channel="CCONCERNS")
+    assert "no longer takes new concerns" in blocks_text(reply)
+    _, reply = await candor.command("/speakup", "", user=AUTHOR)  # CANDOR_SPEAKUP_CHANNELS seeds only once
+    assert "Speak-up is not set up yet" in blocks_text(reply)

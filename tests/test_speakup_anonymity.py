@@ -141,7 +141,6 @@ REVIEWED_COLUMNS = {
         "wants",
         "status",
         "hidden_reason",
-        "resolution_note",
         "raised_on",
         "post_outbox",
         "acknowledged_on",

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint format bench clean
+.PHONY: run serve test test-clocks lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
+
+# The suite again with the test clocks at awkward moments (Friday evening, Sunday, DST days).
+test-clocks: $(STAMP)
+	scripts/test_clocks.sh
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import yaml
@@ -10,7 +11,7 @@ import yaml
 from bot.config import REPO_ROOT
 from handlers.registry import COMMANDS
 
-SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"
+SCHEMAS = Path(__file__).parent / "schemas"  # copies of public schemas; see schemas/README.md
 
 
 def load_manifest() -> dict:

@@ -13,11 +13,12 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.messages import Actions, Field, Form, FormErrors, Message, Reply, plain_text
+from bot.messages import Actions, Field, Form, FormErrors, Message, Reply, Values, plain_text
 from bot.outbox import Dispatcher, OutboxItem, SendOutcome
 from bot.store import open_store
 from handlers.catalog import load_catalog
@@ -102,9 +103,17 @@ class PrintSender:
 
 
 class Shell:
-    def __init__(self, settings: Settings, stream: TextIO, out: TextIO) -> None:
+    """A prompt loop driven from the main thread; only the practices' work runs on the event loop.
+
+    Reading input outside the loop is what lets Ctrl-C leave at once: a read blocked in an executor
+    thread kept the process alive until Enter. With a terminal, `input()` gives readline's line
+    editing and history.
+    """
+
+    def __init__(self, settings: Settings, stream: TextIO, out: TextIO, *, interactive: bool = False) -> None:
         self.stream = stream
         self.out = out
+        self.interactive = interactive
         self.user = "alice"
         self.channel = "general"
         self.store = open_store(settings.db_path)
@@ -122,20 +131,25 @@ class Shell:
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
+        self.out.flush()
 
-    async def readline(self, prompt: str) -> str | None:
-        if self.stream.isatty():
-            self.out.write(prompt)
-            self.out.flush()
-        line = await asyncio.get_running_loop().run_in_executor(None, self.stream.readline)
-        return line if line else None
+    def read(self, prompt: str) -> str | None:
+        """One line, or None at the end of input (Ctrl-D)."""
+        if self.interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                self.say("")
+                return None
+        line = self.stream.readline()
+        return line.rstrip("\n") if line else None
 
     def help(self) -> str:
         commands = "\n  ".join(f"{name + ' help':<21} what {name} does" for name in COMMANDS)
         return HELP.format(user=self.user, channel=self.channel, commands=commands)
 
-    async def handle_line(self, line: str) -> bool:
-        """Run one line; False when the user asked to leave."""
+    async def handle_line(self, line: str) -> Form | bool:
+        """Run one line: a form to fill in, else False when the user asked to leave."""
         line = line.strip()
         if not line:
             return True
@@ -143,6 +157,7 @@ class Shell:
         name = name.lower()
         if name in ("/quit", "/exit"):
             return False
+        reply: Reply | None = None
         if name == "/help":
             self.say(self.help())
         elif name == "/as":
@@ -150,59 +165,77 @@ class Shell:
         elif name == "/in":
             self._switch_channel(rest.strip().lstrip("#").lower())
         elif name == "/click":
-            await self._click(rest.split())
+            reply = await self._click(rest.split())
         elif name in COMMANDS:
             cmd = Command(PLATFORM, WORKSPACE, self.user, "#" + self.channel, rest)
-            await self._show(await COMMANDS[name](cmd, self.services))
+            reply = await COMMANDS[name](cmd, self.services)
         else:
             self.say(f"Unknown command {name[:40]!r}. Type /help.")
+        return await self._show(reply) if reply else await self._settle()
+
+    async def _click(self, words: list[str]) -> Reply | None:
+        if len(words) != 2 or words[0] not in ACTIONS:
+            self.say("Usage: /click ACTION VALUE, as shown next to a button.")
+            return None
+        action = Action(PLATFORM, WORKSPACE, self.user, "#" + self.channel, words[0], words[1])
+        return await ACTIONS[words[0]](action, self.services)
+
+    async def _show(self, reply: Reply) -> Form | bool:
+        if reply.form is not None:
+            return reply.form
+        self.say("(only you) " + render(reply.message).replace("\n", "\n    "))
+        return await self._settle()
+
+    async def _settle(self) -> bool:
         await self.dispatcher.drain()
         return True
 
-    async def _click(self, words: list[str]) -> None:
-        if len(words) != 2 or words[0] not in ACTIONS:
-            self.say("Usage: /click ACTION VALUE, as shown next to a button.")
-            return
-        action = Action(PLATFORM, WORKSPACE, self.user, "#" + self.channel, words[0], words[1])
-        await self._show(await ACTIONS[words[0]](action, self.services))
+    async def _submit(self, form: Form, values: Values) -> Reply | FormErrors:
+        sub = Submission(PLATFORM, WORKSPACE, self.user, form.callback, values, form.context)
+        return await FORMS[form.callback](sub, self.services)
 
-    async def _show(self, reply: Reply) -> None:
-        if reply.form is not None:
-            await self._fill(reply.form)
-            return
-        self.say("(only you) " + render(reply.message).replace("\n", "\n    "))
-
-    async def _fill(self, form: Form) -> None:
-        """A form as prompts: Enter keeps the default; a lone '.' cancels."""
+    def fill(self, form: Form, runner: asyncio.Runner) -> None:
+        """A form as prompts, Enter keeps the default and a lone '.' cancels. After a refusal only
+        the fields that were wrong are asked again; the other answers are kept."""
         self.say(f"== {form.title} == (Enter keeps [the default]; '.' cancels)")
         if form.intro:
             self.say("   " + render(Message(form.intro)).replace("\n", "\n   "))
-        values: dict[str, str | list[str] | None] = {}
-        for field in form.fields:
-            answer = await self.readline(self._prompt(field))
-            if answer is None or answer.strip() == ".":
-                self.say("Cancelled; nothing was saved.")
+        values: Values = {}
+        asking = list(form.fields)
+        while True:
+            for field in asking:
+                answer = self.read(self._prompt(field, values.get(field.id)))
+                if answer is None or answer.strip() == ".":
+                    self.say("Cancelled; nothing was saved.")
+                    return
+                values[field.id] = self._value(field, answer.strip(), values.get(field.id))
+            result = runner.run(self._submit(form, values))
+            if not isinstance(result, FormErrors):
+                runner.run(self._show(result))
                 return
-            values[field.id] = self._value(field, answer.strip())
-        result = await FORMS[form.callback](
-            Submission(PLATFORM, WORKSPACE, self.user, form.callback, values, form.context), self.services
-        )
-        if isinstance(result, FormErrors):
+            labels = {f.id: f.label for f in form.fields}
             for field_id, problem in result.errors.items():
-                self.say(f"(only you) {field_id}: {problem}")
-            self.say("(only you) Nothing was saved. Run the command again to retry.")
-            return
-        await self._show(result)
+                self.say(f"(only you) {labels.get(field_id, field_id)}: {problem}")
+            asking = [f for f in form.fields if f.id in result.errors]
+            if not asking:  # nothing to correct here: the form cannot succeed as it is
+                self.say("(only you) Nothing was saved.")
+                return
+            self.say("(only you) Nothing was saved yet. Correct the answers above ('.' cancels).")
 
-    def _prompt(self, field: Field) -> str:
+    def _prompt(self, field: Field, given: str | list[str] | None) -> str:
         choices = f" ({', '.join(c.value for c in field.choices)})" if field.choices else ""
-        initial = field.initial if isinstance(field.initial, str) else ",".join(field.initial or ())
-        if field.kind == "channel":
-            initial = self.channel
+        if given is not None:
+            initial = given if isinstance(given, str) else ",".join(given)
+        else:
+            initial = field.initial if isinstance(field.initial, str) else ",".join(field.initial or ())
+        if field.kind == "channel" and not initial:
+            initial = "#" + self.channel
         default = f" [{initial}]" if initial else (" [optional]" if field.optional else "")
         return f"{field.label}{choices}{default}: "
 
-    def _value(self, field: Field, answer: str) -> str | list[str] | None:
+    def _value(self, field: Field, answer: str, given: str | list[str] | None) -> str | list[str] | None:
+        if not answer and given is not None:
+            return given
         if field.kind == "channel":
             return "#" + (answer.lstrip("#").lower() or self.channel)
         if field.kind == "user":
@@ -212,7 +245,9 @@ class Shell:
                 return list(field.initial)
             return field.initial
         if field.kind in ("checkboxes", "multi_select"):
-            return [w for w in re.split(r"[\s,]+", answer) if w]
+            return [_choice(field, w) for w in re.split(r"[\s,]+", answer) if w]
+        if field.kind == "select":
+            return _choice(field, answer)
         return answer.replace("\\n", "\n")
 
     def _switch_user(self, user: str) -> None:
@@ -230,20 +265,51 @@ class Shell:
         self.channel = channel
         self.say(f"You are now in #{channel}.")
 
-    async def run(self) -> None:
-        self.say(f"Candor shell on {self.services.settings.db_path}. Type /help.")
+    def run(self) -> None:
+        self.say(f"Candor shell on {shown_path(self.services.settings.db_path)}. Type /help.")
         try:
-            while True:
-                line = await self.readline(f"{self.user}@#{self.channel}> ")
-                if line is None or not await self.handle_line(line):
-                    break
+            with asyncio.Runner() as runner:
+                while True:
+                    line = self.read(f"{self.user}@#{self.channel}> ")
+                    if line is None:
+                        break
+                    outcome = runner.run(self.handle_line(line))
+                    if isinstance(outcome, Form):
+                        self.fill(outcome, runner)
+                        runner.run(self._settle())
+                    elif not outcome:
+                        break
         finally:
             self.store.close()
 
 
+def _choice(field: Field, answer: str) -> str:
+    """A typed choice: its value, its label, or a channel typed without its # ("hr" for "#hr")."""
+    for choice in field.choices:
+        if answer.lower() in (choice.value.lower(), choice.label.lower(), "#" + choice.value.lower()):
+            return choice.value
+        if choice.value.startswith("#") and "#" + answer.lower().lstrip("#") == choice.value.lower():
+            return choice.value
+    return answer
+
+
+def shown_path(path: Path) -> str:
+    """The database as the README names it: relative to where the shell was started, if inside it."""
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+SHELL_DB = Path("data") / "shell.db"
+
+
 def for_the_shell(settings: Settings, env: Mapping[str, str]) -> Settings:
-    """No scheduler runs in the shell: publish speak-up at once and let #general take concerns,
-    unless the environment says otherwise."""
+    """The shell keeps its own database (never mixed with `serve`'s), and, as no scheduler runs
+    here, publishes speak-up at once and lets #general take concerns, unless the environment
+    says otherwise."""
+    if not env.get("CANDOR_DB", "").strip():
+        settings = replace(settings, db_path=SHELL_DB)
     if "CANDOR_SPEAKUP_DELAY" not in env:
         settings = replace(settings, speakup_delay_s=(0.0, 0.0))
     if "CANDOR_SPEAKUP_CHANNELS" not in env:
@@ -252,5 +318,12 @@ def for_the_shell(settings: Settings, env: Mapping[str, str]) -> Settings:
 
 
 def main(settings: Settings) -> int:
-    asyncio.run(Shell(for_the_shell(settings, os.environ), sys.stdin, sys.stdout).run())
+    interactive = sys.stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401  (imported for its effect: line editing and history for input())
+    try:
+        Shell(for_the_shell(settings, os.environ), sys.stdin, sys.stdout, interactive=interactive).run()
+    except KeyboardInterrupt:
+        print(file=sys.stdout)
+        return 130
     return 0

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from bot import outbox
+from bot import outbox, retention
 from bot.messages import text_message
-from bot.server import STORE
+from bot.server import SCHEDULER, STORE
+from handlers import checkins
 from tests.support.candor import Candor, blocks_text, make_settings
 
 
@@ -364,3 +365,109 @@ async def test_idle_conversations_are_forgotten_by_the_pacing_map(candor, slack,
     clock.advance(outbox.FORGET_EVERY_S + 1)
     await candor.settle()  # any pass forgets what has passed
     assert candor.dispatcher.remembered == 0
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+async def prune_now(candor) -> None:
+    """Run the hourly retention job the server registered, as the scheduler would."""
+    job = candor.app[SCHEDULER].aps.get_job("periodic:retention")
+    await job.func()
+
+
+async def test_old_sent_rows_and_keys_are_pruned_but_rows_a_thread_still_needs_are_kept(candor, slack, clock):
+    await candor.command("/kudos", "<@UBOB> #mentoring an old kudos")
+    await candor.settle()
+    old_kudos = [r["id"] for r in candor.outbox()]
+    old_keys = [r["key"] for r in candor.db["processed"].rows]
+    await candor.command("/checkin", "add mon 09:30 Europe/Berlin retro")
+    await candor.command("/checkin", "run 1")
+    with candor.app[STORE].transaction() as tx:  # a published concern and an author's follow-up
+        post = outbox.enqueue(
+            tx, platform="slack", conversation="CCONCERNS", message=text_message("concern"), now=clock.now()
+        )
+        follow_up = outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CCONCERNS",
+            message=text_message("follow-up"),
+            now=clock.now(),
+            reply_to=post,
+        )
+        concern = (
+            tx["concerns"]
+            .insert(
+                {
+                    "platform": "slack",
+                    "workspace": "T1",
+                    "conversation": "CCONCERNS",
+                    "code_hash": "0" * 64,
+                    "body": "concern",
+                    "status": "open",
+                    "raised_on": "2026-06-10",
+                    "post_outbox": post,
+                }
+            )
+            .last_pk
+        )
+        tx["concern_messages"].insert(
+            {"concern_id": concern, "kind": "author", "body": "follow-up", "outbox_id": follow_up}
+        )
+        # A post planned long ahead in the thread of the old kudos.
+        late_reply = outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CTEAM",
+            message=text_message("much later"),
+            now=clock.now(),
+            reply_to=old_kudos[0],
+            not_before=clock.now() + 32 * 86400,
+        )
+    await candor.settle()
+    prompt = candor.db["checkin_runs"].get(1)["prompt_outbox"]
+    run_ref = f"1:{int(candor.db['checkin_runs'].get(1)['occurrence'])}"
+
+    clock.advance(31 * 86400)
+    await candor.command("/kudos", "<@UCAROL> #mentoring a recent one")
+    await candor.settle()
+    recent = [r["id"] for r in candor.outbox() if r["id"] > late_reply]
+    await prune_now(candor)
+
+    kept = {r["id"] for r in candor.outbox()}
+    assert kept == {old_kudos[0], prompt, post, follow_up, late_reply, *recent}
+    assert old_kudos[1] not in kept  # the DM: nothing refers to it
+    keys = {r["key"] for r in candor.db["processed"].rows}
+    assert old_keys and not keys & set(old_keys) and len(keys) == 1  # only the recent kudos' key
+
+    # What still needs an old row works: an answer to the old check-in, the planned reply.
+    assert await candor.click(checkins.RESPOND, run_ref, user="UBOB") == 200
+    await candor.submit(slack.opened_views()[-1], {"q0": "late but here"}, user="UBOB")
+    clock.advance(86400)
+    candor.dispatcher.wake()
+    await candor.settle()
+    sent_ref = {r["id"]: r["sent_ref"] for r in candor.outbox()}
+    threaded = {blocks_text(p).split("\n")[0]: p.get("thread_ts") for p in slack.delivered_to("CTEAM")}
+    assert threaded["Answers from <@UBOB>"] == sent_ref[prompt]
+    assert threaded["much later"] == sent_ref[old_kudos[0]]
+
+
+async def test_pruning_goes_in_small_chunks(candor, slack, clock):
+    for n in range(4):
+        await candor.command("/kudos", f"<@UBOB> #mentoring thanks {n}")
+    await candor.settle()
+    clock.advance(31 * 86400)
+    pruned = await retention.prune(candor.app[STORE], clock.now(), chunk=3)
+    assert pruned == retention.Pruned(outbox=8, processed=4)
+    assert candor.count("outbox") == candor.count("processed") == 0
+
+
+@pytest.mark.parametrize("settings_overrides", [{"speakup_channels": frozenset({"CCONCERNS"})}])
+async def test_a_disabled_seeded_speakup_channel_stays_disabled_after_pruning(candor, slack, clock):
+    slack.add_user("UADMIN", "mara.manager", is_admin=True)
+    _, reply = await candor.command("/speakup", "disable", user="UADMIN", channel="CCONCERNS")
+    assert "no longer takes new concerns" in blocks_text(reply)
+    clock.advance(31 * 86400)
+    await prune_now(candor)
+    _, reply = await candor.command("/speakup", "", user="UALICE")  # the setting is not applied again
+    assert "Speak-up is not set up yet" in blocks_text(reply)

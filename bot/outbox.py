@@ -195,6 +195,9 @@ class Dispatcher:
             try:
                 self.deliver_due()
                 wait = self._idle_wait()
+            except sqlite3.Error as exc:
+                self._store_failed(exc)
+                wait = self.idle_poll
             except Exception:
                 log.exception("outbox pass failed; retrying")
                 wait = self.idle_poll

@@ -344,7 +344,7 @@ async def test_backoff_is_capped_so_a_conversation_moves_within_a_minute_once_sl
         await wait_until(lambda attempt=attempt: candor.outbox()[0]["attempts"] == attempt)
         waits.append(candor.outbox()[0]["not_before"] - clock.now())
         if attempt < 12:
-            clock.advance(waits[-1])
+            clock.advance(waits[-1] + 0.001)
             candor.dispatcher.wake()
     assert all(0 < w <= 60 for w in waits)
     assert len({round(w, 6) for w in waits[7:]}) > 1  # jittered, so failed conversations spread out

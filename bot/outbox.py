@@ -3,9 +3,19 @@
 A handler writes its posts here in the same transaction as its own rows; the dispatcher delivers
 them later. Each conversation gets one worker at a time, so posts to a conversation go out in
 order and at most one per `min_interval`, while other conversations proceed in parallel. Rate
-limits pause the platform for Retry-After; transient errors are retried with back-off for up to
-`RETRY_WINDOW_S`; a row is marked sent only once the platform said ok. A row is never dropped
-silently: it ends `sent` or `failed` with the reason.
+limits pause the platform for Retry-After; transient errors are retried with capped, jittered
+back-off for up to `RETRY_WINDOW_S`; a row is marked sent only once the platform said ok. A row is
+never dropped silently: it ends `sent` or `failed` with the reason.
+
+Pacing and pauses are waits in memory, measured on the monotonic clock, so a step of the wall
+clock neither freezes a conversation nor lets it run early. The instants stored in rows
+(`not_before`, `sent_at`) stay wall-clock times.
+
+If the database refuses a write (disk full, read-only file, a lock held too long), what the
+dispatcher meant to record (above all "this row was sent") is kept in memory, in order, and the
+dispatcher takes no new work until the database accepts those writes: sending again a row whose
+send could not be recorded is how a post gets repeated. That is logged once when it starts and once
+when it ends. Only a restart in that state (the memory lost) can post such a row a second time.
 """
 
 from __future__ import annotations
@@ -14,6 +24,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
+import sqlite3
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -25,8 +37,9 @@ from bot.store import Store
 
 log = logging.getLogger("candor.outbox")
 
-MAX_BACKOFF_S = 300.0
+MAX_BACKOFF_S = 60.0  # once the platform answers again, a conversation moves within a minute
 RETRY_WINDOW_S = 6 * 3600.0  # a platform outage shorter than this loses nothing
+FORGET_EVERY_S = 60.0  # how often pacing instants that have passed are forgotten
 BATCH = 100  # workers one pass may start: their first steps share one loop iteration
 SHUTDOWN_GRACE_S = 10.0
 
@@ -103,7 +116,14 @@ def edit(
 
 
 def backoff(attempts: int) -> float:
-    return min(MAX_BACKOFF_S, 2.0 ** max(0, attempts - 1))
+    """Seconds before the next try after `attempts` failures: doubling from 1 s, capped at
+    MAX_BACKOFF_S, and 50-100 % of that at random so conversations that failed together do not
+    retry together."""
+    return min(MAX_BACKOFF_S, 2.0 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)
+
+
+class StoreRefused(Exception):
+    """The database refused a dispatcher write; the write is kept to be replayed."""
 
 
 # Conversations with something due, except those where a row failed and is backing off: posts
@@ -144,9 +164,14 @@ class Dispatcher:
         self.min_interval = min_interval
         self.idle_poll = idle_poll
         self._slots = asyncio.Semaphore(concurrency)
+        # Monotonic instants: a conversation's next allowed send, a platform's end of pause.
         self._next_ok: dict[Key, float] = {}
         self._paused_until: dict[str, float] = {}
+        self._next_forget = 0.0
         self._workers: dict[Key, asyncio.Task[None]] = {}
+        # Writes the database refused, in order; while there are any, no new work starts.
+        self._unwritten: list[tuple[str, list[object]]] = []
+        self._store_error: str | None = None
         self._wake = asyncio.Event()
         self._stopping = False
         store.on_commit(self.wake)
@@ -154,16 +179,30 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def remembered(self) -> int:
+        """Conversations and platforms whose pacing or pause is still held in memory."""
+        return len(self._next_ok) + len(self._paused_until)
+
+    @property
+    def store_failing(self) -> bool:
+        return self._store_error is not None
+
     async def run(self) -> None:
         """Deliver until stopped; sleeps until woken by a commit, a finished worker or a due row."""
         while not self._stopping:
             self._wake.clear()
             try:
                 self.deliver_due()
+                wait = self._idle_wait()
+            except sqlite3.Error as exc:
+                self._store_failed(exc)
+                wait = self.idle_poll
             except Exception:
                 log.exception("outbox pass failed; retrying")
+                wait = self.idle_poll
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_wait())
+                await asyncio.wait_for(self._wake.wait(), wait)
             await asyncio.sleep(PASS_INTERVAL_S)
 
     async def stop(self) -> None:
@@ -175,8 +214,15 @@ class Dispatcher:
             _, late = await asyncio.wait(workers, timeout=SHUTDOWN_GRACE_S)
             for task in late:
                 task.cancel()
+        if not self._store_writable():
+            log.error(
+                "stopping with sends the database did not record; those messages will be posted again",
+                extra={"count": len(self._unwritten), "error": self._store_error},
+            )
 
     def _idle_wait(self) -> float:
+        if self.store_failing:
+            return self.idle_poll  # try the database again about once a second, not in a loop
         (soonest,) = self.store.db.execute(
             "select min(not_before) from outbox where status = 'pending'"
         ).fetchone()
@@ -194,9 +240,22 @@ class Dispatcher:
                 return
 
     def deliver_due(self) -> int:
-        """Start a worker for each conversation with due rows that has none; workers started."""
+        """Start a worker for each conversation with due rows that has none; workers started.
+
+        None while the database refuses writes: what it has not recorded is written first.
+        """
+        self._forget_idle()
+        if not self._store_writable():
+            return 0
         limit = BATCH + len(self._workers)  # busy conversations come back too; they are skipped
-        keys = self.store.db.execute(_DUE_CONVERSATIONS, {"now": self.clock.now(), "limit": limit}).fetchall()
+        try:
+            keys = self.store.db.execute(
+                _DUE_CONVERSATIONS, {"now": self.clock.now(), "limit": limit}
+            ).fetchall()
+        except sqlite3.Error as exc:
+            self._store_failed(exc)
+            return 0
+        self._store_recovered()
         started = 0
         for platform, conversation in keys:
             key = (platform, conversation)
@@ -207,6 +266,58 @@ class Dispatcher:
                 started += 1
         return started
 
+    def _forget_idle(self) -> None:
+        """Drop pacing instants that have passed: one entry per conversation ever posted to adds up."""
+        now = self.clock.monotonic()
+        if now < self._next_forget:
+            return
+        self._next_forget = now + FORGET_EVERY_S
+        self._next_ok = {key: at for key, at in self._next_ok.items() if at > now}
+        self._paused_until = {key: at for key, at in self._paused_until.items() if at > now}
+
+    # --- the database refusing writes ------------------------------------------------------
+    def _write(self, sql: str, params: list[object]) -> None:
+        """Run one dispatcher write in its own transaction; keep it for later if it is refused."""
+        if self._unwritten:  # behind earlier refused writes, in order
+            self._unwritten.append((sql, params))
+            raise StoreRefused
+        try:
+            with self.store.db.atomic():  # rolls back a half-done write, so a replay is exact
+                self.store.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            self._unwritten.append((sql, params))
+            self._store_failed(exc)
+            raise StoreRefused from exc
+
+    def _store_writable(self) -> bool:
+        """Write what the database refused before; False while it still refuses."""
+        if not self._unwritten:
+            return True
+        try:
+            with self.store.db.atomic():
+                for sql, params in self._unwritten:
+                    self.store.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            self._store_failed(exc)
+            return False
+        recorded, self._unwritten = len(self._unwritten), []
+        self._store_recovered(recorded)
+        return True
+
+    def _store_failed(self, exc: sqlite3.Error) -> None:
+        if self._store_error is None:  # once per episode, not once per pass
+            self._store_error = str(exc)
+            log.error(
+                "outbox paused: the database refuses writes; what was sent is recorded once it accepts them",
+                extra={"error": self._store_error},
+            )
+
+    def _store_recovered(self, recorded: int = 0) -> None:
+        if self._store_error is not None:
+            self._store_error = None
+            log.warning("outbox resumed: the database accepts writes again", extra={"recorded": recorded})
+
+    # --- one conversation ------------------------------------------------------------------
     def _item(self, row: tuple) -> OutboxItem | None:
         id_, platform, conversation, thread, payload, reply_to, replaces = row
         try:
@@ -229,8 +340,12 @@ class Dispatcher:
         try:
             while items := self._due_in(key):
                 for item in items:
-                    if self._stopping or not await self._deliver_one(key, item):
+                    if self._stopping or self.store_failing or not await self._deliver_one(key, item):
                         return  # keep a conversation's posts in order: the rest wait for this one
+        except StoreRefused:
+            pass  # logged once; the conversation goes on when the database records again
+        except sqlite3.Error as exc:
+            self._store_failed(exc)
         except Exception:
             log.exception("outbox worker failed", extra={"outbox_id": items[0].id if items else None})
         finally:
@@ -239,7 +354,7 @@ class Dispatcher:
     async def _wait_turn(self, key: Key) -> None:
         while True:
             ready_at = max(self._next_ok.get(key, 0.0), self._paused_until.get(key[0], 0.0))
-            delay = ready_at - self.clock.now()
+            delay = ready_at - self.clock.monotonic()
             if delay <= 0:
                 return
             await self.clock.sleep(delay)
@@ -271,22 +386,21 @@ class Dispatcher:
                 except Exception as exc:  # a bug in a sender must not stop the queue
                     log.exception("outbox sender raised", extra={"outbox_id": item.id})
                     outcome = SendOutcome("transient", error=type(exc).__name__)
-            now = self.clock.now()
+            now, ticks = self.clock.now(), self.clock.monotonic()
             if outcome.kind == "rate_limited":
-                self._paused_until[item.platform] = now + max(outcome.retry_after, 1.0)
+                self._paused_until[item.platform] = ticks + max(outcome.retry_after, 1.0)
                 log.warning(
                     "rate limited; pausing sends",
                     extra={"platform": item.platform, "retry_after": outcome.retry_after},
                 )
                 continue
-            self._next_ok[key] = now + self.min_interval
+            self._next_ok[key] = ticks + self.min_interval
             if outcome.kind == "sent":
-                self.store.db.execute(
+                self._write(
                     "update outbox set status = 'sent', sent_at = ?, sent_ref = ?, attempts = attempts + 1 "
                     "where id = ?",
                     [now, outcome.ref, item.id],
                 )
-                self.store.db.conn.commit()
                 return True
             if outcome.kind == "permanent":
                 self._fail(item.id, outcome.error or "permanent error")
@@ -307,18 +421,21 @@ class Dispatcher:
             last_error=reason,
             failing_since=failing_since,
         )
-        log.warning("send failed; will retry", extra={"outbox_id": outbox_id, "error": reason})
+        # The first failure of a row says so; later ones would repeat it every minute of an outage.
+        log.log(
+            logging.WARNING if attempts == 1 else logging.DEBUG,
+            "send failed; will retry",
+            extra={"outbox_id": outbox_id, "error": reason, "attempts": attempts},
+        )
         return False
 
     def _update(self, outbox_id: int, **values: object) -> None:
         columns = ", ".join(f"{k} = ?" for k in values)
-        self.store.db.execute(f"update outbox set {columns} where id = ?", [*values.values(), outbox_id])
-        self.store.db.conn.commit()
+        self._write(f"update outbox set {columns} where id = ?", [*values.values(), outbox_id])
 
     def _fail(self, outbox_id: int, reason: str) -> None:
-        self.store.db.execute(
+        log.error("message could not be delivered", extra={"outbox_id": outbox_id, "error": reason})
+        self._write(
             "update outbox set status = 'failed', last_error = ?, attempts = attempts + 1 where id = ?",
             [reason, outbox_id],
         )
-        self.store.db.conn.commit()
-        log.error("message could not be delivered", extra={"outbox_id": outbox_id, "error": reason})

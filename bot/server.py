@@ -17,6 +17,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import retention
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.logs import request_id
@@ -113,6 +114,9 @@ def build_scheduler(services: Services) -> Scheduler:
     async def speakup_publications() -> None:
         speakup.publish_due(services)
 
+    async def prune_old_rows() -> None:
+        await retention.prune(services.store, services.clock.now())
+
     return Scheduler(
         services.store,
         services.clock,
@@ -122,6 +126,7 @@ def build_scheduler(services: Services) -> Scheduler:
             ("checkin-reminders", reminders, 60.0),
             ("speakup-publications", speakup_publications, 60.0),
             ("speakup-deadlines", speakup_deadlines, 3600.0),
+            ("retention", prune_old_rows, retention.PRUNE_EVERY_S),
         ),
     )
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import sqlite3
 import time
 
-from bot.server import STORE
+import pytest
+
+from bot import outbox, retention
+from bot.messages import text_message
+from bot.server import SCHEDULER, STORE
+from handlers import checkins
 from tests.support.candor import Candor, blocks_text, make_settings
 
 
@@ -224,3 +230,244 @@ async def test_a_reply_waits_for_its_delayed_parent_without_polling(candor, slac
     posts = slack.delivered_to("CX")
     assert [blocks_text(p).split("\n")[0] for p in posts] == ["parent", "child"]
     assert posts[1]["thread_ts"] == candor.outbox()[0]["sent_ref"]
+
+
+# --- the database refusing writes -------------------------------------------------------------
+
+
+def refuse_writes(candor, how: str):
+    """Make the real SQLite database refuse Candor's writes; returns what undoes it."""
+    if how == "read-only":  # what a read-only file or mount answers: "attempt to write a readonly database"
+        candor.db.execute("PRAGMA query_only = 1")
+        return lambda: candor.db.execute("PRAGMA query_only = 0")
+    # Another process holds the write lock: "database is locked" once the busy timeout passes
+    # (shortened here so the test does not block for the production 5 s on each try).
+    candor.db.execute("PRAGMA busy_timeout = 20")
+    other = sqlite3.connect(candor.settings.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        other.execute("ROLLBACK")
+        other.close()
+
+    return release
+
+
+@pytest.mark.parametrize("how", ["read-only", "locked"])
+async def test_a_send_the_database_cannot_record_is_not_repeated_and_is_recorded_later(
+    candor, slack, clock, caplog, how
+):
+    with candor.app[STORE].transaction() as tx:
+        first = outbox.enqueue(
+            tx, platform="slack", conversation="CX", message=text_message("one"), now=clock.now()
+        )
+        outbox.enqueue(tx, platform="slack", conversation="CX", message=text_message("two"), now=clock.now())
+        outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CY",
+            message=text_message("elsewhere"),
+            now=clock.now(),
+            not_before=clock.now() + 30,
+        )
+    restore = refuse_writes(candor, how)  # no await since the commit: nothing was sent yet
+    caplog.set_level(logging.INFO, logger="candor.outbox")
+    for _ in range(5):  # passes, with time enough for pacing, back-off and the delayed row
+        await candor.settle()
+        clock.advance(60)
+        candor.dispatcher.wake()
+    assert [blocks_text(p).split("\n")[0] for p in slack.delivered()] == ["one"]
+    assert {r["status"] for r in candor.outbox()} == {"pending"}
+    [paused] = [r for r in caplog.records if r.levelno >= logging.WARNING]  # once, not once a pass
+    assert paused.levelno == logging.ERROR and "database refuses writes" in paused.getMessage()
+
+    restore()
+    recovered_at = clock.now()
+    await candor.settle()
+    texts = [blocks_text(p).split("\n")[0] for p in slack.delivered()]
+    assert sorted(texts) == ["elsewhere", "one", "two"]  # each once
+    rows = {r["id"]: r for r in candor.outbox()}
+    assert {r["status"] for r in rows.values()} == {"sent"}
+    sent = slack.calls_to("chat.postMessage")[0]
+    assert rows[first]["sent_ref"] and rows[first]["sent_at"] == sent.at < recovered_at
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING][1:] == [
+        "outbox resumed: the database accepts writes again"
+    ]
+
+
+# --- wall-clock steps -------------------------------------------------------------------------
+
+
+def posts_to(slack, channel):
+    return [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == channel]
+
+
+@pytest.mark.parametrize("step", [3600.0, -3600.0])
+async def test_a_wall_clock_step_neither_freezes_nor_hurries_a_conversation(candor, slack, clock, step):
+    await candor.command("/kudos", "<@UBOB> #mentoring before the step")
+    await candor.settle()
+    clock.step(step)  # an operator or NTP sets the clock; no time passes
+    await candor.command("/kudos", "<@UCAROL> #mentoring after the step")
+    await candor.settle()
+    before, after = posts_to(slack, "CTEAM")
+    # Exactly the pacing interval of real time later: not an hour more, not a second less.
+    assert after.at - before.at - step == pytest.approx(1.0, abs=0.01)
+
+
+async def test_a_wall_clock_step_back_during_a_rate_limit_pause_does_not_extend_it(candor, slack, clock):
+    slack.answer_next(
+        "chat.postMessage", status=429, headers={"Retry-After": "7"}, ok=False, error="ratelimited"
+    )
+    clock.step_during_next_sleep(-3600)
+    started = clock.monotonic()
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks")
+    await candor.settle()
+    attempts = slack.calls_to("chat.postMessage")
+    [limited] = [c for c in attempts if c.answered == 429]
+    retried = [c for c in attempts if c.answered == 200]
+    assert len(retried) == 2
+    assert all(c.at < limited.at - 3500 for c in retried)  # right after the pause, not an hour later
+    assert clock.monotonic() - started >= 7.0  # and the pause was kept
+
+
+# --- back-off ---------------------------------------------------------------------------------
+
+
+async def test_backoff_is_capped_so_a_conversation_moves_within_a_minute_once_slack_answers(
+    candor, slack, clock
+):
+    slack.answer_always("chat.postMessage", status=500, ok=False, error="internal_error")
+    with candor.app[STORE].transaction() as tx:
+        outbox.enqueue(tx, platform="slack", conversation="CX", message=text_message("hi"), now=clock.now())
+    waits = []
+    for attempt in range(1, 13):  # twelve failures in a row: the old back-off reached 300 s
+        await wait_until(lambda attempt=attempt: candor.outbox()[0]["attempts"] == attempt)
+        waits.append(candor.outbox()[0]["not_before"] - clock.now())
+        if attempt < 12:
+            clock.advance(waits[-1] + 0.001)
+            candor.dispatcher.wake()
+    assert all(0 < w <= 60 for w in waits)
+    assert len({round(w, 6) for w in waits[7:]}) > 1  # jittered, so failed conversations spread out
+    slack.back_to_normal("chat.postMessage")  # Slack answers again: a minute later the post is out
+    clock.advance(60)
+    candor.dispatcher.wake()
+    await candor.settle()
+    assert candor.outbox()[0]["status"] == "sent"
+
+
+# --- forgetting -------------------------------------------------------------------------------
+
+
+async def test_idle_conversations_are_forgotten_by_the_pacing_map(candor, slack, clock):
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks")
+    await candor.settle()
+    assert candor.dispatcher.remembered == 2  # the channel and the DM, paced for a second
+    clock.advance(outbox.FORGET_EVERY_S + 1)
+    await candor.settle()  # any pass forgets what has passed
+    assert candor.dispatcher.remembered == 0
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+async def prune_now(candor) -> None:
+    """Run the hourly retention job the server registered, as the scheduler would."""
+    job = candor.app[SCHEDULER].aps.get_job("periodic:retention")
+    await job.func()
+
+
+async def test_old_sent_rows_and_keys_are_pruned_but_rows_a_thread_still_needs_are_kept(candor, slack, clock):
+    await candor.command("/kudos", "<@UBOB> #mentoring an old kudos")
+    await candor.settle()
+    old_kudos = [r["id"] for r in candor.outbox()]
+    old_keys = [r["key"] for r in candor.db["processed"].rows]
+    await candor.command("/checkin", "add mon 09:30 Europe/Berlin retro")
+    await candor.command("/checkin", "run 1")
+    with candor.app[STORE].transaction() as tx:  # a published concern and an author's follow-up
+        post = outbox.enqueue(
+            tx, platform="slack", conversation="CCONCERNS", message=text_message("concern"), now=clock.now()
+        )
+        follow_up = outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CCONCERNS",
+            message=text_message("follow-up"),
+            now=clock.now(),
+            reply_to=post,
+        )
+        concern = (
+            tx["concerns"]
+            .insert(
+                {
+                    "platform": "slack",
+                    "workspace": "T1",
+                    "conversation": "CCONCERNS",
+                    "code_hash": "0" * 64,
+                    "body": "concern",
+                    "status": "open",
+                    "raised_on": "2026-06-10",
+                    "post_outbox": post,
+                }
+            )
+            .last_pk
+        )
+        tx["concern_messages"].insert(
+            {"concern_id": concern, "kind": "author", "body": "follow-up", "outbox_id": follow_up}
+        )
+        # A post planned long ahead in the thread of the old kudos.
+        late_reply = outbox.enqueue(
+            tx,
+            platform="slack",
+            conversation="CTEAM",
+            message=text_message("much later"),
+            now=clock.now(),
+            reply_to=old_kudos[0],
+            not_before=clock.now() + 32 * 86400,
+        )
+    await candor.settle()
+    prompt = candor.db["checkin_runs"].get(1)["prompt_outbox"]
+    run_ref = f"1:{int(candor.db['checkin_runs'].get(1)['occurrence'])}"
+
+    clock.advance(31 * 86400)
+    await candor.command("/kudos", "<@UCAROL> #mentoring a recent one")
+    await candor.settle()
+    recent = [r["id"] for r in candor.outbox() if r["id"] > late_reply]
+    await prune_now(candor)
+
+    kept = {r["id"] for r in candor.outbox()}
+    assert kept == {old_kudos[0], prompt, post, follow_up, late_reply, *recent}
+    assert old_kudos[1] not in kept  # the DM: nothing refers to it
+    keys = {r["key"] for r in candor.db["processed"].rows}
+    assert old_keys and not keys & set(old_keys) and len(keys) == 1  # only the recent kudos' key
+
+    # What still needs an old row works: an answer to the old check-in, the planned reply.
+    assert await candor.click(checkins.RESPOND, run_ref, user="UBOB") == 200
+    await candor.submit(slack.opened_views()[-1], {"q0": "late but here"}, user="UBOB")
+    clock.advance(86400)
+    candor.dispatcher.wake()
+    await candor.settle()
+    sent_ref = {r["id"]: r["sent_ref"] for r in candor.outbox()}
+    threaded = {blocks_text(p).split("\n")[0]: p.get("thread_ts") for p in slack.delivered_to("CTEAM")}
+    assert threaded["Answers from <@UBOB>"] == sent_ref[prompt]
+    assert threaded["much later"] == sent_ref[old_kudos[0]]
+
+
+async def test_pruning_goes_in_small_chunks(candor, slack, clock):
+    for n in range(4):
+        await candor.command("/kudos", f"<@UBOB> #mentoring thanks {n}")
+    await candor.settle()
+    clock.advance(31 * 86400)
+    pruned = await retention.prune(candor.app[STORE], clock.now(), chunk=3)
+    assert pruned == retention.Pruned(outbox=8, processed=4)
+    assert candor.count("outbox") == candor.count("processed") == 0
+
+
+@pytest.mark.parametrize("settings_overrides", [{"speakup_channels": frozenset({"CCONCERNS"})}])
+async def test_a_disabled_seeded_speakup_channel_stays_disabled_after_pruning(candor, slack, clock):
+    slack.add_user("UADMIN", "mara.manager", is_admin=True)
+    _, reply = await candor.command("/speakup", "disable", user="UADMIN", channel="CCONCERNS")
+    assert "no longer takes new concerns" in blocks_text(reply)
+    clock.advance(31 * 86400)
+    await prune_now(candor)
+    _, reply = await candor.command("/speakup", "", user="UALICE")  # the setting is not applied again
+    assert "Speak-up is not set up yet" in blocks_text(reply)

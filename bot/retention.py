@@ -1,0 +1,94 @@
+"""Forget what is no longer needed: sent and failed outbox rows, and delivery keys, after 30 days.
+
+An hourly job deletes them in small chunks, each its own short transaction, yielding to the event
+loop in between, so requests are never held up for long.
+
+Some old rows are still needed and are kept however old they are:
+- outbox rows the domain tables point at (`REFERENCES`): a concern's post, an author's follow-up,
+  a check-in prompt. Replies and edits go in their thread, found by the row's `sent_ref`;
+- outbox rows that a pending row replies to or edits (`reply_to`, `replaces`);
+- `processed` keys that mark something done once ever rather than a delivery seen
+  (`PERMANENT_KEYS`), e.g. that CANDOR_SPEAKUP_CHANNELS was applied, so a later
+  `/speakup disable` sticks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+from bot.store import Store
+
+log = logging.getLogger("candor.retention")
+
+RETENTION_S = 30 * 86400.0
+PRUNE_EVERY_S = 3600.0
+CHUNK = 500  # rows per transaction
+
+# (table, column) pairs naming outbox rows whose threads may still get replies or edits.
+REFERENCES = (
+    ("concerns", "post_outbox"),
+    ("concern_messages", "outbox_id"),
+    ("checkin_runs", "prompt_outbox"),
+)
+PERMANENT_KEYS = ("speakup-seed:",)  # prefixes of processed keys that are never forgotten
+
+_KEPT_OUTBOX = " ".join(
+    [f"and id not in (select {c} from {t} where {c} is not null)" for t, c in REFERENCES]
+    + [
+        f"and id not in (select {c} from outbox where status = 'pending' and {c} is not null)"
+        for c in ("reply_to", "replaces")
+    ]
+)
+# A sent row is never due later than it was sent, so `not_before` narrows the index range.
+_PRUNE_OUTBOX = f"""
+delete from outbox where id in (
+  select id from outbox
+  where status in ('sent', 'failed') and not_before < :cutoff and coalesce(sent_at, not_before) < :cutoff
+  {_KEPT_OUTBOX}
+  limit :chunk
+)
+"""
+# Keys are written in time order, so scanning by rowid finds the old ones first.
+_PRUNE_PROCESSED = f"""
+delete from processed where rowid in (
+  select rowid from processed
+  where at < :cutoff {" ".join(f"and key not like '{p}%'" for p in PERMANENT_KEYS)}
+  order by rowid limit :chunk
+)
+"""
+
+
+@dataclass(frozen=True)
+class Pruned:
+    outbox: int = 0
+    processed: int = 0
+
+
+async def prune(store: Store, now: float, *, chunk: int = CHUNK) -> Pruned:
+    """Delete what is older than RETENTION_S and not needed any more; how many rows went."""
+    cutoff = now - RETENTION_S
+    try:
+        pruned = Pruned(
+            outbox=await _in_chunks(store, _PRUNE_OUTBOX, cutoff, chunk),
+            processed=await _in_chunks(store, _PRUNE_PROCESSED, cutoff, chunk),
+        )
+    except sqlite3.Error as exc:  # the next run tries again; one line, not a traceback an hour
+        log.warning("pruning old rows failed", extra={"error": str(exc)})
+        return Pruned()
+    if pruned.outbox or pruned.processed:
+        log.info("pruned old rows", extra={"outbox": pruned.outbox, "processed": pruned.processed})
+    return pruned
+
+
+async def _in_chunks(store: Store, sql: str, cutoff: float, chunk: int) -> int:
+    total = 0
+    while True:
+        with store.transaction() as tx:
+            deleted = tx.execute(sql, {"cutoff": cutoff, "chunk": chunk}).rowcount
+        total += deleted
+        if deleted < chunk:
+            return total
+        await asyncio.sleep(0)  # let requests in between chunks

@@ -31,16 +31,28 @@ async def open_new_form(candor, slack, user=AUTHOR):
     return slack.opened_views()[-1]
 
 
-async def raise_concern(candor, slack, concern="Release dates are set before anyone estimates.", **more):
-    view = await open_new_form(candor, slack)
-    keys_before = len(slack.delivered_to(AUTHOR))
-    ack = await candor.submit(view, {"concern": concern, **more}, user=AUTHOR)
-    if ack.get("response_action") == "update":  # the key arrives by DM just after the answer
+async def raise_concern(
+    candor, slack, concern="Release dates are set before anyone estimates.", *, dm=False, user=AUTHOR, **more
+):
+    """Fill in and send the form; with `dm`, tick the box for a private copy and wait for it."""
+    view = await open_new_form(candor, slack, user=user)
+    calls_before = len(slack.calls_to("chat.postMessage"))
+    answers = {"concern": concern, **more, **({"dm": ["yes"]} if dm else {})}
+    ack = await candor.submit(view, answers, user=user)
+    if dm and ack.get("response_action") == "update":  # the copy is sent just after the answer
         for _ in range(500):
-            if len(slack.delivered_to(AUTHOR)) > keys_before:
+            if any(
+                c.params.get("channel") == user for c in slack.calls_to("chat.postMessage")[calls_before:]
+            ):
                 break
             await asyncio.sleep(0.01)
     return ack
+
+
+def case_id(candor, body: str | None = None) -> str:
+    """The public case number of the (only, or the given) concern, as buttons carry it."""
+    where = ("body = ?", [body]) if body else ("1 = 1", [])
+    return str(candor.db.execute(f"select id from concerns where {where[0]}", where[1]).fetchone()[0])
 
 
 def code_from(ack) -> str:
@@ -65,7 +77,7 @@ async def test_the_form_says_what_is_kept_and_lists_enabled_channels(candor, sla
 
 
 async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor, slack, clock):
-    ack = await raise_concern(candor, slack, wants="Ask the team before dates go out.")
+    ack = await raise_concern(candor, slack, wants="Ask the team before dates go out.", dm=True)
     assert ack["response_action"] == "update"
     code = code_from(ack)
     assert len(code.replace("-", "")) == 32  # 160 random bits in base32
@@ -78,7 +90,7 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     # then the next 5-minute boundary, when the batch is released together.
     await candor.settle()
     assert slack.delivered_to("CCONCERNS") == [] and candor.count("outbox") == 0  # the DM skips the queue
-    publish_at = candor.db["concerns"].get(1)["publish_at"]
+    publish_at = candor.db["concerns"].get(int(case_id(candor)))["publish_at"]
     assert publish_at % speakup.PUBLISH_EVERY_S == 0
     assert 300 <= publish_at - clock.now() <= 1800 + speakup.PUBLISH_EVERY_S
     await publish(candor, clock)
@@ -88,7 +100,7 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     text = blocks_text(post)
     assert "A concern was raised anonymously" in text and "Release dates are set" in text
     assert "Ask the team before dates go out." in text
-    assert "case #1" in text and "Raised on" in text
+    assert f"case #{case_id(candor)}" in text and "Raised on" in text
     assert [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
         speakup.REPLY,
         speakup.ACK,
@@ -97,19 +109,19 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     ]
 
     # A manager replies in the thread under their own name, and acknowledges.
-    assert await candor.click(speakup.REPLY, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     ack = await candor.submit(
         slack.opened_views()[-1], {"text": "Thank you. We will change how dates are set."}, user=MANAGER
     )
     assert "reply is posted" in blocks_text(ack["view"])
-    assert await candor.click(speakup.ACK, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.settle()
     thread = [p for p in slack.delivered_to("CCONCERNS") if p.get("thread_ts")]
     assert all(p["thread_ts"] == candor.db["outbox"].get(row["id"])["sent_ref"] for p in thread)
     assert "Reply from* <@UADMIN>" in blocks_text(thread[0]) or "Reply from <@UADMIN>" in blocks_text(
         thread[0]
     ).replace("*", "")
-    assert candor.db["concerns"].get(1)["status"] == "acknowledged"
+    assert candor.db["concerns"].get(int(case_id(candor)))["status"] == "acknowledged"
     edited = slack.calls_to("chat.update")[-1].params
     assert "acknowledged" in blocks_text(edited)
 
@@ -119,7 +131,9 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     shown = blocks_text(case)
     assert "Status: acknowledged" in shown and "We will change how dates are set." in shown
     ack = await candor.submit(case, {"followup": "It happened again this sprint."}, user=AUTHOR)
-    assert "appear in the case's thread after a short delay" in blocks_text(ack["view"])
+    assert "appear in the case's thread as Author, after a random delay of 5 to 30 minutes" in (
+        blocks_text(ack["view"])
+    )
     await candor.settle()
     assert not any("It happened again" in blocks_text(p) for p in slack.delivered())  # delayed too
     await publish(candor, clock)
@@ -131,16 +145,16 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     assert reply == {} and "It happened again this sprint." in blocks_text(slack.opened_views()[-1])
 
     # Resolve with a note, then hide with a reason: the channel message is replaced.
-    assert await candor.click(speakup.RESOLVE, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.submit(
         slack.opened_views()[-1], {"text": "Dates now come from the team's estimate."}, user=MANAGER
     )
-    assert await candor.click(speakup.HIDE, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.submit(slack.opened_views()[-1], {"text": "Names a colleague"}, user=MANAGER)
     await candor.settle()
     last_edit = blocks_text(slack.calls_to("chat.update")[-1].params)
     assert "hidden by a moderator: Names a colleague" in last_edit and "Release dates" not in last_edit
-    assert candor.db["concerns"].get(1)["status"] == "resolved"
+    assert candor.db["concerns"].get(int(case_id(candor)))["status"] == "resolved"
     # The author is told when they look.
     await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     assert "Hidden by a moderator: Names a colleague" in blocks_text(slack.opened_views()[-1])
@@ -150,10 +164,10 @@ async def test_only_admins_acknowledge_resolve_or_hide(candor, slack, clock):
     await raise_concern(candor, slack)
     await publish(candor, clock)
     for action in (speakup.ACK, speakup.RESOLVE, speakup.HIDE):
-        assert await candor.click(action, "1", user="UBOB", channel="CCONCERNS") == 200
+        assert await candor.click(action, case_id(candor), user="UBOB", channel="CCONCERNS") == 200
         said = slack.calls_to("response_url")[-1].params
         assert said["response_type"] == "ephemeral" and "Only Candor admins" in blocks_text(said)
-    assert candor.db["concerns"].get(1)["status"] == "open"
+    assert candor.db["concerns"].get(int(case_id(candor)))["status"] == "open"
 
 
 async def test_a_pending_publication_survives_a_restart_and_is_published_once(tmp_path, clock, slack):
@@ -238,7 +252,7 @@ async def test_bad_input_is_answered_in_the_modal_and_nothing_is_stored(
     assert ack["response_action"] == "errors"
     assert expected in ack["errors"][field]
     assert (candor.count("concerns"), candor.count("outbox"), len(slack.delivered_to(AUTHOR))) == before
-    assert candor.db["concerns"].get(1)["body"] == "One that must survive"
+    assert candor.db["concerns"].get(int(case_id(candor)))["body"] == "One that must survive"
 
 
 async def test_user_mentions_and_markup_in_a_concern_are_shown_as_text(candor, slack, clock):
@@ -316,7 +330,7 @@ async def test_hiding_covers_the_authors_follow_ups_too(candor, slack, clock):
         await candor.submit(slack.opened_views()[-1], {"followup": text}, user=AUTHOR)
         if text.startswith("first"):
             await publish(candor, clock)  # the first is out, the second still waits for its batch
-    await candor.click(speakup.HIDE, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Names a colleague"}, user=MANAGER)
     await publish(candor, clock)
     posted = [blocks_text(p) for p in slack.delivered_to("CCONCERNS")]
@@ -332,7 +346,7 @@ async def test_many_replies_never_lock_the_author_out_of_their_case(candor, slac
     code = code_from(ack)
     await publish(candor, clock)
     for _ in range(30):
-        await candor.click(speakup.REPLY, "1", user="UBOB", channel="CCONCERNS")
+        await candor.click(speakup.REPLY, case_id(candor), user="UBOB", channel="CCONCERNS")
         await candor.submit(slack.opened_views()[-1], {"text": "&" * 3000}, user="UBOB")
     views_before = len(slack.opened_views())
     await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")

@@ -17,7 +17,7 @@ import pytest
 from bot.logs import setup_logging
 from handlers import speakup
 from tests.support.candor import blocks_text
-from tests.test_speakup import AUTHOR, MANAGER, code_from, publish, raise_concern
+from tests.test_speakup import AUTHOR, MANAGER, case_id, code_from, publish, raise_concern
 
 NAMES = ("UAUTHOR", "quinn.author", "Quinn Author", "quinn")
 
@@ -61,13 +61,13 @@ def production_logs():
 
 async def full_flow(candor, slack, clock) -> None:
     ack = await raise_concern(
-        candor, slack, concern="Estimates are overruled & nobody says so", wants="Ask us"
+        candor, slack, concern="Estimates are overruled & nobody says so", wants="Ask us", dm=True
     )
     code = code_from(ack)
     await publish(candor, clock)
-    await candor.click(speakup.REPLY, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Thanks, we will look at it."}, user=MANAGER)
-    await candor.click(speakup.ACK, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     await candor.submit(slack.opened_views()[-1], {"followup": "It happened again."}, user=AUTHOR)
     await candor.command("/speakup", f"status {code}", user=AUTHOR)
@@ -75,9 +75,9 @@ async def full_flow(candor, slack, clock) -> None:
     view = slack.opened_views()[0]
     await candor.submit(view, {"concern": "<!channel>"}, user=AUTHOR)  # a refused one, too
     await publish(candor, clock)
-    await candor.click(speakup.RESOLVE, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Estimates now come first."}, user=MANAGER)
-    await candor.click(speakup.HIDE, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Too specific"}, user=MANAGER)
     await candor.settle()
     assert any("It happened again." in blocks_text(p) for p in slack.delivered_to("CCONCERNS"))
@@ -223,4 +223,4 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
     assert len(rows) == 2
     for row in rows:  # the queue keeps only the batch time, not the moment of writing
         assert row["created_at"] % speakup.PUBLISH_EVERY_S == 0
-    assert len(candor.db["concerns"].get(1)["raised_on"]) == 10
+    assert len(candor.db["concerns"].get(int(case_id(candor)))["raised_on"]) == 10

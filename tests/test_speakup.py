@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import fields, is_dataclass
 
 import pytest
 
 from bot.server import SERVICES
 from handlers import speakup
+from handlers.limits import Limits
 from tests.support.candor import Candor, blocks_text, make_settings
 
 AUTHOR = "UAUTHOR"
@@ -362,3 +364,189 @@ async def test_disabling_a_seeded_channel_sticks(candor, slack):
     assert "no longer takes new concerns" in blocks_text(reply)
     _, reply = await candor.command("/speakup", "", user=AUTHOR)  # CANDOR_SPEAKUP_CHANNELS seeds only once
     assert "Speak-up is not set up yet" in blocks_text(reply)
+
+
+# --- the case code: in the form, a private copy only on request ---------------------------------
+async def test_the_form_gives_the_code_and_a_private_copy_only_on_request(candor, slack):
+    view = await open_new_form(candor, slack)
+    dm = next(b for b in view["blocks"] if b.get("block_id") == "dm")
+    assert dm["optional"] is True and "initial_options" not in dm["element"]  # off by default
+    assert "export" in dm["hint"]["text"] and "match the code" in dm["hint"]["text"]  # the risk, stated
+
+    ack = await candor.submit(view, {"concern": "Nobody reviews the on-call rota."}, user=AUTHOR)
+    shown = blocks_text(ack["view"])
+    assert "Copy it now." in shown and "only this once" in shown and "private message" not in shown
+    code = code_from(ack)
+    await candor.settle()
+    assert [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == AUTHOR] == []
+    _status, reply = await candor.command("/speakup", f"status {code}", user=AUTHOR)
+    assert reply == {}  # the code from the form is all the author needs
+
+    ack = await raise_concern(candor, slack, concern="A second one, with a copy", dm=True)
+    assert "You asked for a copy in a private message" in blocks_text(ack["view"])
+    [copy] = slack.delivered_to(AUTHOR)
+    assert code_from(ack) in blocks_text(copy)
+
+
+# --- once the concern is stored, the author gets their code --------------------------------------
+async def test_a_failure_after_the_commit_still_gives_the_author_their_code(candor, slack, caplog):
+    def broken() -> None:
+        raise RuntimeError("a step after the commit failed")
+
+    candor.app[SERVICES].store.on_commit(broken)
+    ack = await raise_concern(candor, slack, concern="Stored, whatever fails after it")
+    assert ack["response_action"] == "update", ack
+    code = code_from(ack)
+    assert "nothing was saved" not in blocks_text(ack["view"])
+    assert candor.db["concerns"].get(int(case_id(candor)))["code_hash"] == speakup.code_hash(
+        code.replace("-", "")
+    )
+    await raise_concern(candor, slack, concern="And the next one too")
+    assert candor.count("concerns") == 2
+    failures = [r for r in caplog.records if "after-commit callback failed" in r.getMessage()]
+    assert len(failures) == 1  # logged once, not at every commit
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"speakup_channels": frozenset({"CCONCERNS"}), "speakup_delay_s": (0.0, 0.0)}]
+)
+async def test_with_no_delay_a_failure_to_publish_at_once_still_gives_the_code(candor, slack, clock):
+    candor.db.execute(  # the outbox refuses new rows, as a full or broken disk would
+        "create trigger no_posts before insert on outbox begin select raise(abort, 'disk is full'); end"
+    )
+    ack = await raise_concern(candor, slack, concern="Published later if not at once")
+    assert ack["response_action"] == "update" and code_from(ack)
+    assert candor.count("concerns") == 1 and candor.count("outbox") == 0
+    candor.db.execute("drop trigger no_posts")
+    speakup.publish_due(candor.app[SERVICES])  # the next batch
+    await candor.settle()
+    assert "Published later" in blocks_text(slack.delivered_to("CCONCERNS")[0])
+
+
+# --- what the form promises about the delay -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("delay", "says", "does_not_say"),
+    [
+        ((300.0, 1800.0), "after a random delay of 5 to 30 minutes", "at once"),
+        ((0.0, 600.0), "after a random delay of up to 10 minutes", "at once"),
+        ((600.0, 600.0), "10 minutes after you send it", "random"),
+        ((0.0, 0.0), "appears in the channel at once", "random"),
+    ],
+)
+async def test_the_form_describes_the_delay_that_really_applies(
+    tmp_path, clock, slack, delay, says, does_not_say
+):
+    settings = make_settings(
+        tmp_path / "d.db", slack.url, speakup_channels=frozenset({"CCONCERNS"}), speakup_delay_s=delay
+    )
+    candor = await Candor(settings, clock, slack).start()
+    try:
+        text = blocks_text(await open_new_form(candor, slack))
+        assert says in text and does_not_say not in text
+        assert ("when you wrote" in text) == (delay[0] < delay[1])  # only a random delay hides it
+        _, reply = await candor.command("/speakup", "help")
+        assert says in blocks_text(reply)
+        ack = await raise_concern(candor, slack)
+        assert says in blocks_text(ack["view"])
+    finally:
+        await candor.stop()
+
+
+# --- day stamps ---------------------------------------------------------------------------------
+async def test_raised_on_is_the_day_of_publication_and_deadlines_count_from_it(candor, slack, clock):
+    clock.t = (clock.t // 86400 + 1) * 86400 - 60  # 23:59 UTC: published tomorrow, whatever the delay
+    await raise_concern(candor, slack)
+    concern = candor.db["concerns"].get(int(case_id(candor)))
+    tomorrow = speakup.today(clock.now() + 86400)
+    assert concern["raised_on"] == speakup.today(concern["publish_at"]) == tomorrow
+    assert concern["ack_due_on"] == speakup.today(clock.now() + 8 * 86400)
+
+
+# --- public case numbers ------------------------------------------------------------------------
+async def test_case_numbers_are_random_and_say_nothing_about_counts_or_order(candor, slack, clock):
+    bodies = [f"Concern written {n}th" for n in range(12)]
+    for n, body in enumerate(bodies):
+        await raise_concern(candor, slack, concern=body, user=("UAUTHOR", "UBOB", "UCAROL", "UALICE")[n % 4])
+    ids = [int(case_id(candor, body)) for body in bodies]
+    assert all(1_000_000 <= i <= 9_999_999 for i in ids)  # seven digits read well
+    assert sorted(ids) != ids  # neither in writing order nor consecutive
+    in_file = [r[0] for r in candor.db.execute("select body from concerns")]  # rowid order
+    assert in_file != bodies
+    await publish(candor, clock)
+    numbers = {
+        int(t.split("case #")[1].split(" ")[0]) for t in map(blocks_text, slack.delivered_to("CCONCERNS"))
+    }
+    assert numbers == set(ids)
+
+
+async def test_a_random_id_is_drawn_again_when_taken(candor):
+    candor.db["concerns"].insert(
+        {
+            "id": 5,
+            "platform": "slack",
+            "workspace": "T1",
+            "conversation": "C",
+            "code_hash": "h",
+            "body": "b",
+            "status": "open",
+            "raised_on": "2026-01-01",
+        }
+    )
+    assert {speakup.random_id(candor.db, "concerns", 5, 6) for _ in range(20)} == {6}
+
+
+# --- the in-memory limiter: counts per bucket, pruned, a new key every day ------------------------
+MIDDAY = 1_800_014_400.0  # 12:00 UTC
+
+
+def memory_of(limits: Limits) -> list:
+    """Every value a dump of the limiter's memory would show."""
+    found: list = []
+
+    def walk(value) -> None:
+        if is_dataclass(value):
+            for f in fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list | tuple | set):
+            for item in value:
+                walk(item)
+        else:
+            found.append(value)
+
+    walk(limits)
+    return found
+
+
+def test_the_limiter_keeps_counts_never_the_moments():
+    limits = Limits()
+    moments = [MIDDAY + 0.25, MIDDAY + 333.5, MIDDAY + 3601.75]
+    for moment in moments:
+        limits.add("concern", "slack:T1:UAUTHOR", 86400, moment)
+    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, moments[-1]) == 3
+    numbers = [v for v in memory_of(limits) if isinstance(v, int | float) and not isinstance(v, bool)]
+    assert not [v for v in numbers for m in moments if abs(v - m) < 86400]  # nothing near those times
+
+
+def test_the_limiter_prunes_every_stale_entry_on_every_use():
+    limits = Limits()
+    for n in range(50):
+        limits.add("code", f"slack:T1:U{n}", 3600, MIDDAY)
+    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
+    assert limits.used("code", "slack:T1:USOMEONE", 3600, MIDDAY + 3600) == 0  # the next hour
+    people = [v for v in memory_of(limits) if isinstance(v, str) and len(v) == 64]
+    assert len(people) == 1  # only today's concern count is left, not the last hour's 50 tries
+    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 3600) == 1
+
+
+def test_the_limiter_forgets_each_day_and_changes_its_key():
+    limits = Limits()
+    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
+    yesterday = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
+    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400)
+    today = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
+    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400) == 1
+    assert not (yesterday - {"concern"}) & today  # neither yesterday's key nor the HMAC it made

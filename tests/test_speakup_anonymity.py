@@ -216,6 +216,10 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
     [author_row] = candor.db["concern_messages"].rows_where("kind = 'author'")
     assert author_row["by_user"] is None and len(author_row["created_on"]) == 10
     assert author_row["id"] > 2**31  # random, so its place among rows does not date it
+    await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.submit(slack.opened_views()[-1], {"text": "Noted."}, user=MANAGER)
+    [reply] = candor.db["concern_messages"].rows_where("kind = 'reply'")
+    assert reply["id"] != author_row["id"] + 1  # a later row's id does not point at the follow-up
     await publish(candor, clock)
     rows = [
         r
@@ -230,7 +234,7 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
 
 # --- time: only the batch job publishes, and its rows carry the batch's time ----------------------
 async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(candor, slack, clock):
-    await raise_concern(candor, slack, concern="Written first")
+    code = code_from(await raise_concern(candor, slack, concern="Written first"))
     written = [clock.now()]
     clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1)  # its batch time has passed
     await raise_concern(candor, slack, concern="Written second", user="UBOB")
@@ -247,6 +251,14 @@ async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(can
     assert row["not_before"] == row["created_at"] == batch
     assert "Written first" in row["payload"] and row["sent_at"] is not None
     assert not {row["not_before"], row["created_at"], row["sent_at"]} & set(written)
+
+    # The same for follow-ups: one already due waits for the job, not for the next follow-up.
+    for text in ("first follow-up", "second follow-up"):
+        await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+        await candor.submit(slack.opened_views()[-1], {"followup": text}, user=AUTHOR)
+        clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1)
+    await candor.settle()
+    assert not any("follow-up" in r["payload"] for r in candor.outbox())
 
 
 # --- the write-ahead log ------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def delay_text(services: Services) -> str:
 def kept_text(services: Services) -> str:
     not_kept = "who you are, your Slack ID or name, or the code itself"
     if services.settings.speakup_delay_s[0] < services.settings.speakup_delay_s[1]:
-        not_kept = "who you are, your Slack ID or name, when you wrote, or the code itself"
+        not_kept = "who you are, your Slack ID or name, when exactly you wrote, or the code itself"
     return (
         "What Candor keeps: your words, the channel, the day it is published (not the time), and a "
         f"fingerprint of a case code that only you receive. What it does not keep: {not_kept}."
@@ -226,8 +226,8 @@ def usage(services: Services) -> Reply:
         delay_text(services),
         kept_text(services),
         "Managers can reply in the thread, acknowledge, resolve or hide it. Because Candor does not "
-        "know who you are, it cannot message you later: check the case with your button or "
-        "/speakup status <code>.",
+        "know who you are, it cannot message you later: check the case with /speakup status <code> "
+        "(or the button in the private copy, if you asked for one).",
         "Admins: /speakup enable or /speakup disable in a channel chooses where concerns may go; "
         "/speakup stats shows counts per channel (only for groups of at least 5).",
     )
@@ -383,8 +383,9 @@ def _received(services: Services, code: str, copy_by_dm: bool) -> Reply:
         rich("Your case code: ", Strong(code)),
         rich(
             Strong("Copy it now."),
-            " Candor shows it only this once and cannot recover it: it is the only link between you "
-            "and your concern. With it, /speakup status <code> shows replies and lets you add more.",
+            " This form shows it only this once and Candor cannot recover it: it is the only link "
+            "between you and your concern. With it, /speakup status <code> shows replies and lets you "
+            "add more.",
         ),
         delay_text(services),
     ]

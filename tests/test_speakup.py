@@ -444,7 +444,7 @@ async def test_the_form_describes_the_delay_that_really_applies(
     try:
         text = blocks_text(await open_new_form(candor, slack))
         assert says in text and does_not_say not in text
-        assert ("when you wrote" in text) == (delay[0] < delay[1])  # only a random delay hides it
+        assert ("when exactly you wrote" in text) == (delay[0] < delay[1])  # only a random delay hides it
         _, reply = await candor.command("/speakup", "help")
         assert says in blocks_text(reply)
         ack = await raise_concern(candor, slack)

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import math
+import struct
 
 import pytest
 
@@ -234,9 +235,10 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
 
 # --- time: only the batch job publishes, and its rows carry the batch's time ----------------------
 async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(candor, slack, clock):
+    clock.advance(0.125)  # moments no batch boundary or day can equal
     code = code_from(await raise_concern(candor, slack, concern="Written first"))
     written = [clock.now()]
-    clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1)  # its batch time has passed
+    clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1.25)  # its batch time has passed
     await raise_concern(candor, slack, concern="Written second", user="UBOB")
     written.append(clock.now())
     await candor.settle()
@@ -251,6 +253,8 @@ async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(can
     assert row["not_before"] == row["created_at"] == batch
     assert "Written first" in row["payload"] and row["sent_at"] is not None
     assert not {row["not_before"], row["created_at"], row["sent_at"]} & set(written)
+    stored = database_bytes(candor.settings.db_path)  # SQLite keeps a REAL as 8 big-endian bytes
+    assert [t for t in written if struct.pack(">d", t) in stored] == []
 
     # The same for follow-ups: one already due waits for the job, not for the next follow-up.
     for text in ("first follow-up", "second follow-up"):

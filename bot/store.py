@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.migrations import candor as migrations
+
+log = logging.getLogger("candor.store")
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -24,6 +27,7 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._after_commit: list[Callable[[], None]] = []
+        self._failing: set[int] = set()  # callbacks whose last run raised (logged once)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` after every committed transaction (the outbox uses it to wake up)."""
@@ -35,8 +39,33 @@ class Store:
         with self.db.atomic():
             yield self.db
         if not nested:
-            for callback in self._after_commit:
+            self._committed()
+
+    def _committed(self) -> None:
+        """Run the after-commit callbacks. The data is stored by now, so one that raises must not
+        make the caller report a failure ("nothing was saved"): it is logged once, and the rest run."""
+        for index, callback in enumerate(self._after_commit):
+            try:
                 callback()
+            except Exception:
+                if index not in self._failing:
+                    self._failing.add(index)
+                    log.exception("an after-commit callback failed; the transaction is committed")
+            else:
+                self._failing.discard(index)
+
+    def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database file and truncate it to zero bytes, so it no
+        longer shows the order of earlier commits. Never waits: False if a reader (a backup, an
+        sqlite3 shell) holds the log; the next call tries again."""
+        self.db.execute("PRAGMA busy_timeout=0")
+        try:
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError:
+            busy = 1
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return busy == 0
 
     def ping(self) -> None:
         self.db.execute("select count(*) from _sqlite_migrations").fetchone()
@@ -66,6 +95,11 @@ def open_store(path: Path | str, *, migrate: bool = True) -> Store:
         )
     db.enable_wal()
     db.execute("PRAGMA synchronous=NORMAL")
+    # After a checkpoint the WAL is reused from its start, and frames past the new writes kept old
+    # commits (and their order) on disk; a limit of 0 truncates it at the first commit instead.
+    db.execute("PRAGMA journal_size_limit=0")
+    # Deleted and overwritten content is zeroed, not left in free pages for anyone to read.
+    db.execute("PRAGMA secure_delete=ON")
     db.execute("PRAGMA foreign_keys=ON")
     if migrate:
         migrations.apply(db)

@@ -1,9 +1,11 @@
 """Anonymous speak-up: concerns posted without an author, answered in the open.
 
-The author's only link to a concern is a random case code shown to them alone; Candor keeps just
-its SHA-256. No row, outbox entry, log line or message anyone else can see holds who wrote it.
-Publication is delayed at random and dates are kept to the day, so timing does not point at the
-author either. Abuse limits live in memory, keyed by an HMAC with a per-process random key.
+The author's only link to a concern is a random case code shown to them alone, in the form once
+it is sent (and by private message only if they ask); Candor keeps just its SHA-256. No row,
+outbox entry, log line or message anyone else can see holds who wrote it. Publication waits a
+random delay and is released only by the batch job, in random order, with the batch's time; case
+numbers are random and dates are the day of publication, so neither timing nor order points at
+the author. Abuse limits live in memory only (handlers/limits.py).
 """
 
 from __future__ import annotations
@@ -46,10 +48,11 @@ from bot.messages import (
 )
 from bot.store import claim_once
 from handlers.context import Action, Command, Services, Submission, is_admin
+from handlers.limits import DAY_S
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, invisible
 
 log = logging.getLogger("candor.speakup")
-_in_flight: set[asyncio.Task[bool]] = set()  # author DMs being sent (a reference keeps them alive)
+_in_flight: set[asyncio.Task[None]] = set()  # author DMs being sent (a reference keeps them alive)
 
 NEW_FORM = "speakup_new"
 CASE_FORM = "speakup_case"
@@ -70,18 +73,19 @@ CONCERNS_PER_DAY = 3
 CASE_VIEW_MESSAGES = 12  # newest messages in the author's view (a modal holds 100 blocks)
 CASE_VIEW_CHARS = 1000  # of each message, escaped at most 5,000 characters: two sections
 CODE_TRIES_PER_HOUR = 10
+PUBLISH_EVERY_S = 300  # publications are released together on these boundaries
 DEADLINES = (  # (flag, days after raising, what is overdue) after EU directive 2019/1937 art. 9
     ("ack", 7, "has not been acknowledged within 7 days"),
     ("reply", 30, "has had no reply within 30 days"),
     ("resolve", 90, "is still open after 90 days"),
 )
 
-KEPT = (
-    "What Candor keeps: your words, the channel, the day (not the time), and a fingerprint of a "
-    "case code that only you receive. What it does not keep: who you are, your Slack ID or name, "
-    "when exactly you wrote, or the code itself."
+CASE_IDS = (1_000_000, 9_999_999)  # public case numbers: random, so neither gaps nor order say anything
+DM_RISK = (
+    "Off unless you tick it. The message stays in your direct messages with Candor, where anyone "
+    "who can read the bot's messages (a workspace export on some Slack plans) can match the code "
+    "to your concern. Safer: copy the code from this form when you send it."
 )
-DELAYED = "Your concern appears in the channel after a random delay of a few minutes, with no name."
 NO_CASE = "No case matches that code. Check the code (letters A–Z and digits 2–7) and try again."
 
 _SPECIAL_MENTIONS = re.compile(r"<!\w+[^>]*>|(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
@@ -119,6 +123,60 @@ def check_text(raw: Any, *, label: str, limit: int, required: bool) -> tuple[str
     return cleaned, None
 
 
+def _duration(seconds: float) -> str:
+    """90 → "90 seconds", 300 → "5 minutes", 3600 → "1 hour"."""
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return f"{seconds:g} seconds"
+
+
+def _span(low: float, high: float) -> str:
+    """(300, 1800) → "5 to 30 minutes"; (0, 600) → "up to 10 minutes"; (90, 3600) → "90 seconds to 1 hour"."""
+    if low <= 0:
+        return f"up to {_duration(high)}"
+    lo, hi = _duration(low), _duration(high)
+    if lo.split()[1].rstrip("s") == hi.split()[1].rstrip("s"):
+        return f"{lo.split()[0]} to {hi}"
+    return f"{lo} to {hi}"
+
+
+def delayed(services: Services) -> bool:
+    return services.settings.speakup_delay_s[1] > 0
+
+
+def when_published(services: Services) -> str:
+    """When something an author sends appears, as the settings really make it happen."""
+    low, high = services.settings.speakup_delay_s
+    if high <= 0:
+        return "at once"
+    mark = f"at the next {_duration(PUBLISH_EVERY_S)} mark, together with anything else due then"
+    if low == high:
+        return f"{_duration(low)} after you send it, {mark}"
+    return f"after a random delay of {_span(low, high)}, {mark}"
+
+
+def delay_text(services: Services) -> str:
+    low, high = services.settings.speakup_delay_s
+    text = f"Your concern appears in the channel {when_published(services)}, with no name."
+    if high <= 0:
+        return text + " Its time in the channel is the moment you send it."
+    if low == high:
+        return text + " Its time in the channel tells roughly when you sent it."
+    return text
+
+
+def kept_text(services: Services) -> str:
+    not_kept = "who you are, your Slack ID or name, or the code itself"
+    if services.settings.speakup_delay_s[0] < services.settings.speakup_delay_s[1]:
+        not_kept = "who you are, your Slack ID or name, when exactly you wrote, or the code itself"
+    return (
+        "What Candor keeps: your words, the channel, the day it is published (not the time), and a "
+        f"fingerprint of a case code that only you receive. What it does not keep: {not_kept}."
+    )
+
+
 def _day(now: float) -> float:
     """The start of the UTC day: when a first /speakup happened must not be kept precisely."""
     return float(math.floor(now / 86400) * 86400)
@@ -128,7 +186,20 @@ def today(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).date().isoformat()
 
 
-PUBLISH_EVERY_S = 300  # publications are released together on these boundaries
+def random_id(db: Database, table: str, low: int, high: int) -> int:
+    """An unused id drawn at random from [low, high], inside the caller's transaction: the row's
+    place in the table (SQLite orders rows by id) then says nothing about when it was written."""
+    for _ in range(100):
+        candidate = low + secrets.randbelow(high - low + 1)
+        if db.execute(f"select 1 from [{table}] where id = ?", [candidate]).fetchone() is None:
+            return candidate
+    raise RuntimeError(f"no free id in {table} after 100 draws")
+
+
+def _message_id(db: Database) -> int:
+    # Every concern message (replies too), so none gets the id after an author's follow-up
+    # and thereby dates it.
+    return random_id(db, "concern_messages", 1, 2**62)
 
 
 def publish_time(services: Services, now: float) -> float:
@@ -145,17 +216,18 @@ def _human_day(iso: str | None) -> str:
 
 
 # --- the command --------------------------------------------------------------------------------
-def usage() -> Reply:
+def usage(services: Services) -> Reply:
     return ok(
         rich(Strong("Speak up without your name")),
         "/speakup opens a form: pick the channel, describe the concern, and optionally what would help.",
-        "You get a private message with a case code and a button to follow replies and add more. "
-        "Keep the code: it is the only link between you and the concern, and Candor cannot recover it.",
-        DELAYED,
-        KEPT,
+        "When you send it, the form shows your case code once: copy it then. It is the only link "
+        "between you and the concern, and Candor cannot recover it. A private message with the code "
+        "is optional (the form says what that risks).",
+        delay_text(services),
+        kept_text(services),
         "Managers can reply in the thread, acknowledge, resolve or hide it. Because Candor does not "
-        "know who you are, it cannot message you later: check the case with your button or "
-        "/speakup status <code>.",
+        "know who you are, it cannot message you later: check the case with /speakup status <code> "
+        "(or the button in the private copy, if you asked for one).",
         "Admins: /speakup enable or /speakup disable in a channel chooses where concerns may go; "
         "/speakup stats shows counts per channel (only for groups of at least 5).",
     )
@@ -195,7 +267,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb == "":
         return await new_form(cmd, services)
     if verb in ("help", "?"):
-        return usage()
+        return usage(services)
     if verb == "status":
         return await open_case(cmd, services, "".join(words[1:]))
     if verb in ("enable", "disable", "stats") and len(words) == 1:
@@ -218,12 +290,20 @@ async def new_form(cmd: Command, services: Services) -> Reply:
             callback=NEW_FORM,
             title="Speak up anonymously",
             submit="Send anonymously",
-            intro=(Section(rich(KEPT)), Context(rich(DELAYED))),
+            intro=(Section(rich(kept_text(services))), Context(rich(delay_text(services)))),
             fields=(
                 Field("channel", "Where should it go?", "select", choices=choices, initial=choices[0].value),
                 Field("concern", "Your concern", "multiline", max_length=MAX_CONCERN),
                 Field(
                     "wants", "What would help? (optional)", "multiline", optional=True, max_length=MAX_WANTS
+                ),
+                Field(
+                    "dm",
+                    "A copy of the case code",
+                    "checkboxes",
+                    choices=(Choice("yes", "Also send me the code in a private message"),),
+                    optional=True,
+                    hint=DM_RISK,
                 ),
             ),
         )
@@ -260,20 +340,61 @@ def _channel_post(concern: dict[str, Any]) -> Message:
     return Message(tuple(blocks))
 
 
-def _author_key(code: str) -> Message:
+def _author_key(services: Services, code: str) -> Message:
+    """The optional private copy of the case code, sent only when the author ticked the box."""
     return Message(
         (
             Section(rich(Strong("Your concern was received."), " Only you can see this message.")),
             Section(rich("Your case code: ", Strong(code))),
             Context(
                 rich(
-                    "Keep it. It is the only link between you and the concern; Candor cannot recover it. "
-                    + DELAYED
+                    "It is the only link between you and the concern; Candor cannot recover it. "
+                    "Delete this message once you have the code somewhere safe. " + delay_text(services)
                 )
             ),
             Actions((Button("View replies / add more", VIEW, code, "primary"),)),
         )
     )
+
+
+async def _send_key(services: Services, user: str, code: str) -> None:
+    """Best effort, and never logged when it fails: a failure is only counted (see publish_due)."""
+    try:
+        delivered = await services.people.send_private(user, _author_key(services, code))
+    except Exception:
+        delivered = False
+    if not delivered:
+        services.speakup_limits.note_undelivered()
+
+
+def _publish_at_once(services: Services) -> None:
+    """With the delay off (the shell, tests) a submission publishes itself. What it wrote is
+    committed already, so a failure here must not turn the author's answer into an error; the
+    next batch publishes it. (Logging the time is harmless: with no delay it is the post's time.)"""
+    try:
+        publish_due(services)
+    except Exception:
+        log.exception("speak-up: publishing at once failed; the next batch will publish it")
+
+
+def _received(services: Services, code: str, copy_by_dm: bool) -> Reply:
+    lines: list[str | tuple[Any, ...]] = [
+        rich(Strong("Received. Thank you for speaking up.")),
+        rich("Your case code: ", Strong(code)),
+        rich(
+            Strong("Copy it now."),
+            " This form shows it only this once and Candor cannot recover it: it is the only link "
+            "between you and your concern. With it, /speakup status <code> shows replies and lets you "
+            "add more.",
+        ),
+        delay_text(services),
+    ]
+    if copy_by_dm:
+        lines.append(
+            "You asked for a copy in a private message. It should arrive in a moment, "
+            "but do not count on it: copy the code above."
+        )
+    return ok(*lines)
 
 
 async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
@@ -291,13 +412,15 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
         errors["wants"] = problem
     now = services.clock.now()
     person = f"{sub.platform}:{sub.workspace}:{sub.user}"
-    if not errors and services.speakup_limits.used("concern", person, 86400, now) >= CONCERNS_PER_DAY:
+    if not errors and services.speakup_limits.used("concern", person, DAY_S, now) >= CONCERNS_PER_DAY:
         errors["concern"] = f"You can raise {CONCERNS_PER_DAY} concerns a day. Please try again tomorrow."
     if errors:
         return FormErrors(errors)
 
+    copy_by_dm = "yes" in (sub.values.get("dm") or [])
     code = new_code()
-    raised = today(now)
+    publish_at = publish_time(services, now)
+    raised = today(publish_at)  # the day it is published, not the day it was written
     due = {
         f"{flag}_due_on": (date.fromisoformat(raised) + timedelta(days=days)).isoformat()
         for flag, days, _ in DEADLINES
@@ -305,6 +428,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
     with services.store.transaction() as tx:
         tx["concerns"].insert(
             {
+                "id": random_id(tx, "concerns", *CASE_IDS),
                 "platform": sub.platform,
                 "workspace": sub.workspace,
                 "conversation": conversation,
@@ -313,26 +437,24 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
                 "wants": wants or None,
                 "status": "open",
                 "raised_on": raised,
-                "publish_at": publish_time(services, now),
+                "publish_at": publish_at,
                 "flagged": "[]",
                 **due,
             }
         )
-    services.speakup_limits.add("concern", person, now)
-    publish_due(services)  # publishes at once only when the delay is off (tests, the shell)
-    # Sent after the answer, in a task that does not carry this request's id into any log line,
-    # so neither the request's duration nor a failure notice marks it as a submission.
-    task = asyncio.get_running_loop().create_task(
-        services.people.send_private(sub.user, _author_key(code)), context=contextvars.Context()
-    )
-    _in_flight.add(task)
-    task.add_done_callback(_in_flight.discard)
-    return ok(
-        rich(Strong("Received. Thank you for speaking up.")),
-        rich("Your case code: ", Strong(code)),
-        "Copy it now and keep it: it is the only way to follow replies and add more. " + DELAYED,
-        "Candor also sends it to you in a private message, with a button to follow the case.",
-    )
+    # The concern is stored: from here on the author must get their code, whatever fails.
+    services.speakup_limits.add("concern", person, DAY_S, now)
+    if not delayed(services):  # with a delay only the batch job publishes, at its own time
+        _publish_at_once(services)
+    if copy_by_dm:
+        # Sent after the answer, in a task that does not carry this request's id into any log
+        # line, so the request's duration does not mark it as a submission.
+        task = asyncio.get_running_loop().create_task(
+            _send_key(services, sub.user, code), context=contextvars.Context()
+        )
+        _in_flight.add(task)
+        task.add_done_callback(_in_flight.discard)
+    return _received(services, code, copy_by_dm)
 
 
 # --- the author's view --------------------------------------------------------------------------
@@ -356,7 +478,7 @@ async def open_case(req: Command | Action, services: Services, raw_code: str) ->
         return error("Too many codes tried. Please wait an hour and try again.")
     concern = _find_by_code(services, raw_code, req.platform, req.workspace)
     if concern is None:
-        services.speakup_limits.add("code", person, now)
+        services.speakup_limits.add("code", person, 3600, now)
         return error(NO_CASE)
     code = normalise_code(raw_code) or ""
     return open_form(
@@ -368,7 +490,7 @@ async def open_case(req: Command | Action, services: Services, raw_code: str) ->
             fields=(
                 Field(
                     "followup",
-                    "Add more (optional; posted as Author, after a delay)",
+                    f"Add more (optional; posted in the thread as Author {when_published(services)})",
                     "multiline",
                     optional=True,
                     max_length=MAX_REPLY,
@@ -396,7 +518,8 @@ def _case_blocks(services: Services, concern: dict[str, Any]) -> tuple[Block, ..
         services.store.db.query(
             "select * from concern_messages where concern_id = ? and "
             "(kind != 'author' or outbox_id is not null or publish_at is not null) "
-            "order by created_on, coalesce(publish_at, 0)",
+            # as the thread shows them (ids are random): by outbox row, unpublished ones last
+            "order by outbox_id is null, outbox_id, publish_at",
             [concern["id"]],
         )
     )
@@ -436,20 +559,21 @@ async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors
         return FormErrors({"followup": "This case is closed. Raise a new concern with /speakup."})
     if concern["post_outbox"] is None:
         return FormErrors({"followup": "Your concern is not published yet. Add more once it is."})
-    now = services.clock.now()
+    publish_at = publish_time(services, services.clock.now())
     with services.store.transaction() as tx:
         tx["concern_messages"].insert(
             {
-                "id": secrets.randbits(62) + 1,  # random: its place among rows must not date it
+                "id": _message_id(tx),
                 "concern_id": concern["id"],
                 "kind": "author",
                 "body": text,
-                "created_on": today(now),
-                "publish_at": publish_time(services, now),
+                "created_on": today(publish_at),  # like raised_on: the day it is published
+                "publish_at": publish_at,
             }
         )
-    publish_due(services)
-    return ok("Added. It will appear in the case's thread after a short delay, as Author.")
+    if not delayed(services):
+        _publish_at_once(services)
+    return ok(f"Added. It will appear in the case's thread as Author, {when_published(services)}.")
 
 
 # --- what managers do ---------------------------------------------------------------------------
@@ -575,6 +699,7 @@ def _record(
         )
         tx["concern_messages"].insert(
             {
+                "id": _message_id(tx),
                 "concern_id": concern["id"],
                 "kind": kind,
                 "by_user": by_user,
@@ -711,10 +836,18 @@ def _author_post(text: str) -> Message:
 def publish_due(services: Services) -> int:
     """Release concerns and author follow-ups whose batch time has come, in random order.
 
-    Their outbox rows are written now, at the batch boundary, so neither their ids nor their
-    times say when the author wrote. Runs every minute and after a restart.
+    Their outbox rows are written now and carry the batch boundary as their times, so neither
+    their ids nor their times say when the author wrote. Then the write-ahead log, which still
+    holds the order of the authors' commits, is emptied. Runs every minute (the periodic job)
+    and after a restart; from a request only when the delay is off.
     """
     now = services.clock.now()
+    undelivered = services.speakup_limits.undelivered_report(now)
+    if undelivered:  # once a day, as a number: the report's time says nothing about a submission
+        log.warning(
+            "speak-up: case-code messages that could not be delivered since the last report",
+            extra={"count": undelivered},
+        )
     db = services.store.db
     concerns = list(db.query("select * from concerns where post_outbox is null and publish_at <= ?", [now]))
     follow_ups = list(
@@ -739,6 +872,7 @@ def publish_due(services: Services) -> int:
                 conversation=concern["conversation"],
                 message=_channel_post(concern),
                 now=now,
+                not_before=batch,
                 created_at=batch,
             )
             tx["concerns"].update(concern["id"], {"post_outbox": post})
@@ -750,9 +884,14 @@ def publish_due(services: Services) -> int:
                 message=_author_post(item["body"]),
                 now=now,
                 reply_to=item["post_outbox"],
+                not_before=batch,
                 created_at=batch,
             )
             tx["concern_messages"].update(item["id"], {"outbox_id": post})
+    if delayed(services):  # with no delay this runs inside a request: its time is the post's anyway
+        log.info("speak-up batch published", extra={"concerns": len(concerns), "follow_ups": len(follow_ups)})
+    if not services.store.checkpoint():
+        log.warning("speak-up: a reader holds the write-ahead log; the next batch truncates it")
     return len(concerns) + len(follow_ups)
 
 

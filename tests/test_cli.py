@@ -233,7 +233,7 @@ def test_shell_schedules_lists_and_fires_a_check_in_with_prompts_for_the_form(tm
 
 
 def test_shell_speakup_works_out_of_the_box(tmp_path):
-    script = "/speakup\n\nMeetings run over and nobody says so\n\n"
+    script = "/speakup\n\nMeetings run over and nobody says so\n\n\n"  # the last: no private copy
     out = run(["shell"], tmp_path, stdin=script).stdout
     assert "[#general] 📣 A concern was raised anonymously" in out  # #general takes concerns, no delay
     assert "> Meetings run over and nobody says so" in out
@@ -250,9 +250,11 @@ def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
             "",  # channel: the default
             "Deadlines are set before anyone estimates",
             "",  # what would help: skipped
+            "yes",  # a private copy of the code, please
             "/speakup",
             "",
             "<!channel> look",
+            "",
             "",
         ]
     )

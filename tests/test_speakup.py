@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import fields, is_dataclass
 
 import pytest
 
 from bot.server import SERVICES
 from handlers import speakup
+from handlers.limits import Limits
 from tests.support.candor import Candor, blocks_text, make_settings
 
 AUTHOR = "UAUTHOR"
@@ -31,16 +34,28 @@ async def open_new_form(candor, slack, user=AUTHOR):
     return slack.opened_views()[-1]
 
 
-async def raise_concern(candor, slack, concern="Release dates are set before anyone estimates.", **more):
-    view = await open_new_form(candor, slack)
-    keys_before = len(slack.delivered_to(AUTHOR))
-    ack = await candor.submit(view, {"concern": concern, **more}, user=AUTHOR)
-    if ack.get("response_action") == "update":  # the key arrives by DM just after the answer
+async def raise_concern(
+    candor, slack, concern="Release dates are set before anyone estimates.", *, dm=False, user=AUTHOR, **more
+):
+    """Fill in and send the form; with `dm`, tick the box for a private copy and wait for it."""
+    view = await open_new_form(candor, slack, user=user)
+    calls_before = len(slack.calls_to("chat.postMessage"))
+    answers = {"concern": concern, **more, **({"dm": ["yes"]} if dm else {})}
+    ack = await candor.submit(view, answers, user=user)
+    if dm and ack.get("response_action") == "update":  # the copy is sent just after the answer
         for _ in range(500):
-            if len(slack.delivered_to(AUTHOR)) > keys_before:
+            if any(
+                c.params.get("channel") == user for c in slack.calls_to("chat.postMessage")[calls_before:]
+            ):
                 break
             await asyncio.sleep(0.01)
     return ack
+
+
+def case_id(candor, body: str | None = None) -> str:
+    """The public case number of the (only, or the given) concern, as buttons carry it."""
+    where = ("body = ?", [body]) if body else ("1 = 1", [])
+    return str(candor.db.execute(f"select id from concerns where {where[0]}", where[1]).fetchone()[0])
 
 
 def code_from(ack) -> str:
@@ -65,7 +80,7 @@ async def test_the_form_says_what_is_kept_and_lists_enabled_channels(candor, sla
 
 
 async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor, slack, clock):
-    ack = await raise_concern(candor, slack, wants="Ask the team before dates go out.")
+    ack = await raise_concern(candor, slack, wants="Ask the team before dates go out.", dm=True)
     assert ack["response_action"] == "update"
     code = code_from(ack)
     assert len(code.replace("-", "")) == 32  # 160 random bits in base32
@@ -78,7 +93,7 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     # then the next 5-minute boundary, when the batch is released together.
     await candor.settle()
     assert slack.delivered_to("CCONCERNS") == [] and candor.count("outbox") == 0  # the DM skips the queue
-    publish_at = candor.db["concerns"].get(1)["publish_at"]
+    publish_at = candor.db["concerns"].get(int(case_id(candor)))["publish_at"]
     assert publish_at % speakup.PUBLISH_EVERY_S == 0
     assert 300 <= publish_at - clock.now() <= 1800 + speakup.PUBLISH_EVERY_S
     await publish(candor, clock)
@@ -88,7 +103,7 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     text = blocks_text(post)
     assert "A concern was raised anonymously" in text and "Release dates are set" in text
     assert "Ask the team before dates go out." in text
-    assert "case #1" in text and "Raised on" in text
+    assert f"case #{case_id(candor)}" in text and "Raised on" in text
     assert [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
         speakup.REPLY,
         speakup.ACK,
@@ -97,19 +112,19 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     ]
 
     # A manager replies in the thread under their own name, and acknowledges.
-    assert await candor.click(speakup.REPLY, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     ack = await candor.submit(
         slack.opened_views()[-1], {"text": "Thank you. We will change how dates are set."}, user=MANAGER
     )
     assert "reply is posted" in blocks_text(ack["view"])
-    assert await candor.click(speakup.ACK, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.settle()
     thread = [p for p in slack.delivered_to("CCONCERNS") if p.get("thread_ts")]
     assert all(p["thread_ts"] == candor.db["outbox"].get(row["id"])["sent_ref"] for p in thread)
     assert "Reply from* <@UADMIN>" in blocks_text(thread[0]) or "Reply from <@UADMIN>" in blocks_text(
         thread[0]
     ).replace("*", "")
-    assert candor.db["concerns"].get(1)["status"] == "acknowledged"
+    assert candor.db["concerns"].get(int(case_id(candor)))["status"] == "acknowledged"
     edited = slack.calls_to("chat.update")[-1].params
     assert "acknowledged" in blocks_text(edited)
 
@@ -119,7 +134,9 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     shown = blocks_text(case)
     assert "Status: acknowledged" in shown and "We will change how dates are set." in shown
     ack = await candor.submit(case, {"followup": "It happened again this sprint."}, user=AUTHOR)
-    assert "appear in the case's thread after a short delay" in blocks_text(ack["view"])
+    assert "appear in the case's thread as Author, after a random delay of 5 to 30 minutes" in (
+        blocks_text(ack["view"])
+    )
     await candor.settle()
     assert not any("It happened again" in blocks_text(p) for p in slack.delivered())  # delayed too
     await publish(candor, clock)
@@ -131,16 +148,16 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     assert reply == {} and "It happened again this sprint." in blocks_text(slack.opened_views()[-1])
 
     # Resolve with a note, then hide with a reason: the channel message is replaced.
-    assert await candor.click(speakup.RESOLVE, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.submit(
         slack.opened_views()[-1], {"text": "Dates now come from the team's estimate."}, user=MANAGER
     )
-    assert await candor.click(speakup.HIDE, "1", user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.submit(slack.opened_views()[-1], {"text": "Names a colleague"}, user=MANAGER)
     await candor.settle()
     last_edit = blocks_text(slack.calls_to("chat.update")[-1].params)
     assert "hidden by a moderator: Names a colleague" in last_edit and "Release dates" not in last_edit
-    assert candor.db["concerns"].get(1)["status"] == "resolved"
+    assert candor.db["concerns"].get(int(case_id(candor)))["status"] == "resolved"
     # The author is told when they look.
     await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     assert "Hidden by a moderator: Names a colleague" in blocks_text(slack.opened_views()[-1])
@@ -150,10 +167,10 @@ async def test_only_admins_acknowledge_resolve_or_hide(candor, slack, clock):
     await raise_concern(candor, slack)
     await publish(candor, clock)
     for action in (speakup.ACK, speakup.RESOLVE, speakup.HIDE):
-        assert await candor.click(action, "1", user="UBOB", channel="CCONCERNS") == 200
+        assert await candor.click(action, case_id(candor), user="UBOB", channel="CCONCERNS") == 200
         said = slack.calls_to("response_url")[-1].params
         assert said["response_type"] == "ephemeral" and "Only Candor admins" in blocks_text(said)
-    assert candor.db["concerns"].get(1)["status"] == "open"
+    assert candor.db["concerns"].get(int(case_id(candor)))["status"] == "open"
 
 
 async def test_a_pending_publication_survives_a_restart_and_is_published_once(tmp_path, clock, slack):
@@ -238,7 +255,7 @@ async def test_bad_input_is_answered_in_the_modal_and_nothing_is_stored(
     assert ack["response_action"] == "errors"
     assert expected in ack["errors"][field]
     assert (candor.count("concerns"), candor.count("outbox"), len(slack.delivered_to(AUTHOR))) == before
-    assert candor.db["concerns"].get(1)["body"] == "One that must survive"
+    assert candor.db["concerns"].get(int(case_id(candor)))["body"] == "One that must survive"
 
 
 async def test_user_mentions_and_markup_in_a_concern_are_shown_as_text(candor, slack, clock):
@@ -316,7 +333,7 @@ async def test_hiding_covers_the_authors_follow_ups_too(candor, slack, clock):
         await candor.submit(slack.opened_views()[-1], {"followup": text}, user=AUTHOR)
         if text.startswith("first"):
             await publish(candor, clock)  # the first is out, the second still waits for its batch
-    await candor.click(speakup.HIDE, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Names a colleague"}, user=MANAGER)
     await publish(candor, clock)
     posted = [blocks_text(p) for p in slack.delivered_to("CCONCERNS")]
@@ -332,7 +349,7 @@ async def test_many_replies_never_lock_the_author_out_of_their_case(candor, slac
     code = code_from(ack)
     await publish(candor, clock)
     for _ in range(30):
-        await candor.click(speakup.REPLY, "1", user="UBOB", channel="CCONCERNS")
+        await candor.click(speakup.REPLY, case_id(candor), user="UBOB", channel="CCONCERNS")
         await candor.submit(slack.opened_views()[-1], {"text": "&" * 3000}, user="UBOB")
     views_before = len(slack.opened_views())
     await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
@@ -348,3 +365,189 @@ async def test_disabling_a_seeded_channel_sticks(candor, slack):
     assert "no longer takes new concerns" in blocks_text(reply)
     _, reply = await candor.command("/speakup", "", user=AUTHOR)  # CANDOR_SPEAKUP_CHANNELS seeds only once
     assert "Speak-up is not set up yet" in blocks_text(reply)
+
+
+# --- the case code: in the form, a private copy only on request ---------------------------------
+async def test_the_form_gives_the_code_and_a_private_copy_only_on_request(candor, slack):
+    view = await open_new_form(candor, slack)
+    dm = next(b for b in view["blocks"] if b.get("block_id") == "dm")
+    assert dm["optional"] is True and "initial_options" not in dm["element"]  # off by default
+    assert "export" in dm["hint"]["text"] and "match the code" in dm["hint"]["text"]  # the risk, stated
+
+    ack = await candor.submit(view, {"concern": "Nobody reviews the on-call rota."}, user=AUTHOR)
+    shown = blocks_text(ack["view"])
+    assert "Copy it now." in shown and "only this once" in shown and "private message" not in shown
+    code = code_from(ack)
+    await candor.settle()
+    assert [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == AUTHOR] == []
+    _status, reply = await candor.command("/speakup", f"status {code}", user=AUTHOR)
+    assert reply == {}  # the code from the form is all the author needs
+
+    ack = await raise_concern(candor, slack, concern="A second one, with a copy", dm=True)
+    assert "You asked for a copy in a private message" in blocks_text(ack["view"])
+    [copy] = slack.delivered_to(AUTHOR)
+    assert code_from(ack) in blocks_text(copy)
+
+
+# --- once the concern is stored, the author gets their code --------------------------------------
+async def test_a_failure_after_the_commit_still_gives_the_author_their_code(candor, slack, caplog):
+    def broken() -> None:
+        raise RuntimeError("a step after the commit failed")
+
+    candor.app[SERVICES].store.on_commit(broken)
+    ack = await raise_concern(candor, slack, concern="Stored, whatever fails after it")
+    assert ack["response_action"] == "update", ack
+    code = code_from(ack)
+    assert "nothing was saved" not in blocks_text(ack["view"])
+    assert candor.db["concerns"].get(int(case_id(candor)))["code_hash"] == speakup.code_hash(
+        code.replace("-", "")
+    )
+    await raise_concern(candor, slack, concern="And the next one too")
+    assert candor.count("concerns") == 2
+    failures = [r for r in caplog.records if "after-commit callback failed" in r.getMessage()]
+    assert len(failures) == 1  # logged once, not at every commit
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"speakup_channels": frozenset({"CCONCERNS"}), "speakup_delay_s": (0.0, 0.0)}]
+)
+async def test_with_no_delay_a_failure_to_publish_at_once_still_gives_the_code(candor, slack, clock):
+    candor.db.execute(  # the outbox refuses new rows, as a full or broken disk would
+        "create trigger no_posts before insert on outbox begin select raise(abort, 'disk is full'); end"
+    )
+    ack = await raise_concern(candor, slack, concern="Published later if not at once")
+    assert ack["response_action"] == "update" and code_from(ack)
+    assert candor.count("concerns") == 1 and candor.count("outbox") == 0
+    candor.db.execute("drop trigger no_posts")
+    speakup.publish_due(candor.app[SERVICES])  # the next batch
+    await candor.settle()
+    assert "Published later" in blocks_text(slack.delivered_to("CCONCERNS")[0])
+
+
+# --- what the form promises about the delay -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("delay", "says", "does_not_say"),
+    [
+        ((300.0, 1800.0), "after a random delay of 5 to 30 minutes", "at once"),
+        ((0.0, 600.0), "after a random delay of up to 10 minutes", "at once"),
+        ((600.0, 600.0), "10 minutes after you send it", "random"),
+        ((0.0, 0.0), "appears in the channel at once", "random"),
+    ],
+)
+async def test_the_form_describes_the_delay_that_really_applies(
+    tmp_path, clock, slack, delay, says, does_not_say
+):
+    settings = make_settings(
+        tmp_path / "d.db", slack.url, speakup_channels=frozenset({"CCONCERNS"}), speakup_delay_s=delay
+    )
+    candor = await Candor(settings, clock, slack).start()
+    try:
+        text = blocks_text(await open_new_form(candor, slack))
+        assert says in text and does_not_say not in text
+        assert ("when exactly you wrote" in text) == (delay[0] < delay[1])  # only a random delay hides it
+        _, reply = await candor.command("/speakup", "help")
+        assert says in blocks_text(reply)
+        ack = await raise_concern(candor, slack)
+        assert says in blocks_text(ack["view"])
+    finally:
+        await candor.stop()
+
+
+# --- day stamps ---------------------------------------------------------------------------------
+async def test_raised_on_is_the_day_of_publication_and_deadlines_count_from_it(candor, slack, clock):
+    clock.t = (clock.t // 86400 + 1) * 86400 - 60  # 23:59 UTC: published tomorrow, whatever the delay
+    await raise_concern(candor, slack)
+    concern = candor.db["concerns"].get(int(case_id(candor)))
+    tomorrow = speakup.today(clock.now() + 86400)
+    assert concern["raised_on"] == speakup.today(concern["publish_at"]) == tomorrow
+    assert concern["ack_due_on"] == speakup.today(clock.now() + 8 * 86400)
+
+
+# --- public case numbers ------------------------------------------------------------------------
+async def test_case_numbers_are_random_and_say_nothing_about_counts_or_order(candor, slack, clock):
+    bodies = [f"Concern written {n}th" for n in range(12)]
+    for n, body in enumerate(bodies):
+        await raise_concern(candor, slack, concern=body, user=("UAUTHOR", "UBOB", "UCAROL", "UALICE")[n % 4])
+    ids = [int(case_id(candor, body)) for body in bodies]
+    assert all(1_000_000 <= i <= 9_999_999 for i in ids)  # seven digits read well
+    assert sorted(ids) != ids  # neither in writing order nor consecutive
+    in_file = [r[0] for r in candor.db.execute("select body from concerns")]  # rowid order
+    assert in_file != bodies
+    await publish(candor, clock)
+    numbers = {
+        int(t.split("case #")[1].split(" ")[0]) for t in map(blocks_text, slack.delivered_to("CCONCERNS"))
+    }
+    assert numbers == set(ids)
+
+
+async def test_a_random_id_is_drawn_again_when_taken(candor):
+    candor.db["concerns"].insert(
+        {
+            "id": 5,
+            "platform": "slack",
+            "workspace": "T1",
+            "conversation": "C",
+            "code_hash": "h",
+            "body": "b",
+            "status": "open",
+            "raised_on": "2026-01-01",
+        }
+    )
+    assert {speakup.random_id(candor.db, "concerns", 5, 6) for _ in range(20)} == {6}
+
+
+# --- the in-memory limiter: counts per bucket, pruned, a new key every day ------------------------
+MIDDAY = 1_800_014_400.0  # 12:00 UTC
+
+
+def memory_of(limits: Limits) -> list:
+    """Every value a dump of the limiter's memory would show."""
+    found: list = []
+
+    def walk(value) -> None:
+        if is_dataclass(value):
+            for f in fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list | tuple | set):
+            for item in value:
+                walk(item)
+        else:
+            found.append(value)
+
+    walk(limits)
+    return found
+
+
+def test_the_limiter_keeps_counts_never_the_moments():
+    limits = Limits()
+    moments = [MIDDAY + 0.25, MIDDAY + 333.5, MIDDAY + 3601.75]
+    for moment in moments:
+        limits.add("concern", "slack:T1:UAUTHOR", 86400, moment)
+    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, moments[-1]) == 3
+    numbers = [v for v in memory_of(limits) if isinstance(v, int | float) and not isinstance(v, bool)]
+    assert not [v for v in numbers for m in moments if abs(v - m) < 86400]  # nothing near those times
+
+
+def test_the_limiter_prunes_every_stale_entry_on_every_use():
+    limits = Limits()
+    for n in range(50):
+        limits.add("code", f"slack:T1:U{n}", 3600, MIDDAY)
+    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
+    assert limits.used("code", "slack:T1:USOMEONE", 3600, MIDDAY + 3600) == 0  # the next hour
+    people = [v for v in memory_of(limits) if isinstance(v, str) and re.search("[0-9a-f]{64}", v)]
+    assert len(people) == 1  # only today's concern count is left, not the last hour's 50 tries
+    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 3600) == 1
+
+
+def test_the_limiter_forgets_each_day_and_changes_its_key():
+    limits = Limits()
+    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
+    yesterday = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
+    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400)
+    today = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
+    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400) == 1
+    assert not (yesterday - {"concern"}) & today  # neither yesterday's key nor the HMAC it made

@@ -7,17 +7,22 @@ to anyone but the author.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
 import logging
+import math
+import struct
 
 import pytest
 
 from bot.logs import setup_logging
+from bot.server import SERVICES
+from bot.store import open_store
 from handlers import speakup
 from tests.support.candor import blocks_text
-from tests.test_speakup import AUTHOR, MANAGER, code_from, publish, raise_concern
+from tests.test_speakup import AUTHOR, MANAGER, case_id, code_from, publish, raise_concern
 
 NAMES = ("UAUTHOR", "quinn.author", "Quinn Author", "quinn")
 
@@ -61,13 +66,13 @@ def production_logs():
 
 async def full_flow(candor, slack, clock) -> None:
     ack = await raise_concern(
-        candor, slack, concern="Estimates are overruled & nobody says so", wants="Ask us"
+        candor, slack, concern="Estimates are overruled & nobody says so", wants="Ask us", dm=True
     )
     code = code_from(ack)
     await publish(candor, clock)
-    await candor.click(speakup.REPLY, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Thanks, we will look at it."}, user=MANAGER)
-    await candor.click(speakup.ACK, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     await candor.submit(slack.opened_views()[-1], {"followup": "It happened again."}, user=AUTHOR)
     await candor.command("/speakup", f"status {code}", user=AUTHOR)
@@ -75,9 +80,9 @@ async def full_flow(candor, slack, clock) -> None:
     view = slack.opened_views()[0]
     await candor.submit(view, {"concern": "<!channel>"}, user=AUTHOR)  # a refused one, too
     await publish(candor, clock)
-    await candor.click(speakup.RESOLVE, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Estimates now come first."}, user=MANAGER)
-    await candor.click(speakup.HIDE, "1", user=MANAGER, channel="CCONCERNS")
+    await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Too specific"}, user=MANAGER)
     await candor.settle()
     assert any("It happened again." in blocks_text(p) for p in slack.delivered_to("CCONCERNS"))
@@ -120,8 +125,6 @@ async def test_the_author_appears_nowhere_but_in_their_own_messages(production_l
 
 def test_the_leak_search_would_find_an_author_id(tmp_path):
     """The search above is not vacuous: a stored author id is found in the file bytes."""
-    from bot.store import open_store
-
     store = open_store(tmp_path / "leaky.db")
     with store.transaction() as tx:
         tx["processed"].insert({"key": "UAUTHOR", "at": 0.0})
@@ -214,6 +217,10 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
     [author_row] = candor.db["concern_messages"].rows_where("kind = 'author'")
     assert author_row["by_user"] is None and len(author_row["created_on"]) == 10
     assert author_row["id"] > 2**31  # random, so its place among rows does not date it
+    await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.submit(slack.opened_views()[-1], {"text": "Noted."}, user=MANAGER)
+    [reply] = candor.db["concern_messages"].rows_where("kind = 'reply'")
+    assert reply["id"] != author_row["id"] + 1  # a later row's id does not point at the follow-up
     await publish(candor, clock)
     rows = [
         r
@@ -223,4 +230,104 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
     assert len(rows) == 2
     for row in rows:  # the queue keeps only the batch time, not the moment of writing
         assert row["created_at"] % speakup.PUBLISH_EVERY_S == 0
-    assert len(candor.db["concerns"].get(1)["raised_on"]) == 10
+    assert len(candor.db["concerns"].get(int(case_id(candor)))["raised_on"]) == 10
+
+
+# --- time: only the batch job publishes, and its rows carry the batch's time ----------------------
+async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(candor, slack, clock):
+    clock.advance(0.125)  # moments no batch boundary or day can equal
+    code = code_from(await raise_concern(candor, slack, concern="Written first"))
+    written = [clock.now()]
+    clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1.25)  # its batch time has passed
+    await raise_concern(candor, slack, concern="Written second", user="UBOB")
+    written.append(clock.now())
+    await candor.settle()
+    # Someone else writing does not release it: the moment they wrote is stored nowhere.
+    assert candor.count("outbox") == 0 and slack.delivered_to("CCONCERNS") == []
+
+    clock.t = math.floor(clock.t / speakup.PUBLISH_EVERY_S) * speakup.PUBLISH_EVERY_S + 337  # the job, late
+    batch = clock.t - 37
+    speakup.publish_due(candor.app[SERVICES])
+    await candor.settle()
+    [row] = [r for r in candor.outbox() if r["conversation"] == "CCONCERNS"]
+    assert row["not_before"] == row["created_at"] == batch
+    assert "Written first" in row["payload"] and row["sent_at"] is not None
+    assert not {row["not_before"], row["created_at"], row["sent_at"]} & set(written)
+    stored = database_bytes(candor.settings.db_path)  # SQLite keeps a REAL as 8 big-endian bytes
+    assert [t for t in written if struct.pack(">d", t) in stored] == []
+
+    # The same for follow-ups: one already due waits for the job, not for the next follow-up.
+    for text in ("first follow-up", "second follow-up"):
+        await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+        await candor.submit(slack.opened_views()[-1], {"followup": text}, user=AUTHOR)
+        clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1)
+    await candor.settle()
+    assert not any("follow-up" in r["payload"] for r in candor.outbox())
+
+
+# --- the write-ahead log ------------------------------------------------------------------------
+def wal_bytes(candor) -> bytes:
+    wal = candor.settings.db_path.with_name(candor.settings.db_path.name + "-wal")
+    return wal.read_bytes() if wal.exists() else b""
+
+
+async def concern_between_kudos(candor, slack) -> bytes:
+    """The author gives kudos, raises a concern, gives kudos: the concern's row, as stored."""
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks for pairing", user=AUTHOR)
+    ack = await raise_concern(candor, slack, concern="Written between two kudos of mine")
+    await candor.command("/kudos", "<@UCAROL> #feedback thanks for the review", user=AUTHOR)
+    held = speakup.code_hash(code_from(ack).replace("-", "")).encode()  # only the concerns row has it
+    assert held in wal_bytes(candor)  # the search is not vacuous: the WAL holds it now
+    return held
+
+
+async def test_after_a_checkpoint_and_one_write_the_wal_no_longer_holds_the_concern(candor, slack):
+    held = await concern_between_kudos(candor, slack)
+    candor.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # what SQLite does by itself every 1,000 pages
+    await candor.command("/kudos", "<@UBOB> #feedback one more write", user="UCAROL")
+    assert held not in wal_bytes(candor)
+
+
+async def test_after_a_publication_batch_the_wal_no_longer_holds_the_concern(candor, slack, clock):
+    held = await concern_between_kudos(candor, slack)
+    await publish(candor, clock)  # the batch job, then the posts are sent and marked
+    assert candor.count("outbox") >= 3
+    assert held not in wal_bytes(candor)
+
+
+def test_a_deleted_row_leaves_no_bytes_in_the_file(tmp_path):
+    """secure_delete (compiled in by some SQLite builds, Debian's among them; set for all others)."""
+    path = tmp_path / "deleted.db"
+    store = open_store(path)
+    with store.transaction() as tx:
+        tx["processed"].insert({"key": "a-key-that-must-vanish", "at": 0.0})
+        tx["processed"].insert({"key": "a-key-that-stays", "at": 0.0})
+    assert store.checkpoint()
+    with store.transaction() as tx:
+        tx.execute("delete from processed where key = 'a-key-that-must-vanish'")
+    assert store.checkpoint()
+    stored = database_bytes(path)
+    assert b"a-key-that-stays" in stored and b"a-key-that-must-vanish" not in stored
+    store.close()
+
+
+# --- the optional private copy of the code ---------------------------------------------------------
+async def test_an_undelivered_copy_is_counted_never_logged_when_it_happens(
+    production_logs, candor, slack, clock
+):
+    services = candor.app[SERVICES]
+    speakup.publish_due(services)  # the job's first run of the day
+    slack.answer_next("chat.postMessage", status=500)  # Slack fails the author's private copy
+    await raise_concern(candor, slack, dm=True)
+    for _ in range(500):
+        if not speakup._in_flight:
+            break
+        await asyncio.sleep(0.01)
+    assert [c.answered for c in slack.calls_to("chat.postMessage") if c.params["channel"] == AUTHOR] == [500]
+    speakup.publish_due(services)  # later the same day: still nothing said
+    assert "deliver" not in production_logs.getvalue()
+
+    clock.t = (clock.t // 86400 + 1) * 86400 + 60  # the job's first run the next day reports a number
+    speakup.publish_due(services)
+    reports = [json.loads(line) for line in production_logs.getvalue().splitlines() if "deliver" in line]
+    assert len(reports) == 1 and reports[0]["count"] == 1 and "request_id" not in reports[0]

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.messages import Actions, Field, Form, FormErrors, Message, Reply, Values, plain_text
 from bot.outbox import Dispatcher, OutboxItem, SendOutcome
 from bot.store import open_store
+from handlers import speakup
 from handlers.catalog import load_catalog
 from handlers.context import Action, Command, PersonInfo, Services, Submission
 from handlers.registry import ACTIONS, COMMANDS, FORMS
@@ -187,6 +188,8 @@ class Shell:
         return await self._settle()
 
     async def _settle(self) -> bool:
+        # No scheduler runs here: release what a delayed speak-up batch has made due, then print.
+        speakup.publish_due(self.services)
         await self.dispatcher.drain()
         return True
 

@@ -125,7 +125,8 @@ def test_a_channel_can_be_typed_with_or_without_its_hash(tmp_path):
         "/speakup",
         "hr",  # the channel, as listed: #hr
         "Reviews are rushed",
-        "",
+        "",  # what would help
+        "",  # no private copy of the code
         "/checkin",
         "ops",  # a channel field: #ops
         "mon",

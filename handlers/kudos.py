@@ -8,7 +8,7 @@ from bot import outbox
 from bot.messages import Context, Mention, Message, Quote, Reply, Section, Strong, error, ok, rich
 from bot.store import claim_once
 from handlers.context import Command, Services
-from handlers.text import MAX_COMMAND_CHARS, clean_user_text
+from handlers.text import clean_user_text, read_text
 
 MAX_MESSAGE_CHARS = 1000
 _TOKEN = re.compile(r"(\S+)\s*")
@@ -34,18 +34,12 @@ def _behaviour_list(services: Services) -> str:
 
 
 async def handle(cmd: Command, services: Services) -> Reply:
-    if len(cmd.text) > MAX_COMMAND_CHARS:
-        return error(
-            f"That is too long for a kudos ({len(cmd.text):,} characters). "
-            f"Keep the message under {MAX_MESSAGE_CHARS:,} characters."
-        )
-    text = clean_user_text(cmd.text)
-    word = text.lower()
+    word = clean_user_text(cmd.text[:200]).lower()  # the first words choose what to do
     if word in ("", "help", "?", "-h", "--help"):
         return usage(services)
     if word == "stats":
         return stats(cmd, services)
-    return await give(cmd, text, services)
+    return await give(cmd, cmd.text, services)
 
 
 def _split(text: str, services: Services) -> tuple[str | None, str | None, str]:
@@ -59,7 +53,7 @@ def _split(text: str, services: Services) -> tuple[str | None, str | None, str]:
         match = _TOKEN.match(rest)
         if not match:
             break
-        token = match.group(1)
+        token = clean_user_text(match.group(1))
         user = services.people.parse_mention(token)
         if user and receiver is None:
             receiver = user
@@ -68,11 +62,11 @@ def _split(text: str, services: Services) -> tuple[str | None, str | None, str]:
         else:
             break
         rest = rest[match.end() :]
-    return receiver, tag, rest.strip()
+    return receiver, tag, rest
 
 
 async def give(cmd: Command, text: str, services: Services) -> Reply:
-    receiver, tag, message = _split(text, services)
+    receiver, tag, typed = _split(text.lstrip(), services)
     if receiver is None:
         return error(
             "Start with the person you are recognising, mentioned with @.",
@@ -89,13 +83,14 @@ async def give(cmd: Command, text: str, services: Services) -> Reply:
             f"#{tag[:40]} is not a behaviour Candor knows. Choose one of:",
             _behaviour_list(services),
         )
+    message, problem = read_text(typed, label="Your message", limit=MAX_MESSAGE_CHARS, required=False)
+    if problem:
+        return error(problem)
     if not message:
         return error(
             "Say what they did, so the recognition means something.",
             f"Example: /kudos @alex #{behaviour.slug} thanks for pairing on the flaky test",
         )
-    if len(message) > MAX_MESSAGE_CHARS:
-        return error(f"Your message is {len(message):,} characters; keep it to {MAX_MESSAGE_CHARS:,}.")
     if receiver == cmd.user:
         return error("Kudos are for someone else. Who helped you lately?")
     person = await services.people.lookup(receiver)

@@ -252,7 +252,7 @@ def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
             "",  # what would help: skipped
             "/speakup",
             "",
-            "<!channel> look",
+            "\u200d",  # nothing visible: empty
             "",
         ]
     )
@@ -273,5 +273,5 @@ def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
     assert "> Deadlines are set before anyone estimates" in out
     post = out.split("[#general] 📣")[1]
     assert "alice" not in post.split("[")[0]  # the channel post does not name the author
-    assert "concern: Your concern cannot notify a whole channel" in out
+    assert "concern: Your concern cannot be empty." in out
     assert "Nothing was saved." in out

@@ -68,8 +68,9 @@ RULES = [
     ("#mentoring thanks for pairing", "Start with the person"),
     ("@bob #mentoring typed without Slack's mention", "Start with the person"),
     ("bob #mentoring thanks", "Start with the person"),
-    ("<@UBOB> #mentoring " + "x" * 1001, "keep it to 1,000"),
-    ("<@UBOB> #mentoring " + "y" * 100_000, "too long for a kudos"),
+    # One length rule and one message, however far over the limit.
+    ("<@UBOB> #mentoring " + "x" * 1001, "Your message is 1,001 characters; keep it to 1,000 characters."),
+    ("<@UBOB> #mentoring " + "y" * 10_016, "Your message is 10,016 characters; keep it to 1,000 characters."),
     ("<@UBOB|bob> #mentoring \x00\x07\u202e\u2066", "Say what they did"),
 ]
 
@@ -175,3 +176,12 @@ async def test_mention_gets_an_intro_in_thread_and_bot_events_are_ignored(candor
 async def test_zero_width_characters_are_dropped_from_a_kudos(candor):
     await candor.command("/kudos", "<@UBOB> #feedback clear\u200b and\u200f kind")
     assert candor.db["kudos"].get(1)["message"] == "clear and kind"
+
+
+async def test_a_message_of_nothing_visible_is_empty(candor):
+    for invisible in ("\u200d", "\u200d\u200d \u3164", "\u2800", "\ufe0f"):
+        _, reply = await candor.command("/kudos", f"<@UBOB> #mentoring {invisible}")
+        assert "Say what they did" in blocks_text(reply)
+    assert candor.count("kudos") == 0
+    _, reply = await candor.command("/kudos", "<@UBOB> #mentoring 👩\u200d💻 pairing")
+    assert candor.db["kudos"].get(1)["message"] == "👩\u200d💻 pairing"  # the joiner stays in emoji

@@ -7,6 +7,7 @@ goes through `read_text`, so the same input gets the same answer everywhere.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 _ZWJ = "\u200d"  # joins emoji; the only invisible format character kept
 # The longest command text any practice reads; anything longer is refused before parsing.
@@ -14,6 +15,17 @@ MAX_COMMAND_CHARS = 4000
 # Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): text made of
 # them looks empty, so it counts as empty.
 _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+@dataclass(frozen=True)
+class Mentioned:
+    """A person the platform itself marked as mentioned in a command (not a typed look-alike).
+
+    `text` is how the mention reads in the command's text, e.g. "@carol" or "@Carol Smith".
+    """
+
+    user: str  # the platform's user id
+    text: str
 
 
 def invisible(ch: str) -> bool:

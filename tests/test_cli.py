@@ -88,7 +88,7 @@ def test_shell_driven_through_stdin(tmp_path):
     assert "You are now bob." in out
     assert "#nope is not a behaviour Candor knows" in out
     assert "No kudos in this channel in the last 30 days yet." in out
-    assert "1 kudos; 1 people gave and 1 received recognition." in out
+    assert "1 kudos; 1 person gave and 1 received recognition." in out
     assert "Unknown command '/whatever'" in out
     assert "this line is after quit" not in out
 

@@ -197,3 +197,12 @@ def m006_speakup(db: Database) -> None:
     )
     db["concern_messages"].create_index(["concern_id"])
     db["concerns"].create_index(["post_outbox", "publish_at"])
+
+
+@candor()
+def m007_kudos_undo(db: Database) -> None:
+    # /kudos undo edits what a kudos posted and stops counting it: the outbox rows it made (one
+    # channel post shared by every receiver of one /kudos, one DM each) and when it was taken back.
+    db["kudos"].add_column("post_outbox", int)
+    db["kudos"].add_column("dm_outbox", int)
+    db["kudos"].add_column("undone_at", float)

@@ -31,7 +31,7 @@ from bot.messages import (
 )
 from handlers import schedules
 from handlers.context import Action, Command, Services, Submission, timezone_of
-from handlers.text import MAX_COMMAND_CHARS, clean_user_text
+from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 from handlers.timing import InputError, next_working_moment, parse_skip_dates
 
 log = logging.getLogger("candor.checkins")
@@ -102,10 +102,15 @@ async def handle(cmd: Command, services: Services) -> Reply:
         return usage()
     if verb == "list":
         return schedules.list_schedules(cmd, services)
-    if verb in ("pause", "resume", "delete") and len(words) == 2:
+    if verb in ("pause", "resume", "delete", "run"):
+        if len(words) != 2:
+            return error(
+                f"Usage: /checkin {verb} <id>, e.g. /checkin {verb} 3.",
+                "/checkin list shows the ids of this channel's schedules.",
+            )
+        if verb == "run":
+            return await run_now(cmd, services, words[1])
         return await schedules.change(cmd, services, verb, words[1])
-    if verb == "run" and len(words) == 2:
-        return await run_now(cmd, services, words[1])
     if verb == "add":
         return await add_from_text(cmd, services, words[1:])
     if verb == "remind":
@@ -142,14 +147,16 @@ async def submit_create(sub: Submission, services: Services) -> Reply | FormErro
     when = schedules.read_when(values, errors)
     conversation = str(values.get("channel") or "")
     template = str(values.get("template") or "")
-    custom = clean_user_text(str(values.get("custom") or ""))
+    custom, custom_problem = read_text(
+        values.get("custom"), label="Your prompt", limit=MAX_CUSTOM, required=False
+    )
     if template != CUSTOM and services.catalog.checkin(template) is None:
         names = ", ".join(t.slug for t in services.catalog.checkins)
         errors["template"] = f"Pick one of the prompts ({names}) or your own text."
-    if template == CUSTOM and not custom:
+    if custom_problem:
+        errors["custom"] = custom_problem
+    elif template == CUSTOM and not custom:
         errors["custom"] = "Write your prompt, or pick one of the ready-made ones."
-    if len(custom) > MAX_CUSTOM:
-        errors["custom"] = f"Keep your prompt to {MAX_CUSTOM} characters."
     try:
         skip = parse_skip_dates(str(values.get("skip") or ""))
     except InputError as exc:
@@ -302,9 +309,11 @@ async def submit_response(sub: Submission, services: Services) -> Reply | FormEr
     answers: dict[str, str] = {}
     errors: dict[str, str] = {}
     for i in range(len(questions)):
-        text = clean_user_text(str(sub.values.get(f"q{i}") or ""))
-        if len(text) > MAX_ANSWER:
-            errors[f"q{i}"] = f"Keep each answer to {MAX_ANSWER:,} characters."
+        text, problem = read_text(
+            sub.values.get(f"q{i}"), label="Your answer", limit=MAX_ANSWER, required=False
+        )
+        if problem:
+            errors[f"q{i}"] = problem
         elif text:
             answers[f"q{i}"] = text
     if not answers and not errors:

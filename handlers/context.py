@@ -13,6 +13,7 @@ from bot.messages import Message, Values
 from bot.store import Store
 from handlers.catalog import Catalog
 from handlers.limits import Limits
+from handlers.text import Mentioned
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class People(Protocol):
     async def lookup(self, user: str) -> PersonInfo | None: ...
 
     def parse_mention(self, token: str) -> str | None:
-        """The user id a typed mention refers to, or None if the token is not a mention."""
+        """The user id a typed word names, where plain text is how people mention (the terminal);
+        None where the platform marks mentions itself (they come in `Command.mentions`)."""
         ...
 
     async def bot_is_member(self, conversation: str) -> bool:
@@ -64,6 +66,7 @@ class Command:
     conversation: str
     text: str
     delivery_id: str | None = None  # the platform's id of this delivery, to ignore a retry
+    mentions: tuple[Mentioned, ...] = ()  # the people the platform marked as mentioned, in order
 
     def person_key(self, user: str | None = None) -> str:
         """Candor's identity of a person: platform:workspace:user."""

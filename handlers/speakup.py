@@ -49,7 +49,7 @@ from bot.messages import (
 from bot.store import claim_once
 from handlers.context import Action, Command, Services, Submission, is_admin
 from handlers.limits import DAY_S
-from handlers.text import MAX_COMMAND_CHARS, clean_user_text, invisible
+from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
 log = logging.getLogger("candor.speakup")
 _in_flight: set[asyncio.Task[None]] = set()  # author DMs being sent (a reference keeps them alive)
@@ -88,8 +88,6 @@ DM_RISK = (
 )
 NO_CASE = "No case matches that code. Check the code (letters A–Z and digits 2–7) and try again."
 
-_SPECIAL_MENTIONS = re.compile(r"<!\w+[^>]*>|(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
-
 
 # --- case codes ---------------------------------------------------------------------------------
 def new_code() -> str:
@@ -109,18 +107,12 @@ def code_hash(code: str) -> str:
 
 # --- text ---------------------------------------------------------------------------------------
 def check_text(raw: Any, *, label: str, limit: int, required: bool) -> tuple[str, str | None]:
-    """(cleaned text, None) or ("", what is wrong) for one field a person filled in."""
-    text = "" if raw is None else str(raw)
-    if len(text) > limit:
-        return "", f"{label} is {len(text):,} characters; keep it to {limit:,}."
-    if any(invisible(ch) for ch in text):
-        return "", f"{label} contains invisible control characters. Please retype it."
-    if _SPECIAL_MENTIONS.search(text):
-        return "", f"{label} cannot notify a whole channel (@channel, @here, <!…>). Please remove that."
-    cleaned = clean_user_text(text)
-    if required and not cleaned:
-        return "", f"{label} cannot be empty."
-    return cleaned, None
+    """(cleaned text, None) or ("", what is wrong) for one field a person filled in.
+
+    The rule every practice shares (handlers/text.py). A typed @here or <!channel> is accepted:
+    it is published escaped, so it notifies no one.
+    """
+    return read_text(raw, label=label, limit=limit, required=required)
 
 
 def _duration(seconds: float) -> str:

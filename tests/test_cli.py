@@ -88,7 +88,7 @@ def test_shell_driven_through_stdin(tmp_path):
     assert "You are now bob." in out
     assert "#nope is not a behaviour Candor knows" in out
     assert "No kudos in this channel in the last 30 days yet." in out
-    assert "1 kudos; 1 people gave and 1 received recognition." in out
+    assert "1 kudos; 1 person gave and 1 received recognition." in out
     assert "Unknown command '/whatever'" in out
     assert "this line is after quit" not in out
 
@@ -253,7 +253,7 @@ def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
             "yes",  # a private copy of the code, please
             "/speakup",
             "",
-            "<!channel> look",
+            "\u200d",  # nothing visible: empty
             "",
             "",
         ]
@@ -275,5 +275,5 @@ def test_shell_speakup_with_prompts_instead_of_a_modal(tmp_path):
     assert "> Deadlines are set before anyone estimates" in out
     post = out.split("[#general] 📣")[1]
     assert "alice" not in post.split("[")[0]  # the channel post does not name the author
-    assert "Your concern: Your concern cannot notify a whole channel" in out
+    assert "Your concern: Your concern cannot be empty." in out
     assert "Nothing was saved yet." in out

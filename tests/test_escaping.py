@@ -29,10 +29,12 @@ HOSTILE = [
 
 ANGLE = re.compile(r"<[^>]*>")
 OURS = {"<@UALICE>", "<@UBOB>"}
+# A working link whose label is its own address: <https://…> with no "|label".
+PLAIN_LINK = re.compile(r"<https?://[^\s<>|]+>")
 
 
 def assert_no_injection(text: str) -> None:
-    leftovers = [m for m in ANGLE.findall(text) if m not in OURS]
+    leftovers = [m for m in ANGLE.findall(text) if m not in OURS and not PLAIN_LINK.fullmatch(m)]
     assert leftovers == [], leftovers
     # every & starts an entity Slack decodes for display, nothing else
     assert re.findall(r"&(?!amp;|lt;|gt;)", text) == []
@@ -99,3 +101,67 @@ def test_escaped_text_is_split_across_sections_within_slacks_limit():
     texts = [b["text"]["text"] for b in payload["blocks"]]
     assert all(len(t) <= 3000 for t in texts)
     assert "".join(texts).count("&amp;") == 1000
+
+
+def test_the_injection_check_allows_only_a_link_labelled_with_its_own_address():
+    assert_no_injection("see <https://github.com/acme/app/pull/42> and <@UBOB>")
+    for forged in ("<https://evil.example|click me>", "<!here>", "<@UCAROL>", "<mailto:a@b.c>", "<#C1>"):
+        with pytest.raises(AssertionError):
+            assert_no_injection(forged)
+
+
+async def test_mentions_and_links_read_as_a_name_and_a_working_link(candor, slack):
+    # The example as Slack sends it: the tokens raw, the typed text entity-escaped.
+    typed = "<@UBOB|bob> #mentoring helped <@U333|carol> onboard, see <https://github.com/acme/app/pull/42>"
+    _, reply = await candor.command("/kudos", typed)
+    assert "Kudos sent" in blocks_text(reply)
+    assert candor.db["kudos"].get(1)["message"] == (
+        "helped @carol onboard, see https://github.com/acme/app/pull/42"
+    )
+    await candor.settle()
+    for post in slack.delivered():
+        text = blocks_text(post)
+        assert "helped @carol onboard, see <https://github.com/acme/app/pull/42>" in text
+        assert "&lt;" not in text and "<@U333" not in text  # a readable name that notifies no one
+        assert_no_injection(text)
+
+
+SLACK_TOKENS = [
+    # (what Slack sends, how the post must read)
+    ("<!here> pinged at 11pm", "@here pinged at 11pm"),
+    ("<!channel> and <!everyone>", "@channel and @everyone"),
+    ("ask <!subteam^S123|@platform-team>", "ask @platform-team"),
+    ("<https://evil.example|https://good.example>", "<https://good.example> (<https://evil.example>)"),
+    ("<https://evil.example|click here>", "click here (<https://evil.example>)"),
+    ("<http://example.com|example.com>", "<http://example.com>"),
+    ("<javascript:alert(1)|click>", "click (javascript:alert(1))"),
+    ("<mailto:bob@acme.example|bob@acme.example>", "bob@acme.example"),
+    ("in <#CSECRET|secret-channel>", "in #secret-channel"),
+    ("https://acme.example/a?x=1&amp;y=2.", "<https://acme.example/a?x=1&amp;y=2>."),
+]
+
+
+@pytest.mark.parametrize(("sent", "shown"), SLACK_TOKENS)
+async def test_slacks_own_tokens_notify_no_one_and_no_link_lies(candor, slack, sent, shown):
+    await candor.command("/kudos", f"<@UBOB> #feedback {sent}")
+    await candor.settle()
+    for post in slack.delivered():
+        text = blocks_text(post)
+        assert f"> {shown}" in text
+        assert_no_injection(text)
+
+
+async def test_a_typed_look_alike_of_a_mention_is_text_not_a_receiver(candor, slack):
+    # Typed "<@UBOB>" arrives entity-escaped; only Slack's own raw token is a mention.
+    _, reply = await candor.command("/kudos", f"{wire('<@UBOB>')} #feedback clear and kind")
+    assert "Start with the person" in blocks_text(reply)
+    _, reply = await candor.command("/kudos", f"<@UBOB> #feedback thanks {wire('<@UCAROL|carol>')}")
+    assert "Kudos sent" in blocks_text(reply)
+    assert candor.db["kudos"].get(1)["message"] == "thanks <@UCAROL|carol>"
+    await candor.settle()
+    assert "thanks &lt;@UCAROL|carol&gt;" in blocks_text(slack.delivered_to("CTEAM")[0])
+
+
+async def test_a_mention_slack_sent_without_a_name_reads_as_the_persons_name(candor, slack):
+    await candor.command("/kudos", "<@UBOB> #mentoring paired with <@UCAROL> all week")
+    assert candor.db["kudos"].get(1)["message"] == "paired with @carol all week"

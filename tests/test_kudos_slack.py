@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.support.candor import blocks_text
@@ -68,8 +71,9 @@ RULES = [
     ("#mentoring thanks for pairing", "Start with the person"),
     ("@bob #mentoring typed without Slack's mention", "Start with the person"),
     ("bob #mentoring thanks", "Start with the person"),
-    ("<@UBOB> #mentoring " + "x" * 1001, "keep it to 1,000"),
-    ("<@UBOB> #mentoring " + "y" * 100_000, "too long for a kudos"),
+    # One length rule and one message, however far over the limit.
+    ("<@UBOB> #mentoring " + "x" * 1001, "Your message is 1,001 characters; keep it to 1,000 characters."),
+    ("<@UBOB> #mentoring " + "y" * 10_016, "Your message is 10,016 characters; keep it to 1,000 characters."),
     ("<@UBOB|bob> #mentoring \x00\x07\u202e\u2066", "Say what they did"),
 ]
 
@@ -175,3 +179,133 @@ async def test_mention_gets_an_intro_in_thread_and_bot_events_are_ignored(candor
 async def test_zero_width_characters_are_dropped_from_a_kudos(candor):
     await candor.command("/kudos", "<@UBOB> #feedback clear\u200b and\u200f kind")
     assert candor.db["kudos"].get(1)["message"] == "clear and kind"
+
+
+async def test_several_people_in_one_kudos_each_count_towards_the_cap(candor, slack):
+    _, reply = await candor.command("/kudos", "<@UBOB|bob> <@UCAROL|carol> #mentoring thanks both")
+    assert "Kudos sent to <@UBOB> and <@UCAROL> for *Mentored someone*" in blocks_text(reply)
+    assert "You can give 3 more in the next 24 hours" in blocks_text(reply)
+    rows = list(candor.db["kudos"].rows_where(order_by="id"))
+    assert [r["receiver"] for r in rows] == ["slack:T1:UBOB", "slack:T1:UCAROL"]
+    assert {r["message"] for r in rows} == {"thanks both"}
+    await candor.settle()
+    [post] = slack.delivered_to("CTEAM")  # one post for the channel
+    assert "<@UALICE> recognised <@UBOB> and <@UCAROL> for *Mentored someone*" in blocks_text(post)
+    assert "recognised you together with <@UCAROL>" in blocks_text(slack.delivered_to("UBOB")[0])
+    assert "recognised you together with <@UBOB>" in blocks_text(slack.delivered_to("UCAROL")[0])
+
+    # The behaviour may come first, and a repeated person counts once.
+    slack.add_user("UDAN", "dan")
+    _, reply = await candor.command("/kudos", "#feedback <@UDAN|dan> <@UDAN|dan> <@UBOB|bob> clear")
+    assert "Kudos sent to <@UDAN> and <@UBOB>" in blocks_text(reply)
+    assert candor.count("kudos") == 4
+    # One left of five: a kudos for two is refused, saying how many are left.
+    before = (candor.count("kudos"), candor.count("outbox"))
+    _, reply = await candor.command("/kudos", "<@UBOB> <@UCAROL> #feedback again")
+    shown = blocks_text(reply)
+    assert "This kudos is for 2 people, one kudos each, but you have 1 left" in shown
+    assert "Recognise fewer people now, or all of them in 24 h" in shown
+    assert (candor.count("kudos"), candor.count("outbox")) == before
+
+
+async def test_everyone_in_a_kudos_must_be_someone_else_and_a_person(candor):
+    for text, expected in [
+        ("<@UBOB> <@UALICE> #mentoring us", "Kudos are for someone else"),
+        ("<@UBOB> <@UHELPER> #mentoring you two", "Bots do not need kudos"),
+        ("<@UBOB> <@UNOBODY9> #mentoring who", "I could not find <@UNOBODY9>"),
+    ]:
+        _, reply = await candor.command("/kudos", text)
+        assert expected in blocks_text(reply)
+    assert candor.count("kudos") == 0
+
+
+@pytest.mark.parametrize("text", ["stats <@UBOB|bob>", "stats me", "undo <@UBOB|bob>", "undo 3"])
+async def test_stats_and_undo_with_extra_words_get_usage(candor, text):
+    await candor.command("/kudos", "<@UBOB> #mentoring one to keep")
+    _, reply = await candor.command("/kudos", text)
+    shown = blocks_text(reply)
+    assert f"/kudos {text.split()[0]} " in shown
+    assert "Start with the person" not in shown
+    assert candor.count("kudos") == 1 and candor.db["kudos"].get(1)["undone_at"] is None
+
+
+@pytest.mark.parametrize("settings_overrides", [{"kudos_daily_cap": 2}])
+async def test_the_cap_says_when_the_next_kudos_is_possible_in_the_givers_time(candor, clock):
+    await candor.command("/kudos", "<@UBOB> #mentoring first")
+    clock.advance(40 * 60)
+    await candor.command("/kudos", "<@UCAROL> #mentoring second")
+    clock.advance(60 * 60)
+    _, reply = await candor.command("/kudos", "<@UCAROL> #feedback third")
+    shown = blocks_text(reply)
+    # The first turns 24 hours old in 22 h 20 min; alice is in Europe/Berlin.
+    free_at = datetime.fromtimestamp(clock.now() + (22 * 60 + 20) * 60, ZoneInfo("Europe/Berlin"))
+    today = datetime.fromtimestamp(clock.now(), ZoneInfo("Europe/Berlin")).date()
+    day = "" if free_at.date() == today else "tomorrow "
+    assert f"You can give the next one in 22 h 20 min ({day}at {free_at:%H:%M} your time)." in shown
+    clock.advance(22 * 3600 + 19 * 60 + 30)
+    _, reply = await candor.command("/kudos", "<@UCAROL> #feedback third")
+    assert "in 1 min (" in blocks_text(reply)  # rounded up, never "in 0 min"
+    clock.advance(31)
+    _, reply = await candor.command("/kudos", "<@UCAROL> #feedback third")
+    assert "Kudos sent" in blocks_text(reply)
+
+
+async def test_undo_within_ten_minutes_edits_the_posts_and_stops_counting(candor, slack, clock):
+    _, reply = await candor.command("/kudos", "undo")
+    assert "nothing to take back" in blocks_text(reply)
+    await candor.command("/kudos", "<@UBOB|bob> <@UCAROL|carol> #mentoring thanks both")
+    await candor.settle()
+    clock.advance(9 * 60)
+    _, reply = await candor.command("/kudos", "undo")
+    assert "Taken back: your kudos to <@UBOB> and <@UCAROL> for *Mentored someone*" in blocks_text(reply)
+    await candor.settle()
+    updates = [c.params for c in slack.calls_to("chat.update")]
+    assert sorted(u["channel"] for u in updates) == ["CTEAM", "UBOB", "UCAROL"]
+    sent = {r["conversation"]: r["sent_ref"] for r in candor.outbox() if r["replaces"] is None}
+    for update in updates:
+        assert update["ts"] == sent[update["channel"]]  # the very message that was posted
+        assert "<@UALICE> took back this kudos." in blocks_text(update)
+        assert "thanks both" not in blocks_text(update)
+    assert all(r["undone_at"] and r["message"] is None for r in candor.db["kudos"].rows)
+    _, reply = await candor.command("/kudos", "stats")
+    assert "No kudos in this channel" in blocks_text(reply)  # stats no longer count it
+    _, reply = await candor.command("/kudos", "undo")
+    assert "already taken back" in blocks_text(reply)
+    assert len(slack.calls_to("chat.update")) == 3
+
+
+@pytest.mark.parametrize("settings_overrides", [{"kudos_daily_cap": 1}])
+async def test_undo_frees_the_cap_and_is_refused_after_ten_minutes(candor, slack, clock):
+    slack.answer_always("chat.postMessage", status=503, ok=False, error="service_unavailable")
+    await candor.command("/kudos", "<@UBOB> #mentoring oops, wrong person")
+    await candor.command("/kudos", "undo")  # its posts are still waiting: they are changed in place
+    slack.back_to_normal("chat.postMessage")
+    clock.advance(60)  # past the back-off of any attempt made meanwhile
+    _, reply = await candor.command("/kudos", "<@UCAROL> #mentoring the right person")
+    assert "Kudos sent" in blocks_text(reply)  # the cap no longer counts the one taken back
+    clock.advance(10 * 60 + 1)
+    _, reply = await candor.command("/kudos", "undo")
+    assert "more than 10 minutes old, so it stays" in blocks_text(reply)
+    row = candor.db["kudos"].get(2)
+    assert row["undone_at"] is None and row["message"] == "the right person"
+    clock.advance(60)
+    await candor.settle()
+    assert slack.calls_to("chat.update") == []  # the first was taken back before it was posted
+    assert "took back this kudos" in blocks_text(slack.delivered_to("CTEAM")[0])
+    assert "took back this kudos" in blocks_text(slack.delivered_to("UBOB")[0])
+    assert "oops" not in str(slack.delivered())
+
+
+async def test_stats_say_person_for_one(candor):
+    await candor.command("/kudos", "<@UBOB> #mentoring thanks")
+    _, reply = await candor.command("/kudos", "stats")
+    assert "1 kudos; 1 person gave and 1 received recognition." in blocks_text(reply)
+
+
+async def test_a_message_of_nothing_visible_is_empty(candor):
+    for invisible in ("\u200d", "\u200d\u200d \u3164", "\u2800", "\ufe0f"):
+        _, reply = await candor.command("/kudos", f"<@UBOB> #mentoring {invisible}")
+        assert "Say what they did" in blocks_text(reply)
+    assert candor.count("kudos") == 0
+    _, reply = await candor.command("/kudos", "<@UBOB> #mentoring 👩\u200d💻 pairing")
+    assert candor.db["kudos"].get(1)["message"] == "👩\u200d💻 pairing"  # the joiner stays in emoji

@@ -139,10 +139,10 @@ async def test_only_the_creator_or_an_admin_may_change_a_schedule(tmp_path, cloc
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("pause", "I don't know /checkin pause"),
+        ("pause", "Usage: /checkin pause &lt;id&gt;"),
         ("pause abc", "Give the schedule's number"),
         ("pause 99", "There is no schedule #99 here"),
-        ("delete 1 2", "I don't know"),
+        ("delete 1 2", "Usage: /checkin delete &lt;id&gt;"),
         ("add", "Usage: /checkin add"),
         ("add mon", "Usage: /checkin add"),
         ("add someday 09:00", "is not a day"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from bot.messages import FormErrors, Reply, error
 from bot.slack.forms import form_values, form_view, result_view
 from bot.slack.identity import authorize_with
 from bot.slack.render import reply_payload
+from bot.slack.wire import command_text
 from handlers import intro
 from handlers.context import Action, Command, Services, Submission
 from handlers.registry import ACTIONS, COMMANDS, FORMS
@@ -32,26 +32,15 @@ SOMETHING_WENT_WRONG = error(
 )
 
 
-# With should_escape, a typed #name that matches a channel arrives as <#C123|name>.
-_CHANNEL_TOKEN = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
-
-
-def command_text(raw: str) -> str:
-    """Slack's wire form back to what the person typed: channel tokens and entities undone.
-
-    User mentions (<@U…>) stay for the practice to parse; rendering escapes everything again.
-    """
-    text = _CHANNEL_TOKEN.sub(lambda m: "#" + m.group(1), raw)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def to_command(body: dict[str, Any]) -> Command:
+    text, mentions = command_text(str(body.get("text") or ""))
     return Command(
         platform="slack",
         workspace=str(body.get("team_id") or ""),
         user=str(body.get("user_id") or ""),
         conversation=str(body.get("channel_id") or ""),
-        text=command_text(str(body.get("text") or "")),
+        text=text,
+        mentions=mentions,
         delivery_id=body.get("trigger_id"),
     )
 

@@ -1,9 +1,8 @@
-"""Slack's user directory (users.info), cached, and Slack's mention syntax."""
+"""Slack's user directory (users.info), cached, and its channels and members."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import OrderedDict
 
 from slack_sdk.errors import SlackApiError
@@ -14,8 +13,6 @@ from bot.messages import Message
 from bot.slack.render import message_payload
 from handlers.context import PersonInfo
 
-# With `should_escape: true` Slack sends a typed @alex as <@U0456|alex> (or <@U0456>).
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 CACHE_TTL_S = 3600.0
 CACHE_MAX = 10_000
 MAX_MEMBERS = 5_000  # reminders go to at most this many members of one channel
@@ -32,8 +29,9 @@ class SlackPeople:
         self._cache: OrderedDict[str, tuple[float, PersonInfo | None]] = OrderedDict()
 
     def parse_mention(self, token: str) -> str | None:
-        match = _MENTION.match(token)
-        return match.group(1) if match else None
+        """Never: Slack marks mentions itself (bot/slack/wire.py reads them into Command.mentions),
+        so a typed word, even one that looks like <@U…>, is text."""
+        return None
 
     async def lookup(self, user: str) -> PersonInfo | None:
         now = self.clock.now()

@@ -1,4 +1,8 @@
-"""Neutral messages to Block Kit, built with slack_sdk.models so Slack's limits are checked here."""
+"""Neutral messages to Block Kit, built with slack_sdk.models so Slack's limits are checked here.
+
+User text is escaped everywhere; the one thing made live in it is an http(s) address, shown as a
+link whose label is the address itself.
+"""
 
 from __future__ import annotations
 
@@ -40,21 +44,62 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _span(span: Span) -> str:
+# An http(s) address in text people wrote: at the start or after a space or an opening bracket or
+# quote (so a typed "<https://x|label>" stays text), up to a space or a character that would
+# end or relabel a Slack link.
+_URL = re.compile(r"(?<![^\s(\[{\"'])https?://[^\s<>|\"'`/]+[^\s<>|\"'`]*", re.IGNORECASE)
+_TRAILING = ".,;:!?'\")]}*_~"
+MAX_LINK = 2000
+
+
+def _url_end(text: str, start: int, end: int) -> int:
+    """Leave out trailing punctuation, and a closing bracket the address did not open."""
+    while end > start and text[end - 1] in _TRAILING:
+        closing = text[end - 1]
+        opening = {")": "(", "]": "[", "}": "{"}.get(closing)
+        if opening and text.count(opening, start, end) >= text.count(closing, start, end):
+            break
+        end -= 1
+    return end
+
+
+def text_pieces(text: str) -> list[str]:
+    """User text as escaped pieces that may be split between: one per character, and each
+    http(s) address as one working link whose label is the address itself (never another)."""
+    pieces: list[str] = []
+    done = 0
+    for match in _URL.finditer(text):
+        end = _url_end(text, match.start(), match.end())
+        address = text[match.start() : end]
+        if address.endswith("://") or len(address) > MAX_LINK:
+            continue
+        pieces += [escape(ch) for ch in text[done : match.start()]]
+        pieces.append(f"<{escape(address)}>")
+        done = end
+    pieces += [escape(ch) for ch in text[done:]]
+    return pieces
+
+
+def _span(span: Span) -> list[str]:
     if isinstance(span, Mention):
         # Only a well-formed id becomes a mention; anything else is shown as text.
-        return f"<@{span.user}>" if _USER_ID.match(span.user) else escape("@" + span.user)
+        return [f"<@{span.user}>" if _USER_ID.match(span.user) else escape("@" + span.user)]
     if isinstance(span, ChannelRef):
         c = span.conversation
-        return f"<#{c}>" if _CHANNEL_ID.match(c) else escape("#" + c)
+        return [f"<#{c}>" if _CHANNEL_ID.match(c) else escape("#" + c)]
     if isinstance(span, Strong):
-        return f"*{escape(span.text)}*" if span.text.strip() else escape(span.text)
+        inner = text_pieces(span.text)
+        return ["*", *inner, "*"] if span.text.strip() else inner
     assert isinstance(span, Plain)
-    return escape(span.text)
+    return text_pieces(span.text)
+
+
+def _pieces(spans: tuple[Span, ...]) -> list[str]:
+    return [piece for s in spans for piece in _span(s)]
 
 
 def mrkdwn(spans: tuple[Span, ...]) -> str:
-    return "".join(_span(s) for s in spans)
+    return "".join(_pieces(spans))
 
 
 def _chunks(pieces: list[str], limit: int) -> list[str]:
@@ -74,13 +119,13 @@ def _quote(text: str) -> list[str]:
     pieces: list[str] = []
     for i, line in enumerate(text.splitlines() or [""]):
         pieces.append(("\n" if i else "") + "> ")
-        pieces.extend(escape(ch) for ch in line)
+        pieces.extend(text_pieces(line))
     return _chunks(pieces, SECTION_LIMIT)
 
 
-def _text_chunks(text: str) -> list[str]:
-    # A section's text is limited; escaped text can outgrow its source, so split on characters.
-    return _chunks(re.findall(r"&(?:amp|lt|gt);|.", text, re.DOTALL), SECTION_LIMIT)
+def _first_chunk(spans: tuple[Span, ...]) -> str:
+    """As much as fits in one text object, cut between pieces (never inside a link or entity)."""
+    return _chunks(_pieces(spans), SECTION_LIMIT)[0]
 
 
 def to_blocks(message: Message) -> list[Block]:
@@ -89,7 +134,7 @@ def to_blocks(message: Message) -> list[Block]:
         if isinstance(block, Section):
             blocks += [
                 SectionBlock(text=MarkdownTextObject(text=t, verbatim=True))
-                for t in _text_chunks(mrkdwn(block.spans))
+                for t in _chunks(_pieces(block.spans), SECTION_LIMIT)
                 if t
             ]
         elif isinstance(block, Quote):
@@ -98,7 +143,7 @@ def to_blocks(message: Message) -> list[Block]:
             ]
         elif isinstance(block, Context):
             blocks.append(
-                ContextBlock(elements=[MarkdownTextObject(text=mrkdwn(block.spans)[:3000], verbatim=True)])
+                ContextBlock(elements=[MarkdownTextObject(text=_first_chunk(block.spans), verbatim=True)])
             )
         elif isinstance(block, Divider):
             blocks.append(DividerBlock())
@@ -123,7 +168,7 @@ def fallback_text(message: Message) -> str:
     """The notification text Slack shows where blocks are not rendered: the first section."""
     for block in message.blocks:
         if isinstance(block, Section):
-            return mrkdwn(block.spans)[:3000]
+            return _first_chunk(block.spans)
     return "Candor"
 
 

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.edge import GUARD, ConnectionGuard, EdgeLimits, handler_args, read_limits
 from bot.logs import request_id
 from bot.outbox import Dispatcher
 from bot.scheduler import Scheduler
@@ -71,7 +72,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    body = await request.read()
+    body = await request.read()  # already read, within the edge's limits (bot/edge.py)
     verifier = request.app[VERIFIER]
     if not verifier.is_valid(
         body,
@@ -126,10 +127,18 @@ def build_scheduler(services: Services) -> Scheduler:
     )
 
 
-def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+def build_app(
+    settings: Settings, *, clock: Clock | None = None, limits: EdgeLimits | None = None
+) -> web.Application:
     """The whole runtime; nothing touches the network or the disk until the app starts."""
     clock = clock or SystemClock()
-    app = web.Application(middlewares=[request_log], client_max_size=1024**2)
+    limits = limits or EdgeLimits()
+    app = web.Application(
+        middlewares=[request_log, read_limits],
+        client_max_size=limits.max_body,
+        handler_args=handler_args(limits),
+    )
+    app[GUARD] = ConnectionGuard(limits)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = open_store(settings.db_path)

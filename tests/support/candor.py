@@ -15,6 +15,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import REPO_ROOT, Settings
+from bot.edge import EdgeLimits, GuardedSite
 from bot.server import DISPATCHER, STORE, build_app
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlackApi
@@ -40,11 +41,13 @@ def make_settings(db_path: Path, api_url: str, **overrides: Any) -> Settings:
 class Candor:
     """One running server plus helpers to act as Slack and as a user."""
 
-    def __init__(self, settings: Settings, clock: FakeClock, slack: FakeSlackApi) -> None:
+    def __init__(
+        self, settings: Settings, clock: FakeClock, slack: FakeSlackApi, limits: EdgeLimits | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.slack = slack
-        self.app = build_app(settings, clock=clock)
+        self.app = build_app(settings, clock=clock, limits=limits)
         self.runner = web.AppRunner(self.app, access_log=None)
         self.url = ""
         self.http: aiohttp.ClientSession | None = None
@@ -52,7 +55,7 @@ class Candor:
 
     async def start(self) -> Candor:
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = GuardedSite(self.runner, "127.0.0.1", 0)  # as `candor serve` listens
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"

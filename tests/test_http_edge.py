@@ -1,0 +1,295 @@
+"""The HTTP edge under hostile or broken traffic: slow clients, floods, replays, malformed bodies.
+
+Slow clients are real sockets that send a little and wait; limits are shortened for the test so
+the waits are short, and every wait is bounded (a test fails if the server never acts, never
+because it was slow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import resource
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.edge import GUARD, EdgeLimits
+from bot.logs import JsonFormatter, RepeatLimiter, setup_logging
+from tests.support.candor import SECRET, TOKEN, Candor, blocks_text, make_settings
+
+BOUND_S = 10.0  # the longest any test waits for the server to act
+QUICK = EdgeLimits(header_s=0.3, body_s=0.3, max_connections=8)
+
+
+@pytest.fixture
+def logs() -> Iterator[io.StringIO]:
+    """Logs as `candor serve` writes them: JSON lines through the same handler and filters."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = io.StringIO()
+    setup_logging("INFO", stream=out)
+    yield out
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+def lines(out: io.StringIO) -> list[dict[str, Any]]:
+    """Every record but the one-per-request access line."""
+    records = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    return [r for r in records if r["msg"] != "request"]
+
+
+@pytest.fixture
+async def quick(tmp_path, clock, slack) -> AsyncIterator[Candor]:
+    """Candor with limits short enough to watch them act."""
+    server = Candor(make_settings(tmp_path / "candor.db", slack.url), clock, slack, limits=QUICK)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def connect(candor: Candor) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    host, port = candor.url.removeprefix("http://").split(":")
+    return await asyncio.open_connection(host, int(port))
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> bytes:
+    """Everything the server sent until it closed the connection (a reset counts as closing)."""
+    received = b""
+    try:
+        while chunk := await asyncio.wait_for(reader.read(65536), BOUND_S):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
+
+
+async def trickle(writer: asyncio.StreamWriter, piece: bytes) -> None:
+    """A byte or so every 50 ms, for longer than any test waits."""
+    for _ in range(int(BOUND_S * 20) + 20):
+        if writer.is_closing():
+            return
+        writer.write(piece)
+        await asyncio.sleep(0.05)
+
+
+# --- slow clients -------------------------------------------------------------------------------
+async def test_a_client_trickling_its_headers_is_cut_off(quick):
+    reader, writer = await connect(quick)
+    writer.write(b"POST /slack/events HTTP/1.1\r\nHost: candor\r\nX-Slow: ")
+    slow = asyncio.create_task(trickle(writer, b"a"))
+    try:
+        assert await closed_by_server(reader) == b""
+    finally:
+        slow.cancel()
+        writer.close()
+
+
+async def test_a_client_trickling_its_body_gets_408(quick):
+    reader, writer = await connect(quick)
+    writer.write(
+        b"POST /slack/events HTTP/1.1\r\nHost: candor\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n{"
+    )
+    slow = asyncio.create_task(trickle(writer, b" "))
+    try:
+        assert (await asyncio.wait_for(reader.readline(), BOUND_S)).startswith(b"HTTP/1.1 408")
+    finally:
+        slow.cancel()
+        writer.close()
+
+
+async def test_slow_connections_give_way_to_new_ones_but_busy_requests_finish(tmp_path, clock, slack):
+    # At most 8 connections, and slow clients that would hold theirs for the full 10 s.
+    limits = EdgeLimits(max_connections=8)
+    candor = await Candor(
+        make_settings(tmp_path / "candor.db", slack.url), clock, slack, limits=limits
+    ).start()
+    slow: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        # A /kudos in flight (Slack's users.info answers after 0.5 s) is busy: never evicted.
+        slack.delays["users.info"] = 0.5
+        in_flight = asyncio.create_task(candor.command("/kudos", "<@UBOB> #mentoring thanks"))
+        await asyncio.sleep(0.1)
+        for _ in range(3 * limits.max_connections):
+            reader, writer = await connect(candor)
+            writer.write(b"POST /slack/events HTTP/1.1\r\nHost: candor\r\n")
+            slow.append((reader, writer))
+        assert candor.http
+        async with candor.http.get(
+            candor.url + "/healthz", timeout=aiohttp.ClientTimeout(total=BOUND_S)
+        ) as r:
+            assert r.status == 200
+        status, reply = await in_flight
+        assert status == 200 and "Kudos sent" in blocks_text(reply)
+        assert len(candor.app[GUARD]) <= limits.max_connections
+        await asyncio.sleep(0.05)  # let the resets of the evicted connections arrive
+        cut_off = [r for r, _ in slow if r.at_eof() or r.exception() is not None]
+        assert len(cut_off) >= 2 * limits.max_connections
+    finally:
+        for _, writer in slow:
+            writer.close()
+        await candor.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_file_limit(ulimit: str, *command: str) -> list[str]:
+    """The command run under `ulimit -n` (-Sn: only the soft limit, which Candor may raise)."""
+    return ["/bin/sh", "-c", f'ulimit {ulimit} && exec "$@"', "sh", *command]
+
+
+def test_start_up_raises_a_low_soft_file_limit_towards_the_hard_one():
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    code = (
+        "import resource; from bot.edge import raise_file_limit; raise_file_limit(1256); "
+        "print(*resource.getrlimit(resource.RLIMIT_NOFILE))"
+    )
+    result = subprocess.run(
+        with_file_limit("-Sn 64", sys.executable, "-c", code), capture_output=True, text=True, timeout=60
+    )
+    soft, hard_after = (int(n) for n in result.stdout.split())
+    assert hard_after == hard
+    assert soft == (1256 if hard == resource.RLIM_INFINITY else min(1256, hard))
+
+
+async def test_a_flood_past_the_file_limit_leaves_health_answering_and_the_log_short(tmp_path, slack):
+    # `candor serve` in a process allowed 320 open files, then 400 connections that never finish
+    # their headers. Without a cap, accept() fails once the files run out, nothing new gets in
+    # (not /healthz) and asyncio logs every failed accept.
+    port, limit = free_port(), 320
+    stderr = tmp_path / "stderr.log"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CANDOR_", "PORT"))}
+    with stderr.open("w") as err:
+        proc = await asyncio.create_subprocess_exec(
+            *with_file_limit(f"-n {limit}", sys.executable, "-m", "bot", "serve"),
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=environment
+            | {
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.url,
+                "PORT": str(port),
+                "CANDOR_DB": str(tmp_path / "flood.db"),
+            },
+        )
+    base = f"http://127.0.0.1:{port}"
+    flood: list[asyncio.StreamWriter] = []
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=BOUND_S)) as http:
+            for _ in range(300):  # up within 30 s
+                try:
+                    async with http.get(base + "/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    assert proc.returncode is None, stderr.read_text()
+                await asyncio.sleep(0.1)
+
+            async def slow_client() -> None:
+                try:
+                    _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+                except (OSError, TimeoutError):
+                    return
+                writer.write(b"POST /slack/events HTTP/1.1\r\nHost: candor\r\n")
+                flood.append(writer)
+
+            for _ in range(8):
+                await asyncio.gather(*(slow_client() for _ in range(50)))
+            assert len(flood) > limit  # more connections than the server has files
+
+        checker = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=BOUND_S))  # a new connection
+        async with checker, checker.get(base + "/healthz") as response:
+            assert response.status == 200
+    finally:
+        for writer in flood:
+            writer.close()
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)
+    log = stderr.read_text()
+    records = [json.loads(line) for line in log.splitlines()]
+    assert "out of system resource" not in log
+    assert any("connection limit reached" in r["msg"] for r in records)
+    assert len(records) < 40, log[-3000:]
+    assert not any("exc" in r for r in records)
+
+
+# --- clients that send garbage ------------------------------------------------------------------
+async def test_a_bad_header_line_is_one_short_warning(candor, logs):
+    reader, writer = await connect(candor)
+    writer.write(
+        b"POST /slack/events HTTP/1.1\r\nHost: candor\r\nthis is no header\r\nContent-Length: 0\r\n\r\n"
+    )
+    assert (await closed_by_server(reader)).split(b"\r\n")[0].endswith(b" 400 Bad Request")
+    writer.close()
+    [line] = lines(logs)
+    assert line["level"] == "warning" and "exc" not in line
+    assert len(json.dumps(line)) < 400
+
+
+async def test_a_client_that_hangs_up_mid_body_is_one_short_warning(candor, logs):
+    _, writer = await connect(candor)
+    writer.write(
+        b"POST /slack/events HTTP/1.1\r\nHost: candor\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 1000\r\n\r\n{"type":'
+    )
+    await writer.drain()
+    writer.close()
+    for _ in range(int(BOUND_S * 100)):
+        if lines(logs):
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # anything aiohttp would log after it
+    [line] = lines(logs)
+    assert line["level"] == "warning" and "exc" not in line and "went away" in line["msg"]
+
+
+# --- logs that repeat ---------------------------------------------------------------------------
+def test_the_same_failure_a_thousand_times_is_logged_a_few_times(logs):
+    flood = logging.getLogger("asyncio")
+    for _ in range(1000):
+        flood.error("socket.accept() out of system resource", exc_info=OSError(24, "Too many open files"))
+    logging.getLogger("candor.test").warning("something else")
+    messages = [line["msg"] for line in lines(logs)]
+    assert messages.count("socket.accept() out of system resource") == 5
+    assert "something else" in messages
+
+
+def test_held_back_records_are_counted_on_the_next_one_that_passes():
+    now = [0.0]
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RepeatLimiter(burst=2, window_s=60, clock=lambda: now[0]))
+    logger = logging.getLogger("candor.test.repeats")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        for address in range(50):
+            logger.warning("Error handling request from %s", f"10.0.0.{address}")
+            logger.info("routine")  # never held back
+        now[0] = 61
+        logger.warning("Error handling request from %s", "10.0.0.99")
+    finally:
+        logger.removeHandler(handler)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    warnings = [r for r in records if r["level"] == "warning"]
+    assert len(warnings) == 3 and warnings[-1]["repeated"] == 48
+    assert sum(r["msg"] == "routine" for r in records) == 50

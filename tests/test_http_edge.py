@@ -8,6 +8,8 @@ because it was slow).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import io
 import json
 import logging
@@ -16,6 +18,7 @@ import resource
 import socket
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -25,10 +28,13 @@ import pytest
 from bot.config import REPO_ROOT
 from bot.edge import GUARD, EdgeLimits
 from bot.logs import JsonFormatter, RepeatLimiter, setup_logging
-from tests.support.candor import SECRET, TOKEN, Candor, blocks_text, make_settings
+from handlers import checkins, speakup
+from tests.support.candor import SECRET, TEAM, TOKEN, Candor, blocks_text, make_settings
+from tests.test_speakup import AUTHOR, MANAGER, code_from, publish, raise_concern
 
 BOUND_S = 10.0  # the longest any test waits for the server to act
 QUICK = EdgeLimits(header_s=0.3, body_s=0.3, max_connections=8)
+SPEAKUP = {"speakup_channels": frozenset({"CCONCERNS"}), "speakup_delay_s": (300.0, 1800.0)}
 
 
 @pytest.fixture
@@ -258,6 +264,147 @@ async def test_a_client_that_hangs_up_mid_body_is_one_short_warning(candor, logs
     await asyncio.sleep(0.05)  # anything aiohttp would log after it
     [line] = lines(logs)
     assert line["level"] == "warning" and "exc" not in line and "went away" in line["msg"]
+
+
+# --- signed bodies that are not what Slack sends ------------------------------------------------
+def interaction(**fields: Any) -> dict[str, Any]:
+    base = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "UALICE"}, "trigger_id": "t.1"}
+    base |= {"actions": [{"action_id": checkins.RESPOND, "value": "1"}]}
+    return {k: v for k, v in (base | fields).items() if v is not None}
+
+
+MALFORMED = {
+    "payload is a list": ("payload", "[]"),
+    "payload is a number": ("payload", "123"),
+    "user is a string": ("payload", json.dumps(interaction(user="UALICE"))),
+    "no actions": ("payload", json.dumps(interaction(actions=[]))),
+    "an action is a string": ("payload", json.dumps(interaction(actions=["x"]))),
+    "a view without type": (
+        "payload",
+        json.dumps(
+            interaction(
+                type="view_submission",
+                actions=None,
+                view={"callback_id": speakup.NEW_FORM, "state": {"values": {}}},
+            )
+        ),
+    ),
+    "a view whose state is a list": (
+        "payload",
+        json.dumps(
+            interaction(
+                type="view_submission",
+                actions=None,
+                view={"type": "modal", "callback_id": speakup.NEW_FORM, "state": {"values": []}},
+            )
+        ),
+    ),
+    "nested ten thousand deep": ("payload", "[" * 10000),
+    "an event that is a string": (
+        "json",
+        json.dumps({"type": "event_callback", "event_id": "E1", "event": "x"}),
+    ),
+    "JSON that is a list": ("json", "[]"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED.values(), ids=MALFORMED.keys())
+async def test_a_signed_malformed_body_is_400_with_one_short_line(candor, logs, case):
+    kind, content = case
+    if kind == "json":
+        body, content_type = content, "application/json"
+    else:
+        body, content_type = urllib.parse.urlencode({kind: content}), "application/x-www-form-urlencoded"
+    response = await candor.post(body, content_type, candor.sign(body))
+    assert response.status == 400
+    [line] = lines(logs)
+    assert line["level"] == "warning" and "exc" not in line and line["msg"].startswith("malformed")
+    assert candor.count("processed") == 0 and candor.count("outbox") == 0
+
+
+@pytest.mark.parametrize("field", ["user_id", "channel_id", "team_id"])
+async def test_a_signed_command_without_who_or_where_is_refused_and_nothing_stored(candor, slack, field):
+    form = {"command": "/kudos", "text": "<@UBOB> #mentoring thanks", "trigger_id": "t.2"}
+    form |= {"user_id": "UALICE", "channel_id": "CTEAM", "team_id": TEAM}
+    for value in (None, ""):
+        fields = {k: v for k, v in (form | {field: value}).items() if v is not None}
+        body = urllib.parse.urlencode(fields)
+        response = await candor.post(body, "application/x-www-form-urlencoded", candor.sign(body))
+        assert response.status == 400
+    await candor.settle()
+    assert candor.count("kudos") == 0 and candor.count("outbox") == 0 and slack.delivered() == []
+
+
+async def test_a_signed_body_that_is_not_utf8_is_refused_not_a_crash(candor, logs):
+    body, timestamp = b"command=%2Fkudos&text=\xff\xfe", str(int(candor.clock.now()))
+    digest = hmac.new(SECRET.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256)
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=" + digest.hexdigest()}
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    assert candor.http
+    async with candor.http.post(candor.url + "/slack/events", data=body, headers=headers) as response:
+        assert 400 <= response.status < 500
+    assert not [line for line in lines(logs) if line["level"] == "error"]
+
+
+async def test_slacks_url_check_and_certificate_check_still_pass(candor):
+    body = json.dumps({"type": "url_verification", "challenge": "c-123", "token": "legacy"})
+    response = await candor.post(body, "application/json", candor.sign(body))
+    assert response.status == 200 and "c-123" in await response.text()
+    body = urllib.parse.urlencode({"ssl_check": "1", "token": "legacy"})
+    response = await candor.post(body, "application/x-www-form-urlencoded", candor.sign(body))
+    assert response.status == 200
+
+
+async def test_a_command_whose_text_says_payload_is_still_a_command(candor):
+    # Bolt reads any form containing "payload" as an interaction; Candor parses the body itself.
+    status, reply = await candor.command("/kudos", "<@UBOB> #mentoring shipped the payload parser")
+    assert status == 200 and "Kudos sent" in blocks_text(reply)
+    assert candor.count("kudos") == 1
+
+
+# --- bodies too big to parse --------------------------------------------------------------------
+async def test_bodies_and_forms_too_big_are_refused_before_parsing(candor, logs):
+    limit = EdgeLimits().max_body
+    many_fields = "&".join(f"f{i}=x" for i in range(200_000))  # about 1.5 MB...
+    many_fields = many_fields[: limit - 10_000]  # ...cut to fit the size limit: the count refuses it
+    few_too_many = urllib.parse.urlencode({"command": "/kudos", **{f"f{i}": "x" for i in range(60)}})
+    big = urllib.parse.urlencode({"command": "/kudos", "text": "x" * limit})
+    for body, status in ((many_fields, 413), (few_too_many, 413), (big, 413)):
+        response = await candor.post(body, "application/x-www-form-urlencoded", candor.sign(body))
+        assert response.status == status
+    # A body without a length (chunked) is cut off as it passes the limit.
+    assert candor.http
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+
+    async with candor.http.post(candor.url + "/slack/events", data=chunks()) as response:
+        assert response.status == 413
+    assert len(lines(logs)) == 4 and candor.count("kudos") == 0
+
+
+@pytest.mark.parametrize("settings_overrides", [SPEAKUP])
+async def test_the_largest_form_candor_builds_fits_the_limit_even_in_emoji(candor, slack, clock):
+    # The author's case view at its fullest: the concern and 12 replies shown, each cut to 1,000
+    # characters, every one an emoji (12 bytes JSON-escaped, 16 URL-encoded), and a follow-up of
+    # 3,000 more. Slack sends the whole view back with the answer.
+    emoji = "\U0001f4e3"
+    ack = await raise_concern(candor, slack, concern=emoji * speakup.MAX_CONCERN)
+    code = code_from(ack)
+    await publish(candor, clock)
+    for _ in range(speakup.CASE_VIEW_MESSAGES):
+        assert await candor.click(speakup.REPLY, "1", user=MANAGER, channel="CCONCERNS") == 200
+        ack = await candor.submit(slack.opened_views()[-1], {"text": emoji * speakup.MAX_REPLY}, user=MANAGER)
+        assert "reply is posted" in blocks_text(ack["view"])
+    assert await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR") == 200
+    view = slack.opened_views()[-1]
+    answer = {"followup": {"followup": {"type": "plain_text_input", "value": emoji * speakup.MAX_REPLY}}}
+    payload = {"type": "view_submission", "view": {**view, "state": {"values": answer}}}
+    size = len(urllib.parse.urlencode({"payload": json.dumps(payload)}))
+    assert 200_000 < size < EdgeLimits().max_body * 0.6  # what the EdgeLimits comment says
+    ack = await candor.submit(view, {"followup": emoji * speakup.MAX_REPLY}, user=AUTHOR)  # not refused
+    assert ack["response_action"] in ("update", "errors")
 
 
 # --- logs that repeat ---------------------------------------------------------------------------

@@ -23,9 +23,10 @@ from bot.config import Settings
 from bot.edge import GUARD, ConnectionGuard, EdgeLimits, handler_args, read_limits
 from bot.logs import request_id
 from bot.outbox import Dispatcher
+from bot.replays import ReplayGuard
 from bot.scheduler import Scheduler
 from bot.slack import payloads
-from bot.slack.app import build_bolt_app
+from bot.slack.app import ANONYMOUS_FLOWS, build_bolt_app
 from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
@@ -43,6 +44,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 BOLT = web.AppKey("bolt", object)
 VERIFIER = web.AppKey("verifier", SlackVerifier)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+REPLAYS = web.AppKey("replays", ReplayGuard)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -84,6 +86,8 @@ async def slack_events(request: web.Request) -> web.Response:
     except payloads.Refused as refused:
         log.warning("malformed Slack request; refused", extra={"reason": refused.reason})
         return web.json_response({"error": refused.reason}, status=refused.status)
+    if not _first_delivery(request.app[REPLAYS], parsed, float(timestamp or 0)):
+        return web.Response(status=200)  # a replay: the first delivery was answered already
     headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
     bolt_request = AsyncBoltRequest(
         body=json.dumps(parsed),  # parsed once here; Bolt's own guess misreads some forms
@@ -92,6 +96,24 @@ async def slack_events(request: web.Request) -> web.Response:
     )
     bolt_response = await request.app[BOLT].async_dispatch(bolt_request)  # type: ignore[attr-defined]
     return await to_aiohttp_response(bolt_response)
+
+
+def _first_delivery(replays: ReplayGuard, body: dict[str, Any], signed_at: float) -> bool:
+    """False for a button click or form submission seen before (Slack's trigger_id)."""
+    if body.get("type") == "block_actions":
+        flow = body["actions"][0]["action_id"]
+    elif body.get("type") == "view_submission":
+        flow = body["view"]["callback_id"]
+    else:
+        return True  # commands and events are deduplicated by the practices, in their transaction
+    try:
+        first = replays.first_time(body["trigger_id"], anonymous=flow in ANONYMOUS_FLOWS, signed_at=signed_at)
+    except Exception as exc:  # the store cannot record it; the practice will say nothing was saved
+        log.warning("could not record an interaction as handled", extra={"error": type(exc).__name__})
+        return True
+    if not first and flow not in ANONYMOUS_FLOWS:
+        log.info("repeated interaction ignored", extra={"flow": flow})
+    return first
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -167,6 +189,7 @@ def build_app(
         app[SERVICES] = services
         app[DISPATCHER] = dispatcher
         app[VERIFIER] = SlackVerifier(settings.slack_signing_secret, clock)
+        app[REPLAYS] = ReplayGuard(store, clock)
         app[BOLT] = build_bolt_app(client, services)
         task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
         scheduler.start()

@@ -28,6 +28,7 @@ import pytest
 from bot.config import REPO_ROOT
 from bot.edge import GUARD, EdgeLimits
 from bot.logs import JsonFormatter, RepeatLimiter, setup_logging
+from bot.server import REPLAYS
 from handlers import checkins, speakup
 from tests.support.candor import SECRET, TEAM, TOKEN, Candor, blocks_text, make_settings
 from tests.test_speakup import AUTHOR, MANAGER, code_from, publish, raise_concern
@@ -405,6 +406,68 @@ async def test_the_largest_form_candor_builds_fits_the_limit_even_in_emoji(cando
     assert 200_000 < size < EdgeLimits().max_body * 0.6  # what the EdgeLimits comment says
     ack = await candor.submit(view, {"followup": emoji * speakup.MAX_REPLY}, user=AUTHOR)  # not refused
     assert ack["response_action"] in ("update", "errors")
+
+
+# --- replays ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("settings_overrides", [SPEAKUP])
+async def test_a_replayed_manager_reply_is_posted_once(candor, slack, clock):
+    await raise_concern(candor, slack)
+    await publish(candor, clock)
+    assert await candor.click(speakup.REPLY, "1", user=MANAGER, channel="CCONCERNS") == 200
+    form = slack.opened_views()[-1]
+    for _ in range(2):  # the same signed request, twice
+        await candor.submit(form, {"text": "We hear you."}, user=MANAGER, trigger_id="trig.reply.same")
+    await candor.settle()
+    replies = [p for p in slack.delivered_to("CCONCERNS") if "We hear you." in blocks_text(p)]
+    assert len(replies) == 1
+    assert candor.db.execute("select count(*) from concern_messages where kind = 'reply'").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [SPEAKUP])
+async def test_a_replayed_button_click_is_handled_once(candor, slack, clock):
+    await raise_concern(candor, slack)
+    await publish(candor, clock)
+    opened = len(slack.opened_views())
+    for _ in range(3):
+        assert (
+            await candor.click(speakup.REPLY, "1", user=MANAGER, channel="CCONCERNS", trigger_id="trig.b")
+            == 200
+        )
+    assert len(slack.opened_views()) == opened + 1
+
+
+@pytest.mark.parametrize("settings_overrides", [SPEAKUP])
+async def test_an_anonymous_authors_replays_are_caught_in_memory_and_forgotten(candor, slack, clock):
+    status, _ = await candor.command("/speakup", "", user=AUTHOR)
+    assert status == 200
+    new_form = slack.opened_views()[-1]
+    processed = candor.count("processed")
+    for _ in range(2):
+        ack = await candor.submit(
+            new_form, {"concern": "Dates are set for us."}, user=AUTHOR, trigger_id="trig.n"
+        )
+    assert candor.count("concerns") == 1 and ack == {}  # the replay closes the form, nothing more
+    replays = candor.app[REPLAYS]
+    assert len(replays) == 1
+    await publish(candor, clock)  # half an hour later
+    [dm] = slack.delivered_to(AUTHOR)
+    code = next(e["value"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"])
+    opened = len(slack.opened_views())
+    for _ in range(2):
+        await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR", trigger_id="trig.v")
+    assert len(slack.opened_views()) == opened + 1
+    case_form = slack.opened_views()[-1]
+    for _ in range(2):
+        await candor.submit(case_form, {"followup": "And again today."}, user=AUTHOR, trigger_id="trig.c")
+    assert candor.db.execute("select count(*) from concern_messages where kind = 'author'").fetchone()[0] == 1
+
+    # Nothing about these interactions was written; they are held in memory, for 5 minutes: the
+    # submission is forgotten by now, the click and the follow-up are not, yet.
+    assert candor.count("processed") == processed
+    assert len(replays) == 2
+    clock.advance(301)
+    await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+    assert len(replays) == 1  # only the new click
 
 
 # --- logs that repeat ---------------------------------------------------------------------------

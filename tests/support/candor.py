@@ -130,14 +130,23 @@ class Candor:
         raw = await response.text()
         return response.status, (json.loads(raw) if raw.startswith("{") else {})
 
-    async def click(self, action_id: str, value: str, *, user: str = "UALICE", channel: str = "CTEAM") -> int:
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "UALICE",
+        channel: str = "CTEAM",
+        trigger_id: str | None = None,
+    ) -> int:
+        """Press a button; the same `trigger_id` twice is Slack's request sent again (a replay)."""
         self._triggers += 1
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM},
             "user": {"id": user, "team_id": TEAM},
             "api_app_id": "A1",
-            "trigger_id": f"trig.action.{self._triggers}",
+            "trigger_id": trigger_id or f"trig.action.{self._triggers}",
             "channel": {"id": channel},
             "container": {"type": "message", "channel_id": channel},
             "response_url": self.slack.url.replace("/api/", f"/respond/{self._triggers}"),
@@ -147,9 +156,17 @@ class Candor:
         return status
 
     async def submit(
-        self, view: dict[str, Any], answers: dict[str, Any], *, user: str = "UALICE"
+        self,
+        view: dict[str, Any],
+        answers: dict[str, Any],
+        *,
+        user: str = "UALICE",
+        trigger_id: str | None = None,
     ) -> dict[str, Any]:
-        """Fill in an opened modal like a person would and submit it; returns Slack's ack JSON."""
+        """Fill in an opened modal like a person would and submit it; returns Slack's ack JSON.
+
+        Each submission has its own trigger id, as in Slack; pass one again to replay a request."""
+        self._triggers += 1
         values: dict[str, dict[str, Any]] = {}
         for block in view["blocks"]:
             if block.get("type") != "input":
@@ -176,7 +193,7 @@ class Candor:
             "team": {"id": TEAM},
             "user": {"id": user, "team_id": TEAM},
             "api_app_id": "A1",
-            "trigger_id": "trig.view",
+            "trigger_id": trigger_id or f"trig.view.{self._triggers}",
             "view": {**view, "id": "V1", "state": {"values": values}},
         }
         status, ack = await self.interactive(payload)

@@ -13,8 +13,7 @@ from handlers.catalog import CatalogError
 
 
 def _serve(settings: Settings) -> int:
-    from aiohttp import web
-
+    from bot.edge import serve
     from bot.server import build_app
 
     # Open once up front so a bad database or data file stops start-up with one clear line.
@@ -23,7 +22,7 @@ def _serve(settings: Settings) -> int:
 
     load_catalog(settings.data_dir)
     logging.getLogger("candor").info("starting", extra={"port": settings.port})
-    web.run_app(build_app(settings), host="0.0.0.0", port=settings.port, access_log=None, print=None)
+    serve(build_app(settings), host="0.0.0.0", port=settings.port)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import time
 import uuid
@@ -20,10 +21,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import retention
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.edge import GUARD, ConnectionGuard, EdgeLimits, handler_args, read_limits
 from bot.logs import request_id
 from bot.outbox import Dispatcher
+from bot.replays import ReplayGuard
 from bot.scheduler import Scheduler
-from bot.slack.app import build_bolt_app
+from bot.slack import payloads
+from bot.slack.app import ANONYMOUS_FLOWS, build_bolt_app
 from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
@@ -41,6 +45,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 BOLT = web.AppKey("bolt", object)
 VERIFIER = web.AppKey("verifier", SlackVerifier)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+REPLAYS = web.AppKey("replays", ReplayGuard)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -72,24 +77,44 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    body = await request.read()
+    body = await request.read()  # already read, within the edge's limits (bot/edge.py)
     verifier = request.app[VERIFIER]
-    if not verifier.is_valid(
-        body,
-        request.headers.get("X-Slack-Request-Timestamp"),
-        request.headers.get("X-Slack-Signature"),
-    ):
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    if not verifier.is_valid(body, timestamp, request.headers.get("X-Slack-Signature")):
         return web.json_response({"error": "invalid signature"}, status=401)
     try:
-        bolt_request = AsyncBoltRequest(
-            body=body.decode("utf-8", errors="replace"),
-            query=request.query_string,
-            headers=dict(request.headers),
-        )
-    except ValueError:  # a signed body that is not the JSON or form it claims to be
-        return web.json_response({"error": "malformed body"}, status=400)
+        parsed = payloads.parse(body, request.content_type)
+    except payloads.Refused as refused:
+        log.warning("malformed Slack request; refused", extra={"reason": refused.reason})
+        return web.json_response({"error": refused.reason}, status=refused.status)
+    if not _first_delivery(request.app[REPLAYS], parsed, float(timestamp or 0)):
+        return web.Response(status=200)  # a replay: the first delivery was answered already
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
+    bolt_request = AsyncBoltRequest(
+        body=json.dumps(parsed),  # parsed once here; Bolt's own guess misreads some forms
+        query=request.query_string,
+        headers=headers | {"Content-Type": "application/json"},
+    )
     bolt_response = await request.app[BOLT].async_dispatch(bolt_request)  # type: ignore[attr-defined]
     return await to_aiohttp_response(bolt_response)
+
+
+def _first_delivery(replays: ReplayGuard, body: dict[str, Any], signed_at: float) -> bool:
+    """False for a button click or form submission seen before (Slack's trigger_id)."""
+    if body.get("type") == "block_actions":
+        flow = body["actions"][0]["action_id"]
+    elif body.get("type") == "view_submission":
+        flow = body["view"]["callback_id"]
+    else:
+        return True  # commands and events are deduplicated by the practices, in their transaction
+    try:
+        first = replays.first_time(body["trigger_id"], anonymous=flow in ANONYMOUS_FLOWS, signed_at=signed_at)
+    except Exception as exc:  # the store cannot record it; the practice will say nothing was saved
+        log.warning("could not record an interaction as handled", extra={"error": type(exc).__name__})
+        return True
+    if not first and flow not in ANONYMOUS_FLOWS:
+        log.info("repeated interaction ignored", extra={"flow": flow})
+    return first
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -131,10 +156,18 @@ def build_scheduler(services: Services) -> Scheduler:
     )
 
 
-def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+def build_app(
+    settings: Settings, *, clock: Clock | None = None, limits: EdgeLimits | None = None
+) -> web.Application:
     """The whole runtime; nothing touches the network or the disk until the app starts."""
     clock = clock or SystemClock()
-    app = web.Application(middlewares=[request_log], client_max_size=1024**2)
+    limits = limits or EdgeLimits()
+    app = web.Application(
+        middlewares=[request_log, read_limits],
+        client_max_size=limits.max_body,
+        handler_args=handler_args(limits),
+    )
+    app[GUARD] = ConnectionGuard(limits)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = open_store(settings.db_path)
@@ -161,6 +194,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         app[SERVICES] = services
         app[DISPATCHER] = dispatcher
         app[VERIFIER] = SlackVerifier(settings.slack_signing_secret, clock)
+        app[REPLAYS] = ReplayGuard(store, clock)
         app[BOLT] = build_bolt_app(client, services)
         task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
         scheduler.start()

@@ -21,7 +21,7 @@ from bot.slack.forms import form_values, form_view, result_view
 from bot.slack.identity import authorize_with
 from bot.slack.render import reply_payload
 from bot.slack.wire import command_text
-from handlers import intro
+from handlers import intro, speakup
 from handlers.context import Action, Command, Services, Submission
 from handlers.registry import ACTIONS, COMMANDS, FORMS
 
@@ -30,6 +30,11 @@ log = logging.getLogger("candor.slack")
 SOMETHING_WENT_WRONG = error(
     "Something went wrong on Candor's side and nothing was saved. Please try again in a minute."
 )
+
+
+# An anonymous author's clicks and submissions: their replays are caught in memory only, never
+# in the database (bot/replays.py). Every other interaction is remembered in `processed`.
+ANONYMOUS_FLOWS = frozenset({speakup.NEW_FORM, speakup.CASE_FORM, speakup.VIEW})
 
 
 def to_command(body: dict[str, Any]) -> Command:

@@ -19,4 +19,8 @@ class SlackVerifier:
             return False
         if not signature.isascii() or len(signature) > 100:
             return False
+        try:  # slack_sdk decodes the body to sign it; Slack only ever sends UTF-8
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
         return self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature)

@@ -15,6 +15,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import REPO_ROOT, Settings
+from bot.edge import EdgeLimits, GuardedSite
 from bot.server import DISPATCHER, STORE, build_app
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlackApi
@@ -40,11 +41,13 @@ def make_settings(db_path: Path, api_url: str, **overrides: Any) -> Settings:
 class Candor:
     """One running server plus helpers to act as Slack and as a user."""
 
-    def __init__(self, settings: Settings, clock: FakeClock, slack: FakeSlackApi) -> None:
+    def __init__(
+        self, settings: Settings, clock: FakeClock, slack: FakeSlackApi, limits: EdgeLimits | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.slack = slack
-        self.app = build_app(settings, clock=clock)
+        self.app = build_app(settings, clock=clock, limits=limits)
         self.runner = web.AppRunner(self.app, access_log=None)
         self.url = ""
         self.http: aiohttp.ClientSession | None = None
@@ -52,7 +55,7 @@ class Candor:
 
     async def start(self) -> Candor:
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = GuardedSite(self.runner, "127.0.0.1", 0)  # as `candor serve` listens
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
@@ -127,14 +130,23 @@ class Candor:
         raw = await response.text()
         return response.status, (json.loads(raw) if raw.startswith("{") else {})
 
-    async def click(self, action_id: str, value: str, *, user: str = "UALICE", channel: str = "CTEAM") -> int:
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "UALICE",
+        channel: str = "CTEAM",
+        trigger_id: str | None = None,
+    ) -> int:
+        """Press a button; the same `trigger_id` twice is Slack's request sent again (a replay)."""
         self._triggers += 1
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM},
             "user": {"id": user, "team_id": TEAM},
             "api_app_id": "A1",
-            "trigger_id": f"trig.action.{self._triggers}",
+            "trigger_id": trigger_id or f"trig.action.{self._triggers}",
             "channel": {"id": channel},
             "container": {"type": "message", "channel_id": channel},
             "response_url": self.slack.url.replace("/api/", f"/respond/{self._triggers}"),
@@ -144,9 +156,17 @@ class Candor:
         return status
 
     async def submit(
-        self, view: dict[str, Any], answers: dict[str, Any], *, user: str = "UALICE"
+        self,
+        view: dict[str, Any],
+        answers: dict[str, Any],
+        *,
+        user: str = "UALICE",
+        trigger_id: str | None = None,
     ) -> dict[str, Any]:
-        """Fill in an opened modal like a person would and submit it; returns Slack's ack JSON."""
+        """Fill in an opened modal like a person would and submit it; returns Slack's ack JSON.
+
+        Each submission has its own trigger id, as in Slack; pass one again to replay a request."""
+        self._triggers += 1
         values: dict[str, dict[str, Any]] = {}
         for block in view["blocks"]:
             if block.get("type") != "input":
@@ -173,7 +193,7 @@ class Candor:
             "team": {"id": TEAM},
             "user": {"id": user, "team_id": TEAM},
             "api_app_id": "A1",
-            "trigger_id": "trig.view",
+            "trigger_id": trigger_id or f"trig.view.{self._triggers}",
             "view": {**view, "id": "V1", "state": {"values": values}},
         }
         status, ack = await self.interactive(payload)

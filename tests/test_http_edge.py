@@ -434,7 +434,9 @@ async def test_a_replayed_button_click_is_handled_once(candor, slack, clock):
     opened = len(slack.opened_views())
     for _ in range(3):
         assert (
-            await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS", trigger_id="trig.b")
+            await candor.click(
+                speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS", trigger_id="trig.b"
+            )
             == 200
         )
     assert len(slack.opened_views()) == opened + 1

@@ -6,10 +6,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
+# The source checkout, for tests and scripts; inside an installed wheel it means nothing.
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = REPO_ROOT / "data" / "candor.db"
+# The *.yml shipped with Candor (data/ in the checkout, the candor_data package when installed).
+SHIPPED_DATA = Path(str(files("candor_data")))
+# Relative to the directory Candor runs in, never inside the installed package.
+DEFAULT_DB = Path("data") / "candor.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -78,7 +83,7 @@ def _required(env: Mapping[str, str], name: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = DEFAULT_DB
-    data_dir: Path = REPO_ROOT / "data"
+    data_dir: Path = SHIPPED_DATA
     port: int = 3000
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
@@ -109,7 +114,7 @@ class Settings:
         admins = _ids(env.get("CANDOR_ADMINS", ""))
         return cls(
             db_path=Path(env.get("CANDOR_DB", "").strip() or DEFAULT_DB),
-            data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or REPO_ROOT / "data"),
+            data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or SHIPPED_DATA),
             port=_int(env, "PORT", 3000, minimum=0),
             slack_bot_token=token,
             slack_signing_secret=secret,

@@ -197,3 +197,10 @@ def m006_speakup(db: Database) -> None:
     )
     db["concern_messages"].create_index(["concern_id"])
     db["concerns"].create_index(["post_outbox", "publish_at"])
+
+
+@candor()
+def m007_heartbeat(db: Database) -> None:
+    # One row the health check updates in a committed write, to prove writes still reach the disk
+    # (a full disk, a read-only file). It keeps a counter, never a time.
+    db["heartbeat"].insert({"id": 1, "beats": 0}, pk="id", not_null={"beats"})

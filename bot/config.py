@@ -100,6 +100,9 @@ class Settings:
     speakup_channels: frozenset[str] = frozenset()  # seeds the channels concerns may go to
     speakup_delay_s: tuple[float, float] = (300.0, 1800.0)  # random publication delay range
     anonymity_k: int = 5  # smallest group an aggregate is shown for
+    # After a network failure of auth.test at start-up, the first wait before asking again
+    # (doubling up to a minute); tests shorten it.
+    slack_auth_retry_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool) -> Settings:

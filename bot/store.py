@@ -149,9 +149,6 @@ class Store:
         self._health = state
         return state
 
-    def ping(self) -> None:
-        self.db.execute("select count(*) from _sqlite_migrations").fetchone()
-
     def close(self) -> None:
         self.db.close()
 

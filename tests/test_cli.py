@@ -103,7 +103,57 @@ def test_serve_answers_health_and_signed_commands_and_logs_without_secrets(tmp_p
         ("/slack/events", 200),
     }
     assert all(len(r["request_id"]) == 16 for r in requests)
+    assert [line["port"] for line in serve.log() if line["msg"] == "listening"] == [serve.port]
     assert TOKEN not in stderr and SECRET not in stderr
+
+
+def test_version_is_the_installed_one():
+    from importlib.metadata import version
+
+    result = subprocess.run([*CANDOR, "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"candor {version('candor')}"
+
+
+@pytest.mark.parametrize(
+    ("command", "says", "reads", "ignores"),
+    [
+        (
+            "serve",
+            "HTTP server",
+            ["SLACK_BOT_TOKEN", "HOST", "PORT", "CANDOR_DB", "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED"],
+            [],
+        ),
+        (
+            "shell",
+            "terminal",
+            ["CANDOR_DB", "CANDOR_DATA_DIR", "CANDOR_SPEAKUP_DELAY"],
+            ["SLACK_BOT_TOKEN", "PORT"],
+        ),
+        ("migrate", "schema", ["CANDOR_DB", "CANDOR_LOG_LEVEL"], ["SLACK_BOT_TOKEN", "CANDOR_DATA_DIR"]),
+    ],
+)
+def test_each_command_help_says_what_it_does_and_which_variables_it_reads(command, says, reads, ignores):
+    result = subprocess.run([*CANDOR, command, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    description, _, variables = result.stdout.partition("environment variables it reads:")
+    assert says in description
+    named = {line.split()[0] for line in variables.strip().splitlines()}
+    assert set(reads) <= named
+    assert not set(ignores) & named
+
+
+def test_every_variable_settings_read_is_documented():
+    from bot.config import VARIABLES, Settings
+
+    class Recording(dict):
+        def get(self, key, default=None):
+            self.setdefault("_read", set()).add(key)
+            return super().get(key, default)
+
+    env = Recording()
+    Settings.from_env(env, need_slack=False)
+    assert env["_read"] == {v.name for v in VARIABLES}
 
 
 def test_a_database_from_a_newer_candor_stops_start_up_with_one_line(tmp_path):

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -93,3 +94,8 @@ def test_candor_data_dir_moves_the_content_but_not_the_database(installed, tmp_p
     assert "Kudos sent" in out
     assert list((work / "data").glob("*.db"))
     assert not list(content.glob("*.db")) and databases_inside(installed) == []
+
+
+def test_the_installed_version_answers(installed, tmp_path):
+    version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert candor(installed, ["--version"], cwd=tmp_path).strip() == f"candor {version}"

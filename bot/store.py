@@ -127,7 +127,10 @@ class Store:
         if self.db.conn.in_transaction:  # a transaction is open across an await: not ours to commit
             return
         with self.db.atomic():
-            self.db.execute("update heartbeat set beats = beats + 1 where id = 1")
+            self.db.execute(
+                "insert into heartbeat (id, beats) values (1, 1) "
+                "on conflict (id) do update set beats = beats + 1"
+            )
 
     def health(self) -> str:
         """The database's state for /healthz: ok, replaced (the path names another file or none)

@@ -122,7 +122,8 @@ class BotIdentity:
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.client.token)
 
 
-# One identity per Web API client, shared by the start-up check and Bolt's authorize.
+# One identity per Web API client, shared by the start-up check and Bolt's authorize; whoever
+# asks first (the server's lifecycle) sets its timeouts.
 _IDENTITIES: WeakKeyDictionary[AsyncWebClient, BotIdentity] = WeakKeyDictionary()
 
 

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
+# The source checkout, for tests and scripts; inside an installed wheel it means nothing.
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = REPO_ROOT / "data" / "candor.db"
+# The *.yml shipped with Candor (data/ in the checkout, the candor_data package when installed).
+SHIPPED_DATA = Path(str(files("candor_data")))
+# Relative to the directory Candor runs in, never inside the installed package.
+DEFAULT_DB = Path("data") / "candor.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_HOST = "0.0.0.0"
+_YES_NO = {"yes": True, "no": False, "": False}
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it and never holds its value."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -27,7 +37,23 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise ConfigError(f"{name} must be a whole number") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}")
     return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper() or "INFO"
+    if level not in logging.getLevelNamesMapping():
+        raise ConfigError("CANDOR_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
+
+
+def _yes_no(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in _YES_NO:
+        raise ConfigError(f"{name} must be yes or no")
+    return _YES_NO[raw]
 
 
 def _ids(raw: str) -> frozenset[str]:
@@ -76,9 +102,63 @@ def _required(env: Mapping[str, str], name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Variable:
+    """One environment variable, as `candor COMMAND --help` and the README describe it."""
+
+    name: str
+    meaning: str
+    default: str
+    commands: tuple[str, ...]  # the subcommands that use it
+
+
+_SERVE = ("serve",)
+_PRACTICES = ("serve", "shell")
+_ALL = ("serve", "shell", "migrate")
+VARIABLES = (
+    Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-...", "required", _SERVE),
+    Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required", _SERVE),
+    Variable("SLACK_API_URL", "Slack's Web API", DEFAULT_SLACK_API_URL, _SERVE),
+    Variable("HOST", "the address the HTTP server listens on", DEFAULT_HOST, _SERVE),
+    Variable("PORT", "the HTTP port", "3000", _SERVE),
+    Variable("CANDOR_DB", "the SQLite file", str(DEFAULT_DB), _ALL),
+    Variable(
+        "CANDOR_DATA_DIR",
+        "where behaviours.yml, checkins.yml, nudges.yml are",
+        "the shipped ones",
+        _PRACTICES,
+    ),
+    Variable("CANDOR_ADMINS", "comma-separated user ids who are Candor admins", "none", _PRACTICES),
+    Variable("CANDOR_KUDOS_DAILY_CAP", "kudos one person may give in 24 hours", "5", _PRACTICES),
+    Variable("CANDOR_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO", _ALL),
+    Variable("CANDOR_SCHEDULE_GRACE", "seconds late a missed check-in may still fire", "3600", _SERVE),
+    Variable("CANDOR_MAX_SCHEDULES_PER_CHANNEL", "schedules one channel may have", "10", _PRACTICES),
+    Variable("CANDOR_CHECKIN_REMINDER_AFTER", "seconds before a check-in's reminder", "14400", _PRACTICES),
+    Variable("CANDOR_QUIET_HOURS", "local hours in which reminders wait", "18-9", _PRACTICES),
+    Variable("CANDOR_SPEAKUP_CHANNELS", "channel ids that take anonymous concerns", "none", _PRACTICES),
+    Variable("CANDOR_SPEAKUP_DELAY", "random delay before a concern is published", "5m-30m", _PRACTICES),
+    Variable(
+        "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED", "yes lets serve run with a zero or fixed delay", "no", _SERVE
+    ),
+    Variable("CANDOR_ANONYMITY_K", "the smallest group an aggregate is shown for", "5", _PRACTICES),
+)
+
+
+def variables_for(command: str) -> str:
+    """The environment a subcommand reads, for its --help."""
+    rows = [v for v in VARIABLES if command in v.commands]
+    width = max(len(v.name) for v in rows)
+    return "\n".join(
+        f"  {v.name:<{width}}  {v.meaning} "
+        + ("(required)" if v.default == "required" else f"(default: {v.default})")
+        for v in rows
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     db_path: Path = DEFAULT_DB
-    data_dir: Path = REPO_ROOT / "data"
+    data_dir: Path = SHIPPED_DATA
+    host: str = DEFAULT_HOST
     port: int = 3000
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
@@ -94,7 +174,12 @@ class Settings:
     slack_request_timeout_s: float = 2.0
     speakup_channels: frozenset[str] = frozenset()  # seeds the channels concerns may go to
     speakup_delay_s: tuple[float, float] = (300.0, 1800.0)  # random publication delay range
+    # `serve` refuses a zero or fixed delay (it can date a concern) unless the operator says so.
+    speakup_delay_risk_accepted: bool = False
     anonymity_k: int = 5  # smallest group an aggregate is shown for
+    # After a network failure of auth.test at start-up, the first wait before asking again
+    # (doubling up to a minute); tests shorten it.
+    slack_auth_retry_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool) -> Settings:
@@ -109,8 +194,9 @@ class Settings:
         admins = _ids(env.get("CANDOR_ADMINS", ""))
         return cls(
             db_path=Path(env.get("CANDOR_DB", "").strip() or DEFAULT_DB),
-            data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or REPO_ROOT / "data"),
-            port=_int(env, "PORT", 3000, minimum=0),
+            data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or SHIPPED_DATA),
+            host=env.get("HOST", "").strip() or DEFAULT_HOST,
+            port=_int(env, "PORT", 3000, minimum=1, maximum=65535),
             slack_bot_token=token,
             slack_signing_secret=secret,
             slack_api_url=api_url,
@@ -122,6 +208,20 @@ class Settings:
             quiet_hours=_quiet_hours(env.get("CANDOR_QUIET_HOURS", "")),
             speakup_channels=_ids(env.get("CANDOR_SPEAKUP_CHANNELS", "")),
             speakup_delay_s=_delay_range(env.get("CANDOR_SPEAKUP_DELAY", "")),
+            speakup_delay_risk_accepted=_yes_no(env, "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED"),
             anonymity_k=_int(env, "CANDOR_ANONYMITY_K", 5, minimum=2),
-            log_level=env.get("CANDOR_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            log_level=_log_level(env.get("CANDOR_LOG_LEVEL", "")),
         )
+
+    def check_for_serve(self) -> None:
+        """What `serve` refuses that the shell and tests may use: a zero or fixed speak-up delay.
+
+        Without a random delay, the moment a concern appears tells who was typing just then.
+        """
+        low, high = self.speakup_delay_s
+        if low == high and not self.speakup_delay_risk_accepted:
+            kind = "no delay" if high == 0 else "a fixed delay"
+            raise ConfigError(
+                f"CANDOR_SPEAKUP_DELAY gives {kind}, so when a concern appears can point to its author; "
+                "use a range such as 5m-30m, or set CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED=yes"
+            )

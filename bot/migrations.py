@@ -206,3 +206,10 @@ def m007_kudos_undo(db: Database) -> None:
     db["kudos"].add_column("post_outbox", int)
     db["kudos"].add_column("dm_outbox", int)
     db["kudos"].add_column("undone_at", float)
+
+
+@candor()
+def m008_heartbeat(db: Database) -> None:
+    # One row the health check updates in a committed write, to prove writes still reach the disk
+    # (a full disk, a read-only file). It keeps a counter, never a time.
+    db["heartbeat"].insert({"id": 1, "beats": 0}, pk="id", not_null={"beats"})

@@ -28,6 +28,7 @@ from bot.replays import ReplayGuard
 from bot.scheduler import Scheduler
 from bot.slack import payloads
 from bot.slack.app import ANONYMOUS_FLOWS, build_bolt_app
+from bot.slack.identity import BotIdentity, identity_for
 from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
@@ -46,6 +47,7 @@ BOLT = web.AppKey("bolt", object)
 VERIFIER = web.AppKey("verifier", SlackVerifier)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 REPLAYS = web.AppKey("replays", ReplayGuard)
+IDENTITY = web.AppKey("identity", BotIdentity)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -118,12 +120,17 @@ def _first_delivery(replays: ReplayGuard, body: dict[str, Any], signed_at: float
 
 
 async def healthz(request: web.Request) -> web.Response:
-    try:
-        request.app[STORE].ping()
-    except Exception:
-        log.warning("health check: database does not answer", exc_info=True)
-        return web.json_response({"status": "unavailable", "database": "error"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+    """503 when a write would be lost or fail (the database) or nothing can be posted (a token
+    Slack rejected); "degraded" while Slack does not answer; otherwise ok."""
+    database = request.app[STORE].health()
+    slack = request.app[IDENTITY].state
+    if database != "ok" or slack == "rejected":
+        status, code = "unavailable", 503
+    elif slack != "ok":
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return web.json_response({"status": status, "database": database, "slack": slack}, status=code)
 
 
 def build_scheduler(services: Services) -> Scheduler:
@@ -179,6 +186,13 @@ def build_app(
             session=session,
             retry_handlers=[],  # the outbox owns retries, with back-off and Retry-After
         )
+        identity = identity_for(client, retry_s=settings.slack_auth_retry_s)
+        try:
+            await identity.check_at_start()  # a rejected token stops start-up here
+        except BaseException:
+            await session.close()
+            store.close()
+            raise
         services = Services(
             store=store,
             people=SlackPeople(client, clock, settings.slack_request_timeout_s),
@@ -190,6 +204,7 @@ def build_app(
         scheduler = build_scheduler(services)
         dispatcher = Dispatcher(store, {"slack": SlackSender(client)}, clock)
         app[STORE] = store
+        app[IDENTITY] = identity
         app[SCHEDULER] = scheduler
         app[SERVICES] = services
         app[DISPATCHER] = dispatcher
@@ -204,6 +219,7 @@ def build_app(
         try:
             yield
         finally:
+            await identity.stop()
             await scheduler.shutdown()
             await dispatcher.stop()
             task.cancel()

@@ -1,12 +1,21 @@
-"""The SQLite store: one sqlite-utils Database in WAL mode with Candor's migrations applied."""
+"""The SQLite store: one sqlite-utils Database in WAL mode with Candor's migrations applied.
+
+Also what keeps the file trustworthy while Candor runs: a health check that commits a real write
+and checks that the path still names the file the connection holds, and the lock that keeps a
+second `serve` off the same file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from sqlite_utils import Database
 
@@ -15,19 +24,73 @@ from bot.migrations import candor as migrations
 log = logging.getLogger("candor.store")
 
 BUSY_TIMEOUT_MS = 5000
+# SQLite's primary result codes that mean "the file cannot take writes now", not a bug of ours.
+STORAGE_ERRORS = {
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_NOTADB,
+}
 
 
 class SchemaTooNewError(Exception):
     """The database was migrated by a newer Candor; running older code on it could corrupt it."""
 
 
+class StoreError(Exception):
+    """The database cannot be opened or written at start-up; the message is one line for the CLI."""
+
+
+class DatabaseInUseError(StoreError):
+    """Another `candor serve` holds the database's lock."""
+
+
+class StoreUnavailable(Exception):
+    """A write now would be lost: the file was deleted or replaced under the open connection."""
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """True for a full disk, a read-only or vanished file, a lock timeout: worth "try again"."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORAGE_ERRORS
+
+
+def _cannot_use(path: Path | str, exc: OSError | sqlite3.Error) -> StoreError:
+    if isinstance(exc, FileExistsError):  # mkdir found a file where the directory should be
+        reason = "a file is in the way of its directory"
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+    else:
+        reason = str(exc)
+    return StoreError(f"cannot create or write the database at {path} (CANDOR_DB): {reason}")
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 class Store:
     """Owns the connection; `transaction()` is the only way a command writes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self._after_commit: list[Callable[[], None]] = []
         self._failing: set[int] = set()  # callbacks whose last run raised (logged once)
+        self.path = path
+        # The file the connection holds, as (device, inode): SQLite keeps it open, so a path
+        # that names another file (or none) means writes would go to a file nobody will read.
+        self._file_id = _file_id(path) if path is not None else None
+        self._fenced = False
+        self._health = "ok"
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` after every committed transaction (the outbox uses it to wake up)."""
@@ -67,8 +130,53 @@ class Store:
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return busy == 0
 
-    def ping(self) -> None:
-        self.db.execute("select count(*) from _sqlite_migrations").fetchone()
+    def check_file(self) -> None:
+        """Raise StoreUnavailable unless the path still names the file the connection holds.
+
+        One stat, cheap enough for every request. While it fails the connection is read-only,
+        so the outbox and the scheduler do not write into the deleted file either.
+        """
+        if self._file_id is None or self.path is None:
+            return
+        if _file_id(self.path) == self._file_id:
+            if self._fenced:
+                self.db.execute("PRAGMA query_only=OFF")
+                self._fenced = False
+            return
+        if not self._fenced and not self.db.conn.in_transaction:
+            self.db.execute("PRAGMA query_only=ON")
+            self._fenced = True
+        raise StoreUnavailable("the database file was deleted or replaced while Candor had it open")
+
+    def heartbeat(self) -> None:
+        """Commit a real write, so a full disk or a read-only file shows before a request fails."""
+        if self.db.conn.in_transaction:  # a transaction is open across an await: not ours to commit
+            return
+        with self.db.atomic():
+            self.db.execute(
+                "insert into heartbeat (id, beats) values (1, 1) "
+                "on conflict (id) do update set beats = beats + 1"
+            )
+
+    def health(self) -> str:
+        """The database's state for /healthz: ok, replaced (the path names another file or none)
+        or unwritable. A change is logged once, not on every check."""
+        error = None
+        try:
+            self.check_file()
+            self.heartbeat()
+            state = "ok"
+        except StoreUnavailable:
+            state = "replaced"
+        except sqlite3.Error as exc:
+            state, error = "unwritable", getattr(exc, "sqlite_errorname", type(exc).__name__)
+        if state != self._health:
+            if state == "ok":
+                log.info("the database takes writes again")
+            else:
+                log.error("the database cannot be written", extra={"state": state, "error": error})
+        self._health = state
+        return state
 
     def close(self) -> None:
         self.db.close()
@@ -80,8 +188,17 @@ def unknown_migrations(db: Database) -> list[str]:
 
 
 def open_store(path: Path | str, *, migrate: bool = True) -> Store:
-    """Open (creating if needed) the database, refuse a newer schema, and apply migrations."""
-    if str(path) != ":memory:":
+    """Open (creating if needed) the database, refuse a newer schema, apply migrations, and prove
+    a write commits; StoreError (one line) if the file cannot be created or written."""
+    try:
+        return _open_store(path, migrate=migrate)
+    except (OSError, sqlite3.Error) as exc:
+        raise _cannot_use(path, exc) from None
+
+
+def _open_store(path: Path | str, *, migrate: bool) -> Store:
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
     db = Database(conn)
@@ -103,7 +220,51 @@ def open_store(path: Path | str, *, migrate: bool = True) -> Store:
     db.execute("PRAGMA foreign_keys=ON")
     if migrate:
         migrations.apply(db)
-    return Store(db)
+    store = Store(db, None if in_memory else Path(path))
+    if migrate:
+        store.heartbeat()
+    return store
+
+
+class DatabaseLock:
+    """An exclusive lock on a sidecar file (`<database>.lock`), held while the process lives.
+
+    Two `serve` processes on one file would both run the outbox and the scheduler and post
+    everything twice. The kernel drops the lock when the process ends, even on kill -9.
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+
+    def release(self) -> None:
+        self._handle.close()
+
+
+def lock_database(path: Path | str) -> DatabaseLock:
+    """Take the database's lock, or raise DatabaseInUseError naming the process that holds it."""
+    db_path = Path(path).resolve()  # another spelling of the same path finds the same lock
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process's life
+    except OSError as exc:
+        raise _cannot_use(path, exc) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        by = f" (pid {holder})" if holder.isdigit() else ""
+        raise DatabaseInUseError(
+            f"another candor serve{by} is using the database at {path}; stop it first "
+            "or set CANDOR_DB to another file"
+        ) from None
+    with contextlib.suppress(OSError):  # the pid is only a courtesy for the message above
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+    return DatabaseLock(handle)
 
 
 def claim_once(db: Database, key: str, now: float) -> bool:

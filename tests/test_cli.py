@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
 from bot.config import REPO_ROOT
 from tests.support.candor import SECRET, TOKEN
-
-CANDOR = [sys.executable, "-m", "bot"]
+from tests.support.processes import CANDOR, Serve, candor_env, fake_slack_in_a_thread, signed_command
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CANDOR_", "PORT"))}
-    return base | {"CANDOR_DB": str(tmp_path / "cli.db")} | extra
+    return candor_env(tmp_path / "cli.db", **extra)
 
 
 def run(args: list[str], tmp_path: Path, stdin: str = "", **extra: str) -> subprocess.CompletedProcess:
@@ -99,76 +89,71 @@ def test_shell_keeps_its_data_between_runs(tmp_path):
     assert "Gave constructive feedback: 1" in result.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_answers_health_and_signed_commands_and_logs_without_secrets(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [*CANDOR, "serve"],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env(
-            tmp_path,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            PORT=str(port),
-            SLACK_API_URL="http://127.0.0.1:9/api/",
-            CANDOR_LOG_LEVEL="DEBUG",
-        ),
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    assert response.status == 200
-                    assert json.load(response) == {"status": "ok", "database": "ok"}
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        body = urllib.parse.urlencode(
-            {
-                "command": "/kudos",
-                "text": "help",
-                "user_id": "UALICE",
-                "team_id": "T1",
-                "channel_id": "C1",
-            }
-        )
-        ts = str(int(time.time()))
-        request = urllib.request.Request(
-            base + "/slack/events",
-            data=body.encode(),
-            method="POST",
-            headers={
-                "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
-            assert json.load(response)["response_type"] == "ephemeral"
-    finally:
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=30)
-    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    requests = [line for line in lines if line["msg"] == "request"]
+    with (
+        fake_slack_in_a_thread() as slack,
+        Serve(tmp_path / "cli.db", slack_url=slack.url, CANDOR_LOG_LEVEL="DEBUG") as serve,
+    ):
+        assert serve.wait_until_listening() == (200, {"status": "ok", "database": "ok", "slack": "ok"})
+        assert signed_command(serve.base, "help")["response_type"] == "ephemeral"
+        stderr = serve.stop()
+    requests = [line for line in serve.log() if line["msg"] == "request"]
     assert {(r["path"], r["status"]) for r in requests} >= {
         ("/healthz", 200),
         ("/slack/events", 200),
     }
     assert all(len(r["request_id"]) == 16 for r in requests)
+    assert [line["port"] for line in serve.log() if line["msg"] == "listening"] == [serve.port]
     assert TOKEN not in stderr and SECRET not in stderr
+
+
+def test_version_is_the_installed_one():
+    from importlib.metadata import version
+
+    result = subprocess.run([*CANDOR, "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"candor {version('candor')}"
+
+
+@pytest.mark.parametrize(
+    ("command", "says", "reads", "ignores"),
+    [
+        (
+            "serve",
+            "HTTP server",
+            ["SLACK_BOT_TOKEN", "HOST", "PORT", "CANDOR_DB", "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED"],
+            [],
+        ),
+        (
+            "shell",
+            "terminal",
+            ["CANDOR_DB", "CANDOR_DATA_DIR", "CANDOR_SPEAKUP_DELAY"],
+            ["SLACK_BOT_TOKEN", "PORT"],
+        ),
+        ("migrate", "schema", ["CANDOR_DB", "CANDOR_LOG_LEVEL"], ["SLACK_BOT_TOKEN", "CANDOR_DATA_DIR"]),
+    ],
+)
+def test_each_command_help_says_what_it_does_and_which_variables_it_reads(command, says, reads, ignores):
+    result = subprocess.run([*CANDOR, command, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    description, _, variables = result.stdout.partition("environment variables it reads:")
+    assert says in description
+    named = {line.split()[0] for line in variables.strip().splitlines()}
+    assert set(reads) <= named
+    assert not set(ignores) & named
+
+
+def test_every_variable_settings_read_is_documented():
+    from bot.config import VARIABLES, Settings
+
+    class Recording(dict):
+        def get(self, key, default=None):
+            self.setdefault("_read", set()).add(key)
+            return super().get(key, default)
+
+    env = Recording()
+    Settings.from_env(env, need_slack=False)
+    assert env["_read"] == {v.name for v in VARIABLES}
 
 
 def test_a_database_from_a_newer_candor_stops_start_up_with_one_line(tmp_path):

@@ -1,4 +1,5 @@
-"""The schema: migrations on empty and existing databases, WAL, and refusing a newer schema."""
+"""The schema: migrations on empty and existing databases, WAL, refusing a newer schema; the lock
+and the database file's health."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sqlite_utils import Database
 
 from bot.migrations import candor as migrations
-from bot.store import SchemaTooNewError, open_store
+from bot.store import DatabaseInUseError, SchemaTooNewError, StoreError, lock_database, open_store
 
 
 def test_an_empty_database_gets_every_table_in_wal_mode(tmp_path):
@@ -55,4 +56,34 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
         tx["processed"].insert({"key": "half", "at": 1.0})
         raise RuntimeError("boom")
     assert store.db["processed"].count == 0
+    store.close()
+
+
+def test_the_lock_is_exclusive_until_released(tmp_path):
+    first = lock_database(tmp_path / "l.db")
+    with pytest.raises(DatabaseInUseError, match=r"another candor serve \(pid \d+\) is using the database"):
+        lock_database(tmp_path / "l.db")
+    first.release()
+    lock_database(tmp_path / "l.db").release()
+
+
+def test_a_path_that_cannot_hold_a_database_is_one_clear_error(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(
+        StoreError, match=r"cannot create or write the database at .*afile/x\.db \(CANDOR_DB\)"
+    ):
+        open_store(tmp_path / "afile" / "x.db")
+    with pytest.raises(StoreError, match="unable to open database file"):
+        open_store(tmp_path)
+
+
+def test_health_sees_a_replaced_file_and_recovers_when_it_is_back(tmp_path):
+    path = tmp_path / "h.db"
+    store = open_store(path)
+    assert store.health() == "ok"
+    path.rename(tmp_path / "elsewhere.db")
+    path.write_bytes(b"")  # another file where the database was
+    assert store.health() == "replaced"
+    (tmp_path / "elsewhere.db").rename(path)
+    assert store.health() == "ok"
     store.close()

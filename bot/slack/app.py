@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import FormErrors, Reply, error
 from bot.slack.forms import form_values, form_view, result_view
-from bot.slack.identity import authorize_with
+from bot.slack.identity import authorize_with, failure_code
 from bot.slack.render import reply_payload
 from bot.slack.wire import command_text
+from bot.store import StoreUnavailable, is_storage_error
 from handlers import intro, speakup
 from handlers.context import Action, Command, Services, Submission
 from handlers.registry import ACTIONS, COMMANDS, FORMS
@@ -29,6 +33,13 @@ log = logging.getLogger("candor.slack")
 
 SOMETHING_WENT_WRONG = error(
     "Something went wrong on Candor's side and nothing was saved. Please try again in a minute."
+)
+NOT_SAVED = error(
+    "Candor cannot save anything right now (its database is not taking changes), so this was "
+    "not saved. Please try again in a few minutes."
+)
+SLACK_UNREACHABLE = error(
+    "Candor could not reach Slack to check this, so nothing was saved. Please try again in a minute."
 )
 
 
@@ -80,11 +91,33 @@ def to_submission(body: dict[str, Any]) -> Submission:
 
 
 async def run_safely(handler: Callable[..., Awaitable[Any]], request: Any, services: Services) -> Any:
-    """A practice's answer, or a clear ephemeral error (the trace goes to the log)."""
+    """A practice's answer, or a clear ephemeral error.
+
+    A database that cannot take writes, or a failed call to Slack, is one log line with its code
+    and a "not saved, try again" answer; anything else is a bug, logged with its trace.
+    """
+    practice = getattr(handler, "__qualname__", "?")
     try:
+        # Checked first: a write into a deleted file would be acknowledged and then lost.
+        services.store.check_file()
         return await handler(request, services)
+    except StoreUnavailable:
+        log.error("not saved: the database file was deleted or replaced", extra={"practice": practice})
+        return NOT_SAVED
+    except sqlite3.Error as exc:
+        if not is_storage_error(exc):
+            log.exception("practice failed", extra={"practice": practice})
+            return SOMETHING_WENT_WRONG
+        log.error(
+            "not saved: the database refused the write",
+            extra={"practice": practice, "error": exc.sqlite_errorname},
+        )
+        return NOT_SAVED
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("a call to Slack failed", extra={"practice": practice, "error": failure_code(exc)})
+        return SLACK_UNREACHABLE
     except Exception:
-        log.exception("practice failed", extra={"practice": getattr(handler, "__qualname__", "?")})
+        log.exception("practice failed", extra={"practice": practice})
         return SOMETHING_WENT_WRONG
 
 
@@ -96,6 +129,9 @@ async def open_or_reply(
         return reply
     try:
         await asyncio.wait_for(client.views_open(trigger_id=trigger_id, view=form_view(reply.form)), limit_s)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("views.open failed", extra={"error": failure_code(exc)})  # one line, no trace
+        return error("I could not open the form. Please run the command again.")
     except Exception:
         log.exception("views.open failed")
         return error("I could not open the form. Please run the command again.")

@@ -1,59 +1,143 @@
-"""Who the bot is in the workspace (auth.test), learnt once and cached.
+"""Who the bot is in the workspace (auth.test): checked when `serve` starts, then known.
 
-Bolt's default single-team authorization fails every request while auth.test is unreachable;
-Candor answers commands anyway with the configured token and learns its ids on a later request.
+A token Slack rejects stops start-up (SlackTokenRejected), since every post would fail. An
+unreachable Slack does not: Candor starts, /healthz says "degraded", and auth.test is asked again
+in the background. Meanwhile commands are answered with the configured token (Bolt's default
+single-team authorization would fail every request while auth.test is unreachable).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
-import time
 from collections.abc import Awaitable, Callable
+from weakref import WeakKeyDictionary
 
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger("candor.slack")
-RETRY_S = 30.0
+MAX_RETRY_S = 60.0
+# Slack's answers that say "not now" rather than "not this token".
+TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+
+
+class SlackTokenRejected(Exception):
+    """Slack answered auth.test with an error about the token (invalid_auth, token_revoked, …)."""
+
+
+def failure_code(exc: BaseException) -> str:
+    """A short code for a failed Web API call, for one log line: Slack's error, or the network's.
+
+    Never the exception's text, which can name a conversation or carry a URL.
+    """
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"http_{exc.response.status_code}")
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, OSError) and exc.errno in errno.errorcode:
+        return errno.errorcode[exc.errno]  # ECONNREFUSED, ENETUNREACH, …
+    return type(exc).__name__
+
+
+def is_rejection(exc: BaseException) -> bool:
+    """Slack answered, and the answer is about the token, not a passing trouble."""
+    return (
+        isinstance(exc, SlackApiError)
+        and exc.response.status_code == 200
+        and failure_code(exc) not in TRANSIENT
+    )
 
 
 class BotIdentity:
-    def __init__(self, client: AsyncWebClient, timeout: float = 2.0) -> None:
+    """The bot's ids from auth.test, and whether Slack accepted the token: ok, checking,
+    unreachable or rejected (what /healthz shows)."""
+
+    def __init__(self, client: AsyncWebClient, timeout: float = 10.0, retry_s: float = 5.0) -> None:
         self.client = client
         self.timeout = timeout
+        self.retry_s = retry_s
+        self.state = "checking"
         self._known: AuthorizeResult | None = None
-        self._retry_at = 0.0  # after a failure, ask again only after RETRY_S
+        self._retrying: asyncio.Task[None] | None = None
 
-    async def resolve(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        if self._known is not None:
-            return self._known
-        unknown = AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.client.token)
-        if time.monotonic() < self._retry_at:
-            return unknown
+    async def check_at_start(self) -> None:
+        """Ask once; raise SlackTokenRejected, or keep asking in the background if unreachable."""
+        code = await self._ask()
+        if self.state == "rejected":
+            raise SlackTokenRejected(
+                f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token "
+                "from the app's Install App page"
+            )
+        if self.state == "unreachable":
+            log.warning(
+                "Slack did not answer auth.test; starting anyway and asking again in the background",
+                extra={"error": code},
+            )
+            self._retrying = asyncio.create_task(self._keep_asking(code), name="slack-auth-test")
+
+    async def stop(self) -> None:
+        if self._retrying is not None:
+            self._retrying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retrying
+
+    async def _keep_asking(self, last_code: str) -> None:
+        wait = self.retry_s
+        while self.state == "unreachable":
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, MAX_RETRY_S)
+            code = await self._ask()
+            if self.state == "ok":
+                log.info("Slack answered auth.test")
+            elif self.state == "rejected":
+                log.error("Slack rejected SLACK_BOT_TOKEN; nothing can be posted", extra={"error": code})
+            elif code != last_code:  # one line per change, not one per attempt
+                log.warning("Slack still does not answer auth.test", extra={"error": code})
+            last_code = code
+
+    async def _ask(self) -> str:
+        """One auth.test; sets `state` and returns the failure's code ("" when it worked)."""
         try:
             auth = await asyncio.wait_for(self.client.auth_test(), self.timeout)
-        except Exception as exc:
-            self._retry_at = time.monotonic() + RETRY_S
-            log.warning(
-                "auth.test failed; answering without the bot's ids", extra={"error": type(exc).__name__}
-            )
-            return unknown
+        except Exception as exc:  # a network failure in any form is "unreachable", in one line
+            self.state = "rejected" if is_rejection(exc) else "unreachable"
+            return failure_code(exc)
         self._known = AuthorizeResult(
-            enterprise_id=enterprise_id,
-            team_id=auth.get("team_id") or team_id,
+            enterprise_id=auth.get("enterprise_id"),
+            team_id=auth.get("team_id"),
             bot_user_id=auth.get("user_id"),
             bot_id=auth.get("bot_id"),
             bot_token=self.client.token,
         )
-        return self._known
+        self.state = "ok"
+        return ""
+
+    def resolve(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        if self._known is not None:
+            return self._known
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.client.token)
+
+
+# One identity per Web API client, shared by the start-up check and Bolt's authorize; whoever
+# asks first (the server's lifecycle) sets its timeouts.
+_IDENTITIES: WeakKeyDictionary[AsyncWebClient, BotIdentity] = WeakKeyDictionary()
+
+
+def identity_for(client: AsyncWebClient, timeout: float = 10.0, retry_s: float = 5.0) -> BotIdentity:
+    if client not in _IDENTITIES:
+        _IDENTITIES[client] = BotIdentity(client, timeout, retry_s)
+    return _IDENTITIES[client]
 
 
 def authorize_with(client: AsyncWebClient, timeout: float) -> Callable[..., Awaitable[AuthorizeResult]]:
     """A plain function for Bolt, which picks arguments by name (a bound method confuses it)."""
-    identity = BotIdentity(client, timeout)
+    identity = identity_for(client, timeout)
 
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        return await identity.resolve(enterprise_id, team_id)
+        return identity.resolve(enterprise_id, team_id)
 
     return authorize

@@ -109,6 +109,7 @@ class Variable:
     meaning: str
     default: str
     commands: tuple[str, ...]  # the subcommands that use it
+    shell_default: str | None = None  # where the shell's own default differs (bot/shell.py)
 
 
 _SERVE = ("serve",)
@@ -120,7 +121,7 @@ VARIABLES = (
     Variable("SLACK_API_URL", "Slack's Web API", DEFAULT_SLACK_API_URL, _SERVE),
     Variable("HOST", "the address the HTTP server listens on", DEFAULT_HOST, _SERVE),
     Variable("PORT", "the HTTP port", "3000", _SERVE),
-    Variable("CANDOR_DB", "the SQLite file", str(DEFAULT_DB), _ALL),
+    Variable("CANDOR_DB", "the SQLite file", str(DEFAULT_DB), _ALL, shell_default="data/shell.db"),
     Variable(
         "CANDOR_DATA_DIR",
         "where behaviours.yml, checkins.yml, nudges.yml are",
@@ -134,8 +135,20 @@ VARIABLES = (
     Variable("CANDOR_MAX_SCHEDULES_PER_CHANNEL", "schedules one channel may have", "10", _PRACTICES),
     Variable("CANDOR_CHECKIN_REMINDER_AFTER", "seconds before a check-in's reminder", "14400", _PRACTICES),
     Variable("CANDOR_QUIET_HOURS", "local hours in which reminders wait", "18-9", _PRACTICES),
-    Variable("CANDOR_SPEAKUP_CHANNELS", "channel ids that take anonymous concerns", "none", _PRACTICES),
-    Variable("CANDOR_SPEAKUP_DELAY", "random delay before a concern is published", "5m-30m", _PRACTICES),
+    Variable(
+        "CANDOR_SPEAKUP_CHANNELS",
+        "channel ids that take anonymous concerns",
+        "none",
+        _PRACTICES,
+        shell_default="#general",
+    ),
+    Variable(
+        "CANDOR_SPEAKUP_DELAY",
+        "random delay before a concern is published",
+        "5m-30m",
+        _PRACTICES,
+        shell_default="0, at once",
+    ),
     Variable(
         "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED", "yes lets serve run with a zero or fixed delay", "no", _SERVE
     ),
@@ -147,11 +160,12 @@ def variables_for(command: str) -> str:
     """The environment a subcommand reads, for its --help."""
     rows = [v for v in VARIABLES if command in v.commands]
     width = max(len(v.name) for v in rows)
-    return "\n".join(
-        f"  {v.name:<{width}}  {v.meaning} "
-        + ("(required)" if v.default == "required" else f"(default: {v.default})")
-        for v in rows
-    )
+
+    def default(v: Variable) -> str:
+        shown = v.shell_default if command == "shell" and v.shell_default else v.default
+        return "(required)" if shown == "required" else f"(default: {shown})"
+
+    return "\n".join(f"  {v.name:<{width}}  {v.meaning} {default(v)}" for v in rows)
 
 
 @dataclass(frozen=True)

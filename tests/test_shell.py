@@ -164,3 +164,11 @@ def test_the_shell_keeps_its_own_database_under_the_current_directory(tmp_path):
     assert result.stdout.startswith("Candor shell on data/shell.db. Type /help.")
     assert (work / "data" / "shell.db").exists()
     assert not (work / "data" / "candor.db").exists()  # serve's database is left alone
+
+
+def test_the_shells_help_names_its_own_defaults():
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "shell", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert "CANDOR_DB" in result.stdout and "(default: data/shell.db)" in result.stdout
+    assert "(default: 0, at once)" in result.stdout

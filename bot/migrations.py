@@ -213,3 +213,15 @@ def m008_heartbeat(db: Database) -> None:
     # One row the health check updates in a committed write, to prove writes still reach the disk
     # (a full disk, a read-only file). It keeps a counter, never a time.
     db["heartbeat"].insert({"id": 1, "beats": 0}, pk="id", not_null={"beats"})
+
+
+@candor()
+def m009_outbox_recipient(db: Database) -> None:
+    # Who a post goes to is said, not guessed from the id: a channel, or a person reached the way
+    # their platform does it (Slack: a DM by user id; Teams: a stored conversation reference).
+    db["outbox"].add_column("recipient", str, not_null_default="channel")
+    db.execute(
+        "update outbox set recipient = 'person' where "
+        "(platform = 'slack' and substr(conversation, 1, 1) in ('U', 'W')) or "
+        "(platform = 'shell' and substr(conversation, 1, 1) != '#')"
+    )

@@ -47,15 +47,43 @@ Key = tuple[str, str]  # (platform, conversation)
 
 
 @dataclass(frozen=True)
+class Channel:
+    """A conversation many people read: a Slack or Teams channel, a group chat."""
+
+    id: str  # the platform's id of the conversation
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person, reached privately the way their platform does it (Slack: a DM opened by user id;
+    Teams: the personal conversation whose reference the adapter stored)."""
+
+    id: str  # the platform's user id
+
+
+Recipient = Channel | Person
+_KINDS: dict[str, type[Channel] | type[Person]] = {"channel": Channel, "person": Person}
+
+
+def recipient_kind(to: Recipient) -> str:
+    return "person" if isinstance(to, Person) else "channel"
+
+
+@dataclass(frozen=True)
 class OutboxItem:
     id: int
     platform: str
-    conversation: str
+    to: Recipient
     thread: str | None
     message: Message
     reply_to: int | None = None
     replaces: int | None = None  # the outbox row whose sent message this one edits
     update_ref: str | None = None  # set at send time: the platform's id of the message to edit
+
+    @property
+    def conversation(self) -> str:
+        """The id the queue is keyed and paced by: the channel's, or the person's."""
+        return self.to.id
 
 
 @dataclass(frozen=True)
@@ -74,7 +102,7 @@ def enqueue(
     db: Database,
     *,
     platform: str,
-    conversation: str,
+    to: Recipient,
     message: Message,
     now: float,
     thread: str | None = None,
@@ -83,14 +111,16 @@ def enqueue(
     not_before: float | None = None,
     created_at: float | None = None,
 ) -> int:
-    """Queue a post; call inside the transaction that writes the domain change.
+    """Queue a post to a channel or a person; call inside the transaction that writes the domain
+    change. Returns the outbox row's id.
 
     `reply_to` names an earlier outbox row: the post goes in that message's thread once sent.
     `replaces` names an earlier row whose message this one edits in place once it was sent.
     """
     row = {
         "platform": platform,
-        "conversation": conversation,
+        "conversation": to.id,
+        "recipient": recipient_kind(to),
         "thread": thread,
         "reply_to": reply_to,
         "replaces": replaces,
@@ -103,16 +133,22 @@ def enqueue(
     return db["outbox"].insert(row).last_pk
 
 
-def edit(
-    db: Database, *, original: int, platform: str, conversation: str, message: Message, now: float
-) -> None:
-    """Change what an earlier outbox row says: in place while it waits, else by editing the sent message."""
+def edit(db: Database, *, original: int, message: Message, now: float) -> None:
+    """Change what an earlier outbox row says: in place while it waits, else by editing the sent
+    message (a new row to the same recipient)."""
     payload = json.dumps(encode(message), ensure_ascii=False)
     waiting = db.execute(
         "update outbox set payload = ? where id = ? and status = 'pending'", [payload, original]
     ).rowcount
-    if not waiting:
-        enqueue(db, platform=platform, conversation=conversation, message=message, now=now, replaces=original)
+    if waiting:
+        return
+    found = db.execute(
+        "select platform, conversation, recipient from outbox where id = ?", [original]
+    ).fetchone()
+    if found is None:  # pruned long ago: nothing left to edit
+        return
+    platform, conversation, kind = found
+    enqueue(db, platform=platform, to=_KINDS[kind](conversation), message=message, now=now, replaces=original)
 
 
 def backoff(attempts: int) -> float:
@@ -139,7 +175,7 @@ where status = 'pending' and not_before <= :now
 group by platform, conversation limit :limit
 """
 _DUE_IN_CONVERSATION = """
-select id, platform, conversation, thread, payload, reply_to, replaces
+select id, platform, conversation, recipient, thread, payload, reply_to, replaces
 from outbox indexed by idx_outbox_platform_conversation_status_id
 where platform = :platform and conversation = :conversation and status = 'pending' and not_before <= :now
 order by id limit :limit
@@ -319,13 +355,13 @@ class Dispatcher:
 
     # --- one conversation ------------------------------------------------------------------
     def _item(self, row: tuple) -> OutboxItem | None:
-        id_, platform, conversation, thread, payload, reply_to, replaces = row
+        id_, platform, conversation, kind, thread, payload, reply_to, replaces = row
         try:
             message = decode(json.loads(payload))
         except Exception:
             self._fail(id_, "the stored message could not be read")
             return None
-        return OutboxItem(id_, platform, conversation, thread, message, reply_to, replaces)
+        return OutboxItem(id_, platform, _KINDS[kind](conversation), thread, message, reply_to, replaces)
 
     def _due_in(self, key: Key) -> list[OutboxItem]:
         rows = self.store.db.execute(

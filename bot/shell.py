@@ -19,7 +19,7 @@ from typing import TextIO
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.messages import Actions, Field, Form, FormErrors, Message, Reply, Values, plain_text
-from bot.outbox import Dispatcher, OutboxItem, SendOutcome
+from bot.outbox import Dispatcher, OutboxItem, Person, SendOutcome
 from bot.store import open_store
 from handlers import speakup
 from handlers.catalog import load_catalog
@@ -77,10 +77,6 @@ class ShellPeople:
         return True
 
 
-def _is_channel(conversation: str) -> bool:
-    return conversation.startswith("#")
-
-
 def render(message: Message) -> str:
     text = plain_text(message)
     for block in message.blocks:  # show how to press each button
@@ -96,7 +92,7 @@ class PrintSender:
         self.out = out
 
     async def send(self, item: OutboxItem) -> SendOutcome:
-        where = item.conversation if _is_channel(item.conversation) else f"DM to {item.conversation}"
+        where = f"DM to {item.to.id}" if isinstance(item.to, Person) else item.to.id
         if item.thread:
             where += " thread"
         self.out.write(f"[{where}] " + render(item.message).replace("\n", "\n    ") + "\n")

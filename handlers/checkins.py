@@ -29,6 +29,7 @@ from bot.messages import (
     open_form,
     rich,
 )
+from bot.outbox import Channel, Person
 from handlers import schedules
 from handlers.context import Action, Command, Services, Submission, timezone_of
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
@@ -221,7 +222,7 @@ def fire(tx: Database, row: dict[str, Any], occurrence: float, now: float, servi
     prompt = outbox.enqueue(
         tx,
         platform=row["platform"],
-        conversation=row["conversation"],
+        to=Channel(row["conversation"]),
         message=Message(tuple(blocks)),
         now=now,
     )
@@ -344,7 +345,7 @@ async def submit_response(sub: Submission, services: Services) -> Reply | FormEr
         outbox.enqueue(
             tx,
             platform=row["platform"],
-            conversation=row["conversation"],
+            to=Channel(row["conversation"]),
             message=Message(tuple(blocks)),
             now=now,
             reply_to=row["prompt_outbox"],
@@ -413,7 +414,7 @@ async def send_due_reminders(services: Services, limit: int = 50) -> int:
             if not claimed:
                 continue
             for user in targets:
-                outbox.enqueue(tx, platform=run["platform"], conversation=user, message=message, now=now)
+                outbox.enqueue(tx, platform=run["platform"], to=Person(user), message=message, now=now)
         sent += len(targets)
     return sent
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import outbox
 from bot.messages import Mention, Strong, rich, text_message
+from bot.outbox import Channel
 from bot.store import claim_once
 from handlers.context import Services
 
@@ -39,7 +40,7 @@ def answer_mention(
         outbox.enqueue(
             tx,
             platform=platform,
-            conversation=conversation,
+            to=Channel(conversation),
             thread=thread,
             message=text_message(*intro_message(user)),
             now=now,

@@ -30,6 +30,7 @@ from bot.messages import (
     ok,
     rich,
 )
+from bot.outbox import Channel, Person
 from bot.store import claim_once
 from handlers.catalog import Behaviour
 from handlers.context import Command, Services, timezone_of
@@ -265,7 +266,7 @@ def _record(
         )
     )
     post = outbox.enqueue(
-        tx, platform=cmd.platform, conversation=cmd.conversation, message=announcement, now=now
+        tx, platform=cmd.platform, to=Channel(cmd.conversation), message=announcement, now=now
     )
     for receiver in receivers:
         others = [r for r in receivers if r != receiver]
@@ -297,7 +298,7 @@ def _record(
                 "created_at": now,
                 "post_outbox": post,
                 "dm_outbox": outbox.enqueue(
-                    tx, platform=cmd.platform, conversation=receiver, message=dm, now=now
+                    tx, platform=cmd.platform, to=Person(receiver), message=dm, now=now
                 ),
             }
         )
@@ -370,26 +371,9 @@ async def undo(cmd: Command, services: Services) -> Reply:
             )
         tx.execute("update kudos set undone_at = ?, message = null where post_outbox = ?", [now, post])
         taken_back = Message((Section(rich("↩️ ", Mention(cmd.user), " took back this kudos.")),))
-        (post_platform, post_conversation) = tx.execute(
-            "select platform, conversation from outbox where id = ?", [post]
-        ).fetchone()
-        outbox.edit(
-            tx,
-            original=post,
-            platform=post_platform,
-            conversation=post_conversation,
-            message=taken_back,
-            now=now,
-        )
+        outbox.edit(tx, original=post, message=taken_back, now=now)
         for row in rows:
-            outbox.edit(
-                tx,
-                original=row["dm_outbox"],
-                platform=row["platform"],
-                conversation=row["conversation"],
-                message=taken_back,
-                now=now,
-            )
+            outbox.edit(tx, original=row["dm_outbox"], message=taken_back, now=now)
     behaviour = services.catalog.behaviour(rows[0]["behaviour"])
     label = behaviour.label if behaviour else rows[0]["behaviour"]
     return ok(

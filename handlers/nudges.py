@@ -27,6 +27,7 @@ from bot.messages import (
     open_form,
     rich,
 )
+from bot.outbox import Channel, Person
 from bot.recurrence import DAYS
 from handlers import schedules
 from handlers.catalog import Nudge
@@ -264,7 +265,7 @@ def fire_channel(
     outbox.enqueue(
         tx,
         platform=row["platform"],
-        conversation=row["conversation"],
+        to=Channel(row["conversation"]),
         message=Message(nudge_blocks(nudge)),
         now=now,
     )
@@ -276,7 +277,7 @@ def fire_weekly(tx: Database, row: dict[str, Any], occurrence: float, now: float
     outbox.enqueue(
         tx,
         platform=row["platform"],
-        conversation=row["owner"],
+        to=Person(row["owner"]),
         message=Message((Section(rich("Your weekly coaching nudge")), *nudge_blocks(nudge))),
         now=now,
     )
@@ -293,4 +294,4 @@ def fire_one_on_one(
             *nudge_blocks(nudge),
         )
     )
-    outbox.enqueue(tx, platform=row["platform"], conversation=row["owner"], message=message, now=now)
+    outbox.enqueue(tx, platform=row["platform"], to=Person(row["owner"]), message=message, now=now)

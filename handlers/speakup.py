@@ -46,6 +46,7 @@ from bot.messages import (
     open_form,
     rich,
 )
+from bot.outbox import Channel
 from bot.store import claim_once
 from handlers.context import Action, Command, Services, Submission, is_admin
 from handlers.limits import DAY_S
@@ -684,7 +685,7 @@ def _record(
         post = outbox.enqueue(
             tx,
             platform=concern["platform"],
-            conversation=concern["conversation"],
+            to=Channel(concern["conversation"]),
             message=Message(tuple(blocks)),
             now=now,
             reply_to=concern["post_outbox"],
@@ -719,28 +720,14 @@ def _hide_follow_ups(tx: Database, concern: dict[str, Any], reason: str, now: fl
         "where concern_id = ? and kind = 'author' and outbox_id is not null",
         [concern["id"]],
     ).fetchall():
-        outbox.edit(
-            tx,
-            original=outbox_id,
-            platform=concern["platform"],
-            conversation=concern["conversation"],
-            message=hidden,
-            now=now,
-        )
+        outbox.edit(tx, original=outbox_id, message=hidden, now=now)
 
 
 def _refresh_channel_post(tx: Database, concern: dict[str, Any], now: float) -> None:
     """Edit the channel message (or, while it still waits to be published, what it will say)."""
     if concern["post_outbox"] is None:  # not published yet: it will say the new state when it is
         return
-    outbox.edit(
-        tx,
-        original=concern["post_outbox"],
-        platform=concern["platform"],
-        conversation=concern["conversation"],
-        message=_channel_post(concern),
-        now=now,
-    )
+    outbox.edit(tx, original=concern["post_outbox"], message=_channel_post(concern), now=now)
 
 
 async def submit_reply(sub: Submission, services: Services) -> Reply | FormErrors:
@@ -861,7 +848,7 @@ def publish_due(services: Services) -> int:
             post = outbox.enqueue(
                 tx,
                 platform=concern["platform"],
-                conversation=concern["conversation"],
+                to=Channel(concern["conversation"]),
                 message=_channel_post(concern),
                 now=now,
                 not_before=batch,
@@ -872,7 +859,7 @@ def publish_due(services: Services) -> int:
             post = outbox.enqueue(
                 tx,
                 platform=item["platform"],
-                conversation=item["conversation"],
+                to=Channel(item["conversation"]),
                 message=_author_post(item["body"]),
                 now=now,
                 reply_to=item["post_outbox"],
@@ -914,7 +901,7 @@ def flag_overdue(services: Services) -> int:
                 outbox.enqueue(
                     tx,
                     platform=concern["platform"],
-                    conversation=concern["conversation"],
+                    to=Channel(concern["conversation"]),
                     message=Message(
                         (Section(rich(Strong("⏰ Overdue: "), f"case #{concern['id']} {what}.")),)
                     ),

@@ -12,6 +12,7 @@ import pytest
 
 from bot import outbox, retention
 from bot.messages import text_message
+from bot.outbox import Channel
 from bot.server import SCHEDULER, STORE
 from handlers import checkins
 from tests.support.candor import Candor, blocks_text, make_settings
@@ -186,7 +187,7 @@ async def test_the_retry_window_counts_from_the_first_failure_not_from_creation(
         outbox.enqueue(
             tx,
             platform="slack",
-            conversation="CX",
+            to=Channel("CX"),
             message=text_message("hi"),
             now=clock.now(),
             created_at=clock.now() - 20 * 3600,
@@ -208,7 +209,7 @@ async def test_a_reply_waits_for_its_delayed_parent_without_polling(candor, slac
         parent = outbox.enqueue(
             tx,
             platform="slack",
-            conversation="CX",
+            to=Channel("CX"),
             message=text_message("parent"),
             now=clock.now(),
             not_before=clock.now() + 600,
@@ -216,7 +217,7 @@ async def test_a_reply_waits_for_its_delayed_parent_without_polling(candor, slac
         outbox.enqueue(
             tx,
             platform="slack",
-            conversation="CX",
+            to=Channel("CX"),
             message=text_message("child"),
             now=clock.now(),
             reply_to=parent,
@@ -259,13 +260,13 @@ async def test_a_send_the_database_cannot_record_is_not_repeated_and_is_recorded
 ):
     with candor.app[STORE].transaction() as tx:
         first = outbox.enqueue(
-            tx, platform="slack", conversation="CX", message=text_message("one"), now=clock.now()
+            tx, platform="slack", to=Channel("CX"), message=text_message("one"), now=clock.now()
         )
-        outbox.enqueue(tx, platform="slack", conversation="CX", message=text_message("two"), now=clock.now())
+        outbox.enqueue(tx, platform="slack", to=Channel("CX"), message=text_message("two"), now=clock.now())
         outbox.enqueue(
             tx,
             platform="slack",
-            conversation="CY",
+            to=Channel("CY"),
             message=text_message("elsewhere"),
             now=clock.now(),
             not_before=clock.now() + 30,
@@ -338,7 +339,7 @@ async def test_backoff_is_capped_so_a_conversation_moves_within_a_minute_once_sl
 ):
     slack.answer_always("chat.postMessage", status=500, ok=False, error="internal_error")
     with candor.app[STORE].transaction() as tx:
-        outbox.enqueue(tx, platform="slack", conversation="CX", message=text_message("hi"), now=clock.now())
+        outbox.enqueue(tx, platform="slack", to=Channel("CX"), message=text_message("hi"), now=clock.now())
     waits = []
     for attempt in range(1, 13):  # twelve failures in a row: the old back-off reached 300 s
         await wait_until(lambda attempt=attempt: candor.outbox()[0]["attempts"] == attempt)
@@ -385,12 +386,12 @@ async def test_old_sent_rows_and_keys_are_pruned_but_rows_a_thread_still_needs_a
     await candor.command("/checkin", "run 1")
     with candor.app[STORE].transaction() as tx:  # a published concern and an author's follow-up
         post = outbox.enqueue(
-            tx, platform="slack", conversation="CCONCERNS", message=text_message("concern"), now=clock.now()
+            tx, platform="slack", to=Channel("CCONCERNS"), message=text_message("concern"), now=clock.now()
         )
         follow_up = outbox.enqueue(
             tx,
             platform="slack",
-            conversation="CCONCERNS",
+            to=Channel("CCONCERNS"),
             message=text_message("follow-up"),
             now=clock.now(),
             reply_to=post,
@@ -418,7 +419,7 @@ async def test_old_sent_rows_and_keys_are_pruned_but_rows_a_thread_still_needs_a
         late_reply = outbox.enqueue(
             tx,
             platform="slack",
-            conversation="CTEAM",
+            to=Channel("CTEAM"),
             message=text_message("much later"),
             now=clock.now(),
             reply_to=old_kudos[0],

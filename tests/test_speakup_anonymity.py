@@ -181,6 +181,7 @@ REVIEWED_COLUMNS = {
         "reply_to",
         "replaces",
         "failing_since",
+        "recipient",  # "channel" or "person": the kind, never who
     },
     "speakup_channels": {"platform", "workspace", "conversation", "enabled_by", "created_at"},
 }

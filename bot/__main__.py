@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import ConfigError, Settings, variables_for
 from bot.logs import setup_logging
-from bot.slack.identity import SlackTokenRejected
+from bot.platform import CredentialsRejected
 from bot.store import SchemaTooNewError, StoreError, lock_database, open_store
 from handlers.catalog import CatalogError
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(need_slack=command.needs_slack)
         setup_logging(settings.log_level)
         return command.run(settings)
-    except (ConfigError, SchemaTooNewError, CatalogError, StoreError, SlackTokenRejected) as exc:
+    except (ConfigError, SchemaTooNewError, CatalogError, StoreError, CredentialsRejected) as exc:
         print(f"candor: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -102,5 +102,6 @@ def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library debug output can include request bodies and headers: keep it quiet.
-    for noisy in ("slack_bolt", "slack_sdk", "candor.bolt", "aiohttp.access", "apscheduler"):
+    # (Each platform's package quiets its own SDK's loggers the same way when it loads.)
+    for noisy in ("aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -18,7 +18,7 @@ import secrets
 from bot.clock import Clock
 from bot.store import Store, claim_once
 
-SIGNATURE_WINDOW_S = 300  # slack_sdk refuses a timestamp more than 5 minutes from now
+SIGNATURE_WINDOW_S = 300  # Slack's signature check refuses a timestamp more than 5 minutes off
 
 
 class ReplayGuard:

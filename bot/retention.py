@@ -4,11 +4,12 @@ An hourly job deletes them in small chunks, each its own short transaction, yiel
 loop in between, so requests are never held up for long.
 
 Some old rows are still needed and are kept however old they are:
-- outbox rows the domain tables point at (`REFERENCES`): a concern's post, an author's follow-up,
-  a check-in prompt. Replies and edits go in their thread, found by the row's `sent_ref`;
+- outbox rows the domain tables point at (each practice's `outbox_references`): a concern's post,
+  an author's follow-up, a check-in prompt. Replies and edits go in their thread, found by the
+  row's `sent_ref`;
 - outbox rows that a pending row replies to or edits (`reply_to`, `replaces`);
 - `processed` keys that mark something done once ever rather than a delivery seen
-  (`PERMANENT_KEYS`), e.g. that CANDOR_SPEAKUP_CHANNELS was applied, so a later
+  (each practice's `permanent_keys`), e.g. that CANDOR_SPEAKUP_CHANNELS was applied, so a later
   `/speakup disable` sticks.
 """
 
@@ -27,35 +28,30 @@ RETENTION_S = 30 * 86400.0
 PRUNE_EVERY_S = 3600.0
 CHUNK = 500  # rows per transaction
 
-# (table, column) pairs naming outbox rows whose threads may still get replies or edits.
-REFERENCES = (
-    ("concerns", "post_outbox"),
-    ("concern_messages", "outbox_id"),
-    ("checkin_runs", "prompt_outbox"),
-)
-PERMANENT_KEYS = ("speakup-seed:",)  # prefixes of processed keys that are never forgotten
 
-_KEPT_OUTBOX = " ".join(
-    [f"and id not in (select {c} from {t} where {c} is not null)" for t, c in REFERENCES]
-    + [
+def _prune_outbox_sql(references: tuple[tuple[str, str], ...]) -> str:
+    kept = [f"and id not in (select {c} from {t} where {c} is not null)" for t, c in references]
+    kept += [
         f"and id not in (select {c} from outbox where status = 'pending' and {c} is not null)"
         for c in ("reply_to", "replaces")
     ]
-)
-# A sent row is never due later than it was sent, so `not_before` narrows the index range.
-_PRUNE_OUTBOX = f"""
+    # A sent row is never due later than it was sent, so `not_before` narrows the index range.
+    return f"""
 delete from outbox where id in (
   select id from outbox
   where status in ('sent', 'failed') and not_before < :cutoff and coalesce(sent_at, not_before) < :cutoff
-  {_KEPT_OUTBOX}
+  {" ".join(kept)}
   limit :chunk
 )
 """
-# Keys are written in time order, so scanning by rowid finds the old ones first.
-_PRUNE_PROCESSED = f"""
+
+
+def _prune_processed_sql(permanent_keys: tuple[str, ...]) -> str:
+    # Keys are written in time order, so scanning by rowid finds the old ones first.
+    return f"""
 delete from processed where rowid in (
   select rowid from processed
-  where at < :cutoff {" ".join(f"and key not like '{p}%'" for p in PERMANENT_KEYS)}
+  where at < :cutoff {" ".join(f"and key not like '{p}%'" for p in permanent_keys)}
   order by rowid limit :chunk
 )
 """
@@ -67,13 +63,24 @@ class Pruned:
     processed: int = 0
 
 
-async def prune(store: Store, now: float, *, chunk: int = CHUNK) -> Pruned:
-    """Delete what is older than RETENTION_S and not needed any more; how many rows went."""
+async def prune(
+    store: Store,
+    now: float,
+    *,
+    references: tuple[tuple[str, str], ...],
+    permanent_keys: tuple[str, ...],
+    chunk: int = CHUNK,
+) -> Pruned:
+    """Delete what is older than RETENTION_S and not needed any more; how many rows went.
+
+    `references` name outbox rows the practices still need; `permanent_keys` the prefixes of
+    `processed` keys they never forget (both from the registry).
+    """
     cutoff = now - RETENTION_S
     try:
         pruned = Pruned(
-            outbox=await _in_chunks(store, _PRUNE_OUTBOX, cutoff, chunk),
-            processed=await _in_chunks(store, _PRUNE_PROCESSED, cutoff, chunk),
+            outbox=await _in_chunks(store, _prune_outbox_sql(references), cutoff, chunk),
+            processed=await _in_chunks(store, _prune_processed_sql(permanent_keys), cutoff, chunk),
         )
     except sqlite3.Error as exc:  # the next run tries again; one line, not a traceback an hour
         log.warning("pruning old rows failed", extra={"error": str(exc)})

@@ -1,22 +1,21 @@
-"""The one aiohttp server: Slack's endpoint, the health check, and the lifecycle of the runtime."""
+"""The one aiohttp server: each platform's routes, the health check, and the runtime's lifecycle.
+
+It knows no platform. Each adapter mounts its own routes (bot/platform.py); at start-up the
+server opens them, builds the services with their directories and syntaxes, gives the outbox
+their senders, lets them serve, and starts the scheduler with every practice's timed work.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
-import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import retention
 from bot.clock import Clock, SystemClock
@@ -24,30 +23,24 @@ from bot.config import Settings
 from bot.edge import GUARD, ConnectionGuard, EdgeLimits, handler_args, read_limits
 from bot.logs import request_id
 from bot.outbox import Dispatcher
+from bot.platform import Adapter, Connected
+from bot.platforms import mounts
 from bot.replays import ReplayGuard
 from bot.scheduler import Scheduler
-from bot.slack import payloads
-from bot.slack.app import ANONYMOUS_FLOWS, build_bolt_app
-from bot.slack.identity import BotIdentity, identity_for
-from bot.slack.people import SlackPeople
-from bot.slack.sender import SlackSender
-from bot.slack.verify import SlackVerifier
 from bot.store import Store, open_store
-from handlers import checkins, speakup
 from handlers.catalog import load_catalog
 from handlers.context import Services
-from handlers.registry import FIRERS
+from handlers.practice import Registry
+from handlers.registry import REGISTRY
 
 log = logging.getLogger("candor.http")
 
 STORE = web.AppKey("store", Store)
 SERVICES = web.AppKey("services", Services)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-BOLT = web.AppKey("bolt", object)
-VERIFIER = web.AppKey("verifier", SlackVerifier)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 REPLAYS = web.AppKey("replays", ReplayGuard)
-IDENTITY = web.AppKey("identity", BotIdentity)
+ADAPTERS = web.AppKey("adapters", dict[str, Adapter])
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -78,93 +71,57 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
         request_id.reset(token)
 
 
-async def slack_events(request: web.Request) -> web.Response:
-    body = await request.read()  # already read, within the edge's limits (bot/edge.py)
-    verifier = request.app[VERIFIER]
-    timestamp = request.headers.get("X-Slack-Request-Timestamp")
-    if not verifier.is_valid(body, timestamp, request.headers.get("X-Slack-Signature")):
-        return web.json_response({"error": "invalid signature"}, status=401)
-    try:
-        parsed = payloads.parse(body, request.content_type)
-    except payloads.Refused as refused:
-        log.warning("malformed Slack request; refused", extra={"reason": refused.reason})
-        return web.json_response({"error": refused.reason}, status=refused.status)
-    if not _first_delivery(request.app[REPLAYS], parsed, float(timestamp or 0)):
-        return web.Response(status=200)  # a replay: the first delivery was answered already
-    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
-    bolt_request = AsyncBoltRequest(
-        body=json.dumps(parsed),  # parsed once here; Bolt's own guess misreads some forms
-        query=request.query_string,
-        headers=headers | {"Content-Type": "application/json"},
-    )
-    bolt_response = await request.app[BOLT].async_dispatch(bolt_request)  # type: ignore[attr-defined]
-    return await to_aiohttp_response(bolt_response)
-
-
-def _first_delivery(replays: ReplayGuard, body: dict[str, Any], signed_at: float) -> bool:
-    """False for a button click or form submission seen before (Slack's trigger_id)."""
-    if body.get("type") == "block_actions":
-        flow = body["actions"][0]["action_id"]
-    elif body.get("type") == "view_submission":
-        flow = body["view"]["callback_id"]
-    else:
-        return True  # commands and events are deduplicated by the practices, in their transaction
-    try:
-        first = replays.first_time(body["trigger_id"], anonymous=flow in ANONYMOUS_FLOWS, signed_at=signed_at)
-    except Exception as exc:  # the store cannot record it; the practice will say nothing was saved
-        log.warning("could not record an interaction as handled", extra={"error": type(exc).__name__})
-        return True
-    if not first and flow not in ANONYMOUS_FLOWS:
-        log.info("repeated interaction ignored", extra={"flow": flow})
-    return first
-
-
 async def healthz(request: web.Request) -> web.Response:
-    """503 when a write would be lost or fail (the database) or nothing can be posted (a token
-    Slack rejected); "degraded" while Slack does not answer; otherwise ok."""
+    """503 when a write would be lost or fail (the database) or a platform can post nothing (a
+    rejected credential); "degraded" while a platform does not answer; otherwise ok."""
     database = request.app[STORE].health()
-    slack = request.app[IDENTITY].state
-    if database != "ok" or slack == "rejected":
+    platforms = {name: adapter.health() for name, adapter in request.app[ADAPTERS].items()}
+    if database != "ok" or any(h.unavailable for h in platforms.values()):
         status, code = "unavailable", 503
-    elif slack != "ok":
+    elif any(h.state != "ok" for h in platforms.values()):
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    return web.json_response({"status": status, "database": database, "slack": slack}, status=code)
+    body = {"status": status, "database": database} | {name: h.state for name, h in platforms.items()}
+    return web.json_response(body, status=code)
 
 
-def build_scheduler(services: Services) -> Scheduler:
-    def fire(tx: Any, row: dict[str, Any], occurrence: float, now: float) -> None:
-        FIRERS[row["kind"]](tx, row, occurrence, now, services)
+def build_scheduler(services: Services, registry: Registry) -> Scheduler:
+    """Every practice's schedule kinds and periodic jobs, plus the runtime's own retention."""
 
-    async def reminders() -> None:
-        await checkins.send_due_reminders(services)
+    def fire(tx: object, row: dict, occurrence: float, now: float) -> None:
+        registry.fire(tx, row, occurrence, now, services)  # type: ignore[arg-type]
 
-    async def speakup_deadlines() -> None:
-        speakup.flag_overdue(services)
+    def periodic(run: Callable[[Services], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        async def job() -> object:
+            return await run(services)
 
-    async def speakup_publications() -> None:
-        speakup.publish_due(services)
+        return job
 
     async def prune_old_rows() -> None:
-        await retention.prune(services.store, services.clock.now())
+        await retention.prune(
+            services.store,
+            services.clock.now(),
+            references=registry.outbox_references,
+            permanent_keys=registry.permanent_keys,
+        )
 
+    jobs = tuple((job.name, periodic(job.run), job.every_s) for job in registry.periodic)
     return Scheduler(
         services.store,
         services.clock,
         fire,
         grace_s=services.settings.schedule_grace_s,
-        periodic=(
-            ("checkin-reminders", reminders, 60.0),
-            ("speakup-publications", speakup_publications, 60.0),
-            ("speakup-deadlines", speakup_deadlines, 3600.0),
-            ("retention", prune_old_rows, retention.PRUNE_EVERY_S),
-        ),
+        periodic=(*jobs, ("retention", prune_old_rows, retention.PRUNE_EVERY_S)),
     )
 
 
 def build_app(
-    settings: Settings, *, clock: Clock | None = None, limits: EdgeLimits | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    limits: EdgeLimits | None = None,
+    registry: Registry = REGISTRY,
 ) -> web.Application:
     """The whole runtime; nothing touches the network or the disk until the app starts."""
     clock = clock or SystemClock()
@@ -175,42 +132,43 @@ def build_app(
         handler_args=handler_args(limits),
     )
     app[GUARD] = ConnectionGuard(limits)
+    adapters = {
+        adapter.platform: adapter for adapter in (mount(app, settings, clock) for mount in mounts(settings))
+    }
+    app[ADAPTERS] = adapters
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = open_store(settings.db_path)
-        catalog = load_catalog(settings.data_dir)
-        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        client = AsyncWebClient(
-            token=settings.slack_bot_token,
-            base_url=settings.slack_api_url,
-            session=session,
-            retry_handlers=[],  # the outbox owns retries, with back-off and Retry-After
-        )
-        identity = identity_for(client, retry_s=settings.slack_auth_retry_s)
+        opened: dict[str, Connected] = {}
         try:
-            await identity.check_at_start()  # a rejected token stops start-up here
+            catalog = load_catalog(settings.data_dir)
+            for name, adapter in adapters.items():
+                opened[name] = await adapter.open()  # a rejected credential stops start-up here
         except BaseException:
-            await session.close()
+            for name in opened:
+                await adapters[name].close()
             store.close()
             raise
         services = Services(
             store=store,
-            people=SlackPeople(client, clock, settings.slack_request_timeout_s),
             clock=clock,
             settings=settings,
             catalog=catalog,
+            registry=registry,
+            directories={name: c.people for name, c in opened.items()},
+            syntaxes={name: adapter.syntax for name, adapter in adapters.items()},
             schedules_changed=lambda: scheduler.rebuild(),
         )
-        scheduler = build_scheduler(services)
-        dispatcher = Dispatcher(store, {"slack": SlackSender(client)}, clock)
+        scheduler = build_scheduler(services, registry)
+        dispatcher = Dispatcher(store, {name: c.sender for name, c in opened.items()}, clock)
+        replays = ReplayGuard(store, clock)
         app[STORE] = store
-        app[IDENTITY] = identity
         app[SCHEDULER] = scheduler
         app[SERVICES] = services
         app[DISPATCHER] = dispatcher
-        app[VERIFIER] = SlackVerifier(settings.slack_signing_secret, clock)
-        app[REPLAYS] = ReplayGuard(store, clock)
-        app[BOLT] = build_bolt_app(client, services)
+        app[REPLAYS] = replays
+        for adapter in adapters.values():
+            adapter.serve(services, replays)
         task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
         scheduler.start()
         # What start-up loaded lives for the whole process: keep it out of the garbage collector's
@@ -219,16 +177,15 @@ def build_app(
         try:
             yield
         finally:
-            await identity.stop()
             await scheduler.shutdown()
             await dispatcher.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await session.close()
+            for adapter in adapters.values():
+                await adapter.close()
             store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     return app

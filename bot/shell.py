@@ -21,10 +21,9 @@ from bot.config import Settings
 from bot.messages import Actions, Field, Form, FormErrors, Message, Reply, Values, plain_text
 from bot.outbox import Dispatcher, OutboxItem, Person, SendOutcome
 from bot.store import open_store
-from handlers import speakup
 from handlers.catalog import load_catalog
 from handlers.context import Action, Command, PersonInfo, Services, Submission
-from handlers.registry import ACTIONS, COMMANDS, FORMS
+from handlers.registry import REGISTRY
 
 PLATFORM = "shell"
 WORKSPACE = "local"
@@ -119,7 +118,8 @@ class Shell:
         clock = SystemClock()
         self.services = Services(
             store=self.store,
-            people=self.people,
+            registry=REGISTRY,
+            directories={PLATFORM: self.people},
             clock=clock,
             settings=settings,
             catalog=load_catalog(settings.data_dir),
@@ -142,7 +142,7 @@ class Shell:
         return line.rstrip("\n") if line else None
 
     def help(self) -> str:
-        commands = "\n  ".join(f"{name + ' help':<21} what {name} does" for name in COMMANDS)
+        commands = "\n  ".join(f"{'/' + name + ' help':<21} what /{name} does" for name in REGISTRY.commands)
         return HELP.format(user=self.user, channel=self.channel, commands=commands)
 
     async def handle_line(self, line: str) -> Form | bool:
@@ -163,19 +163,19 @@ class Shell:
             self._switch_channel(rest.strip().lstrip("#").lower())
         elif name == "/click":
             reply = await self._click(rest.split())
-        elif name in COMMANDS:
+        elif name.startswith("/") and name[1:] in REGISTRY.commands:
             cmd = Command(PLATFORM, WORKSPACE, self.user, "#" + self.channel, rest)
-            reply = await COMMANDS[name](cmd, self.services)
+            reply = await REGISTRY.commands[name[1:]](cmd, self.services)
         else:
             self.say(f"Unknown command {name[:40]!r}. Type /help.")
         return await self._show(reply) if reply else await self._settle()
 
     async def _click(self, words: list[str]) -> Reply | None:
-        if len(words) != 2 or words[0] not in ACTIONS:
+        if len(words) != 2 or words[0] not in REGISTRY.actions:
             self.say("Usage: /click ACTION VALUE, as shown next to a button.")
             return None
         action = Action(PLATFORM, WORKSPACE, self.user, "#" + self.channel, words[0], words[1])
-        return await ACTIONS[words[0]](action, self.services)
+        return await REGISTRY.actions[words[0]](action, self.services)
 
     async def _show(self, reply: Reply) -> Form | bool:
         if reply.form is not None:
@@ -184,14 +184,16 @@ class Shell:
         return await self._settle()
 
     async def _settle(self) -> bool:
-        # No scheduler runs here: release what a delayed speak-up batch has made due, then print.
-        speakup.publish_due(self.services)
+        # No scheduler runs here: do the practices' timed work that is due (a delayed speak-up
+        # batch, a reminder), then print what was posted.
+        for job in REGISTRY.periodic:
+            await job.run(self.services)
         await self.dispatcher.drain()
         return True
 
     async def _submit(self, form: Form, values: Values) -> Reply | FormErrors:
         sub = Submission(PLATFORM, WORKSPACE, self.user, form.callback, values, form.context)
-        return await FORMS[form.callback](sub, self.services)
+        return await REGISTRY.forms[form.callback](sub, self.services)
 
     def fill(self, form: Form, runner: asyncio.Runner) -> None:
         """A form as prompts, Enter keeps the default and a lone '.' cancels. After a refusal only

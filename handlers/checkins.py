@@ -30,8 +30,9 @@ from bot.messages import (
     rich,
 )
 from bot.outbox import Channel, Person
-from handlers import schedules
+from handlers import nudges, schedules
 from handlers.context import Action, Command, Services, Submission, timezone_of
+from handlers.practice import HelpLine, PeriodicJob, Practice
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 from handlers.timing import InputError, next_working_moment, parse_skip_dates
 
@@ -98,7 +99,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     words = clean_user_text(cmd.text).split()
     verb = words[0].lower() if words else ""
     if verb == "":
-        return open_form(create_form(cmd, services, await timezone_of(services, cmd.user)))
+        return open_form(create_form(cmd, services, await timezone_of(services, cmd.platform, cmd.user)))
     if verb in ("help", "?"):
         return usage()
     if verb == "list":
@@ -115,8 +116,6 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb == "add":
         return await add_from_text(cmd, services, words[1:])
     if verb == "remind":
-        from handlers import nudges
-
         return await nudges.one_on_one_form(cmd, services)
     return error(f"I don't know /checkin {verb[:30]}.", "Type /checkin help for what I can do.")
 
@@ -130,7 +129,7 @@ async def add_from_text(cmd: Command, services: Services, words: list[str]) -> R
     if (rest and "/" in rest[0]) or (rest and rest[0].upper() == "UTC"):
         values["tz"] = rest.pop(0)
     else:
-        values["tz"] = await timezone_of(services, cmd.user)
+        values["tz"] = await timezone_of(services, cmd.platform, cmd.user)
     values["template"] = rest.pop(0) if rest else services.catalog.checkins[0].slug
     if rest:
         return error("Usage: /checkin add mon,thu 09:30 [Europe/Berlin] [weekly|retro|expectations]")
@@ -163,7 +162,7 @@ async def submit_create(sub: Submission, services: Services) -> Reply | FormErro
     except InputError as exc:
         errors["skip"] = str(exc)
     if not errors:
-        await schedules.check_channel(services, conversation, sub.user, errors)
+        await schedules.check_channel(services, sub, conversation, errors)
     if errors or when is None:
         return FormErrors(errors)
     schedule_id = schedules.create(
@@ -241,11 +240,9 @@ async def run_now(cmd: Command, services: Services, raw_id: str) -> Reply:
     found = await schedules.find_changeable(cmd, services, raw_id)
     if isinstance(found, Reply):
         return found
-    from handlers.registry import FIRERS
-
     now = services.clock.now()
     with services.store.transaction() as tx:
-        FIRERS[found["kind"]](tx, found, now, now, services)
+        services.registry.fire(tx, found, now, now, services)
     return ok(f"Schedule #{found['id']} ({schedules.title_of(found, services)}) fired now.")
 
 
@@ -425,7 +422,8 @@ def _close_reminder(services: Services, run_id: int, now: float) -> None:
 
 async def _not_answered(services: Services, run: dict[str, Any]) -> list[str]:
     """Channel members who have not answered, people only (bots and deactivated users left out)."""
-    members = await services.people.members(run["conversation"])
+    people = services.people_for(run["platform"])
+    members = await people.members(run["conversation"])
     answered = {
         r[0]
         for r in services.store.db.execute(
@@ -436,7 +434,31 @@ async def _not_answered(services: Services, run: dict[str, Any]) -> list[str]:
     for user in members:
         if user in answered:
             continue
-        info = await services.people.lookup(user)
+        info = await people.lookup(user)
         if info and not info.is_bot and not info.deleted:
             targets.append(user)
     return targets
+
+
+def forget_schedule(tx: Database, schedule_id: int) -> None:
+    runs = [r["id"] for r in tx["checkin_runs"].rows_where("schedule_id = ?", [schedule_id])]
+    for run_id in runs:
+        tx["checkin_responses"].delete_where("run_id = ?", [run_id])
+    tx["checkin_runs"].delete_where("schedule_id = ?", [schedule_id])
+
+
+async def _send_reminders(services: Services) -> int:
+    return await send_due_reminders(services)
+
+
+PRACTICE = Practice(
+    name="checkins",
+    commands={"checkin": handle},
+    actions={RESPOND: respond},
+    forms={CREATE_FORM: submit_create, RESPONSE_FORM: submit_response},
+    schedule_kinds={"checkin": fire},
+    periodic=(PeriodicJob("checkin-reminders", _send_reminders, 60.0),),
+    help=(HelpLine("checkin", "", "schedule a regular check-in in a channel."),),
+    on_schedule_delete=forget_schedule,
+    outbox_references=(("checkin_runs", "prompt_outbox"),),
+)

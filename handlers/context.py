@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -14,6 +14,9 @@ from bot.store import Store
 from handlers.catalog import Catalog
 from handlers.limits import Limits
 from handlers.text import Mentioned
+
+if TYPE_CHECKING:
+    from handlers.practice import Registry
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,30 @@ class People(Protocol):
         """Deliver straight to one person, bypassing the outbox, so nothing durable or logged
         links them to the message (speak-up authors). True if the platform took it."""
         ...
+
+
+class Syntax(Protocol):
+    """How people write to Candor on one platform, for help texts and error messages: Slack
+    has slash commands ("/kudos stats"), Teams plain words to the bot ("kudos stats")."""
+
+    def command(self, name: str, args: str = "") -> str:
+        """`command("kudos", "stats")` → "/kudos stats" on Slack."""
+        ...
+
+    @property
+    def invite_hint(self) -> str:
+        """What to do so the bot may post in a channel, e.g. "type /invite @candor there"."""
+        ...
+
+
+@dataclass(frozen=True)
+class SlashSyntax:
+    """Slash commands and /invite: Slack's way, and the shell's."""
+
+    invite_hint: str = "type /invite @candor there"
+
+    def command(self, name: str, args: str = "") -> str:
+        return f"/{name} {args}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -104,32 +131,43 @@ def _nothing() -> None:
 
 @dataclass(frozen=True)
 class Services:
+    """What a practice may use. Each platform has its own directory and way of writing commands:
+    a request (or a stored row) says which platform it belongs to."""
+
     store: Store
-    people: People
     clock: Clock
     settings: Settings
     catalog: Catalog
+    registry: Registry
+    directories: Mapping[str, People]  # platform → its directory
+    syntaxes: Mapping[str, Syntax] = field(default_factory=dict)  # platform → how commands are written
     # Called after a practice changes schedules, so the scheduler rebuilds its jobs.
     schedules_changed: Callable[[], None] = _nothing
     # Speak-up abuse limits, in memory only (see handlers/limits.py).
     speakup_limits: Limits = field(default_factory=Limits)
 
+    def people_for(self, platform: str) -> People:
+        return self.directories[platform]
 
-async def is_admin(services: Services, user: str) -> bool:
+    def syntax_for(self, platform: str) -> Syntax:
+        return self.syntaxes.get(platform) or SlashSyntax()
+
+
+async def is_admin(services: Services, platform: str, user: str) -> bool:
     """The one place that decides who is a Candor admin: CANDOR_ADMINS, or a platform admin."""
     if user in services.settings.admins:
         return True
-    info = await services.people.lookup(user)
+    info = await services.people_for(platform).lookup(user)
     return bool(info and info.is_platform_admin and not info.deleted)
 
 
 TZ_LOOKUP_BUDGET_S = 0.8  # a form must open within Slack's 3 s; a default timezone is fine
 
 
-async def timezone_of(services: Services, user: str) -> str:
+async def timezone_of(services: Services, platform: str, user: str) -> str:
     """The person's timezone for a form's default, or UTC if the directory is slow or silent."""
     try:
-        info = await asyncio.wait_for(services.people.lookup(user), TZ_LOOKUP_BUDGET_S)
+        info = await asyncio.wait_for(services.people_for(platform).lookup(user), TZ_LOOKUP_BUDGET_S)
     except Exception:
         return "UTC"
     return (info.tz if info else None) or "UTC"

@@ -8,18 +8,16 @@ from bot.outbox import Channel
 from bot.store import claim_once
 from handlers.context import Services
 
-INTRO_LINES = (
-    "/kudos @person #behaviour what they did: recognise a colleague for a behaviour you saw.",
-    "/kudos stats: this channel's recognition by behaviour over the last 30 days.",
-    "/checkin: schedule a regular check-in in a channel; /checkin help for more.",
-    "/nudge: a coaching prompt for managers, now, weekly or on a channel schedule.",
-)
 
-
-def intro_message(user: str) -> tuple:
+def intro_message(services: Services, platform: str, user: str) -> tuple:
+    """A greeting and one line per command the practices list, written the platform's way."""
+    syntax = services.syntax_for(platform)
+    lines = [f"{syntax.command(h.command, h.args)}: {h.does}" for h in services.registry.help]
+    example = syntax.command("checkin", "help")
     return (
         rich("Hi ", Mention(user), "! I'm ", Strong("Candor"), ". Here is what I can do:"),
-        *INTRO_LINES,
+        *lines,
+        f"Add help to any of them for more, e.g. {example}.",
     )
 
 
@@ -42,7 +40,7 @@ def answer_mention(
             platform=platform,
             to=Channel(conversation),
             thread=thread,
-            message=text_message(*intro_message(user)),
+            message=text_message(*intro_message(services, platform, user)),
             now=now,
         )
     return True

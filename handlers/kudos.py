@@ -34,6 +34,7 @@ from bot.outbox import Channel, Person
 from bot.store import claim_once
 from handlers.catalog import Behaviour
 from handlers.context import Command, Services, timezone_of
+from handlers.practice import HelpLine, Practice
 from handlers.text import Mentioned, clean_user_text, plural, read_text
 
 MAX_MESSAGE_CHARS = 1000
@@ -132,7 +133,7 @@ def _split(cmd: Command, services: Services) -> _Parsed:
             receivers.append(marked.user)
             pos = start + len(marked.text)
             continue
-        typed = services.people.parse_mention(word.group())
+        typed = services.people_for(cmd.platform).parse_mention(word.group())
         if typed:
             receivers.append(typed)
             pos = word.end()
@@ -147,13 +148,13 @@ def _split(cmd: Command, services: Services) -> _Parsed:
     return _Parsed(list(dict.fromkeys(receivers)), tag, text[pos:], pending)
 
 
-async def _with_names(message: str, mentioned: list[Mentioned], services: Services) -> str:
+async def _with_names(message: str, mentioned: list[Mentioned], services: Services, platform: str) -> str:
     """A mention Slack sent without a name reads "@U0456"; show the person's name instead."""
     for m in mentioned[:MAX_RECEIVERS]:
         if m.text != "@" + m.user or m.text not in message:
             continue
         try:
-            info = await asyncio.wait_for(services.people.lookup(m.user), NAME_BUDGET_S)
+            info = await asyncio.wait_for(services.people_for(platform).lookup(m.user), NAME_BUDGET_S)
         except Exception:
             continue  # the id stays: readable enough, and it notifies no one
         if info:
@@ -183,7 +184,7 @@ async def give(cmd: Command, services: Services) -> Reply:
             f"#{parsed.tag[:40]} is not a behaviour Candor knows. Choose one of:",
             _behaviour_list(services),
         )
-    typed = await _with_names(parsed.message, parsed.mentioned_in_message, services)
+    typed = await _with_names(parsed.message, parsed.mentioned_in_message, services, cmd.platform)
     message, problem = read_text(typed, label="Your message", limit=MAX_MESSAGE_CHARS, required=False)
     if problem:
         return error(problem)
@@ -199,7 +200,8 @@ async def give(cmd: Command, services: Services) -> Reply:
         return error(
             f"You can give {cap} kudos in 24 hours, so one kudos can recognise at most {cap} people."
         )
-    found = await asyncio.gather(*(services.people.lookup(r) for r in receivers))
+    people = services.people_for(cmd.platform)
+    found = await asyncio.gather(*(people.lookup(r) for r in receivers))
     for receiver, person in zip(receivers, found, strict=True):
         if person is None or person.deleted:
             who = ("that person",) if len(receivers) == 1 else (Mention(receiver),)
@@ -322,7 +324,7 @@ def wait_phrase(services: Services, tz: str, at: float) -> str:
 async def _capped(cmd: Command, services: Services, wanted: int, recent: list[float]) -> Reply:
     cap = services.settings.kudos_daily_cap
     left = max(0, cap - len(recent))
-    tz = await timezone_of(services, cmd.user)
+    tz = await timezone_of(services, cmd.platform, cmd.user)
 
     def free_for(n: int) -> str:
         # A kudos stops counting when it turns 24 hours old; n more must be free.
@@ -410,3 +412,15 @@ def stats(cmd: Command, services: Services) -> Reply:
     if quiet:
         lines.append("Not yet recognised here: " + "; ".join(quiet) + ".")
     return ok(*lines)
+
+
+PRACTICE = Practice(
+    name="kudos",
+    commands={"kudos": handle},
+    help=(
+        HelpLine(
+            "kudos", "@person #behaviour what they did", "recognise a colleague for a behaviour you saw."
+        ),
+        HelpLine("kudos", "stats", "this channel's recognition by behaviour over the last 30 days."),
+    ),
+)

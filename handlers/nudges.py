@@ -32,6 +32,7 @@ from bot.recurrence import DAYS
 from handlers import schedules
 from handlers.catalog import Nudge
 from handlers.context import Command, Services, Submission, timezone_of
+from handlers.practice import HelpLine, Practice
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text
 from handlers.timing import DAY_NAMES, InputError, parse_days, parse_time, parse_tz
 
@@ -92,7 +93,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb == "weekly":
         return await weekly(cmd, services, [w.lower() for w in words[1:]])
     if verb == "schedule":
-        return open_form(schedule_form(cmd, services, await timezone_of(services, cmd.user)))
+        return open_form(schedule_form(cmd, services, await timezone_of(services, cmd.platform, cmd.user)))
     return error(f"I don't know /nudge {verb[:30]}.", "Type /nudge help for what I can do.")
 
 
@@ -109,7 +110,7 @@ async def weekly(cmd: Command, services: Services, args: list[str]) -> Reply:
     try:
         days = parse_days(args[1]) if len(args) > 1 else "mon"
         at = parse_time(args[2]) if len(args) > 2 else "09:00"
-        tz = parse_tz(await timezone_of(services, cmd.user))
+        tz = parse_tz(await timezone_of(services, cmd.platform, cmd.user))
     except InputError as exc:
         return error(str(exc), "Usage: /nudge weekly on [day] [HH:MM], e.g. /nudge weekly on mon 09:00")
     if len(args) > 3:
@@ -160,7 +161,7 @@ async def submit_schedule(sub: Submission, services: Services) -> Reply | FormEr
     if any(t not in known for t in tags):
         errors["tags"] = "Pick topics from the list."
     if not errors:
-        await schedules.check_channel(services, conversation, sub.user, errors)
+        await schedules.check_channel(services, sub, conversation, errors)
     if errors or when is None:
         return FormErrors(errors)
     schedule_id = schedules.create(
@@ -173,7 +174,7 @@ async def submit_schedule(sub: Submission, services: Services) -> Reply | FormEr
 
 
 async def one_on_one_form(cmd: Command, services: Services) -> Reply:
-    tz = await timezone_of(services, cmd.user)
+    tz = await timezone_of(services, cmd.platform, cmd.user)
     return open_form(
         Form(
             callback=ONE_ON_ONE_FORM,
@@ -225,7 +226,7 @@ async def submit_one_on_one(sub: Submission, services: Services) -> Reply | Form
     elif report == sub.user:
         errors["report"] = "Pick someone other than yourself."
     else:
-        person = await services.people.lookup(report)
+        person = await services.people_for(sub.platform).lookup(report)
         if person is None or person.is_bot or person.deleted:
             errors["report"] = "Pick a person in this workspace (not a bot)."
     if errors or when is None:
@@ -295,3 +296,17 @@ def fire_one_on_one(
         )
     )
     outbox.enqueue(tx, platform=row["platform"], to=Person(row["owner"]), message=message, now=now)
+
+
+def forget_schedule(tx: Database, schedule_id: int) -> None:
+    tx["nudge_log"].delete_where("scope = ?", [f"schedule:{schedule_id}"])
+
+
+PRACTICE = Practice(
+    name="nudges",
+    commands={"nudge": handle},
+    forms={SCHEDULE_FORM: submit_schedule, ONE_ON_ONE_FORM: submit_one_on_one},
+    schedule_kinds={"nudge": fire_channel, "weekly_nudge": fire_weekly, "one_on_one": fire_one_on_one},
+    help=(HelpLine("nudge", "", "a coaching prompt for managers, now, weekly or on a channel schedule."),),
+    on_schedule_delete=forget_schedule,
+)

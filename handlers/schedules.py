@@ -67,15 +67,19 @@ def read_when(values: dict[str, Any], errors: dict[str, str]) -> tuple[str, str,
     return parsed["days"], parsed["time"], parsed["tz"]
 
 
-async def check_channel(services: Services, conversation: str, user: str, errors: dict[str, str]) -> None:
+async def check_channel(
+    services: Services, sub: Submission, conversation: str, errors: dict[str, str]
+) -> None:
     """The bot must be able to post there, and the person must belong there (or be an admin)."""
+    people = services.people_for(sub.platform)
     if not conversation:
         errors["channel"] = "Pick a channel."
-    elif not await services.people.bot_is_member(conversation):
-        errors["channel"] = (
-            "Candor is not in that channel yet. Type /invite @candor there, then submit again."
-        )
-    elif not await is_admin(services, user) and user not in await services.people.members(conversation):
+    elif not await people.bot_is_member(conversation):
+        hint = services.syntax_for(sub.platform).invite_hint
+        errors["channel"] = f"Candor is not in that channel yet: {hint}, then submit again."
+    elif not await is_admin(services, sub.platform, sub.user) and sub.user not in await people.members(
+        conversation
+    ):
         errors["channel"] = "You can only schedule posts in a channel you are a member of."
 
 
@@ -217,7 +221,7 @@ async def find_changeable(cmd: Command, services: Services, raw_id: str) -> dict
     if not rows:
         return error(f"There is no schedule #{raw_id.lstrip('#')} here. /checkin list shows them.")
     row = rows[0]
-    if row["owner"] != cmd.user and not await is_admin(services, cmd.user):
+    if row["owner"] != cmd.user and not await is_admin(services, cmd.platform, cmd.user):
         return error("Only the person who created this schedule, or a Candor admin, can change it.")
     return row
 
@@ -234,11 +238,7 @@ async def change(cmd: Command, services: Services, verb: str, raw_id: str) -> Re
             # Occurrences missed while paused are not made up.
             tx["schedules"].update(row["id"], {"paused": 0, "checked_until": now})
         elif verb == "delete":
-            runs = [r["id"] for r in tx["checkin_runs"].rows_where("schedule_id = ?", [row["id"]])]
-            for run_id in runs:
-                tx["checkin_responses"].delete_where("run_id = ?", [run_id])
-            tx["checkin_runs"].delete_where("schedule_id = ?", [row["id"]])
-            tx["nudge_log"].delete_where("scope = ?", [f"schedule:{row['id']}"])
+            services.registry.forget_schedule(tx, row["id"])
             tx["schedules"].delete(row["id"])
     services.schedules_changed()
     done = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[verb]

@@ -50,6 +50,7 @@ from bot.outbox import Channel
 from bot.store import claim_once
 from handlers.context import Action, Command, Services, Submission, is_admin
 from handlers.limits import DAY_S
+from handlers.practice import HelpLine, PeriodicJob, Practice
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
 log = logging.getLogger("candor.speakup")
@@ -264,7 +265,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb == "status":
         return await open_case(cmd, services, "".join(words[1:]))
     if verb in ("enable", "disable", "stats") and len(words) == 1:
-        if not await is_admin(services, cmd.user):
+        if not await is_admin(services, cmd.platform, cmd.user):
             return error("Only Candor admins can do that.")
         return stats(cmd, services) if verb == "stats" else toggle(cmd, services, verb == "enable")
     return error(f"I don't know /speakup {verb[:30]}.", "Type /speakup help for what I can do.")
@@ -277,7 +278,8 @@ async def new_form(cmd: Command, services: Services) -> Reply:
             "Speak-up is not set up yet: no channel takes concerns. "
             "Ask a Candor admin to run /speakup enable in the channel where concerns should go."
         )
-    choices = tuple([Choice(c, (await services.people.channel_name(c))[:75]) for c in channels])
+    people = services.people_for(cmd.platform)
+    choices = tuple([Choice(c, (await people.channel_name(c))[:75]) for c in channels])
     return open_form(
         Form(
             callback=NEW_FORM,
@@ -350,10 +352,10 @@ def _author_key(services: Services, code: str) -> Message:
     )
 
 
-async def _send_key(services: Services, user: str, code: str) -> None:
+async def _send_key(services: Services, platform: str, user: str, code: str) -> None:
     """Best effort, and never logged when it fails: a failure is only counted (see publish_due)."""
     try:
-        delivered = await services.people.send_private(user, _author_key(services, code))
+        delivered = await services.people_for(platform).send_private(user, _author_key(services, code))
     except Exception:
         delivered = False
     if not delivered:
@@ -443,7 +445,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
         # Sent after the answer, in a task that does not carry this request's id into any log
         # line, so the request's duration does not mark it as a submission.
         task = asyncio.get_running_loop().create_task(
-            _send_key(services, sub.user, code), context=contextvars.Context()
+            _send_key(services, sub.platform, sub.user, code), context=contextvars.Context()
         )
         _in_flight.add(task)
         task.add_done_callback(_in_flight.discard)
@@ -615,7 +617,7 @@ async def _moderate(action: Action, services: Services) -> dict[str, Any] | Repl
     concern = _concern(services, action, action.value)
     if concern is None:
         return error("This concern no longer exists.")
-    if not await is_admin(services, action.user):
+    if not await is_admin(services, action.platform, action.user):
         return error("Only Candor admins can acknowledge, resolve or hide a concern. Anyone can reply.")
     return concern
 
@@ -748,7 +750,7 @@ async def _submit_note(
     concern = _concern(services, sub, sub.context)
     if concern is None:
         return FormErrors({"text": "This concern no longer exists."})
-    if kind != "reply" and not await is_admin(services, sub.user):
+    if kind != "reply" and not await is_admin(services, sub.platform, sub.user):
         return FormErrors({"text": "Only Candor admins can resolve or hide a concern."})
     limit = MAX_REPLY if kind == "reply" else MAX_NOTE
     text, problem = check_text(sub.values.get("text"), label=label, limit=limit, required=True)
@@ -912,3 +914,33 @@ def flag_overdue(services: Services) -> int:
                 flagged += 1
             tx["concerns"].update(concern["id"], {"flagged": json.dumps(sorted(done))})
     return flagged
+
+
+async def _publish(services: Services) -> int:
+    return publish_due(services)
+
+
+async def _flag(services: Services) -> int:
+    return flag_overdue(services)
+
+
+PRACTICE = Practice(
+    name="speakup",
+    commands={"speakup": handle},
+    actions={VIEW: view_case, REPLY: open_reply, ACK: acknowledge, RESOLVE: open_resolve, HIDE: open_hide},
+    forms={
+        NEW_FORM: submit_new,
+        CASE_FORM: submit_case,
+        REPLY_FORM: submit_reply,
+        RESOLVE_FORM: submit_resolve,
+        HIDE_FORM: submit_hide,
+    },
+    periodic=(
+        PeriodicJob("speakup-publications", _publish, 60.0),
+        PeriodicJob("speakup-deadlines", _flag, 3600.0),
+    ),
+    help=(HelpLine("speakup", "", "raise a concern anonymously; managers answer in the open."),),
+    anonymous=frozenset({NEW_FORM, CASE_FORM, VIEW}),
+    outbox_references=(("concerns", "post_outbox"), ("concern_messages", "outbox_id")),
+    permanent_keys=("speakup-seed:",),
+)

@@ -148,7 +148,7 @@ async def test_unknown_paths_are_404(candor):
 
 
 async def _admin(candor, user: str) -> bool:
-    return await is_admin(candor.app[SERVICES], user)
+    return await is_admin(candor.app[SERVICES], "slack", user)
 
 
 async def test_workspace_admins_and_owners_are_admins(candor, slack):

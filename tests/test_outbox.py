@@ -15,6 +15,7 @@ from bot.messages import text_message
 from bot.outbox import Channel
 from bot.server import SCHEDULER, STORE
 from handlers import checkins
+from handlers.registry import REGISTRY
 from tests.support.candor import Candor, blocks_text, make_settings
 
 
@@ -458,7 +459,13 @@ async def test_pruning_goes_in_small_chunks(candor, slack, clock):
         await candor.command("/kudos", f"<@UBOB> #mentoring thanks {n}")
     await candor.settle()
     clock.advance(31 * 86400)
-    pruned = await retention.prune(candor.app[STORE], clock.now(), chunk=3)
+    pruned = await retention.prune(
+        candor.app[STORE],
+        clock.now(),
+        references=REGISTRY.outbox_references,
+        permanent_keys=REGISTRY.permanent_keys,
+        chunk=3,
+    )
     assert pruned == retention.Pruned(outbox=8, processed=4)
     assert candor.count("outbox") == candor.count("processed") == 0
 

@@ -25,9 +25,8 @@ from bot.slack.identity import authorize_with, failure_code
 from bot.slack.render import reply_payload
 from bot.slack.wire import command_text
 from bot.store import StoreUnavailable, is_storage_error
-from handlers import intro, speakup
+from handlers import intro
 from handlers.context import Action, Command, Services, Submission
-from handlers.registry import ACTIONS, COMMANDS, FORMS
 
 log = logging.getLogger("candor.slack")
 
@@ -41,11 +40,6 @@ NOT_SAVED = error(
 SLACK_UNREACHABLE = error(
     "Candor could not reach Slack to check this, so nothing was saved. Please try again in a minute."
 )
-
-
-# An anonymous author's clicks and submissions: their replays are caught in memory only, never
-# in the database (bot/replays.py). Every other interaction is remembered in `processed`.
-ANONYMOUS_FLOWS = frozenset({speakup.NEW_FORM, speakup.CASE_FORM, speakup.VIEW})
 
 
 def to_command(body: dict[str, Any]) -> Command:
@@ -205,11 +199,12 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
 
         return listener
 
-    for name, practice in COMMANDS.items():
-        app.command(name)(command(practice))
-    for action_id, handler in ACTIONS.items():
+    registry = services.registry
+    for name, practice in registry.commands.items():
+        app.command("/" + name)(command(practice))
+    for action_id, handler in registry.actions.items():
         app.action(action_id)(action(handler))
-    for callback, handler in FORMS.items():
+    for callback, handler in registry.forms.items():
         app.view(callback)(submission(handler))
 
     @app.event("app_mention")

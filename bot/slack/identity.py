@@ -19,13 +19,15 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.platform import CredentialsRejected
+
 log = logging.getLogger("candor.slack")
 MAX_RETRY_S = 60.0
 # Slack's answers that say "not now" rather than "not this token".
 TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 
 
-class SlackTokenRejected(Exception):
+class SlackTokenRejected(CredentialsRejected):
     """Slack answered auth.test with an error about the token (invalid_auth, token_revoked, …)."""
 
 

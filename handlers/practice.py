@@ -1,0 +1,103 @@
+"""One descriptor per practice, and the registry that lists them.
+
+A practice says here everything the runtime needs to know about it: its commands, buttons and
+forms, the schedule kinds it fires, its periodic jobs, its lines in the help, which of its flows
+an anonymous author uses, and what it keeps in the outbox. The server, the scheduler, the
+adapters, the shell and the intro read the registry; nothing else needs to know a practice
+exists. Adding a practice is one module that exports a `Practice`, plus one line in
+handlers/registry.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.messages import FormErrors, Reply
+from handlers.context import Action, Command, Services, Submission
+
+CommandHandler = Callable[[Command, Services], Awaitable[Reply]]
+ActionHandler = Callable[[Action, Services], Awaitable[Reply]]
+FormHandler = Callable[[Submission, Services], Awaitable[Reply | FormErrors]]
+# What a schedule row of a kind does when it comes due, inside the scheduler's transaction:
+# (tx, schedule row, the occurrence, now, services).
+Firer = Callable[[Database, dict[str, Any], float, float, Services], None]
+# Forget what a practice keeps for a schedule that is being deleted: (tx, schedule id).
+ScheduleCleanup = Callable[[Database, int], None]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work the scheduler runs every `every_s` seconds (and once at start, to catch up)."""
+
+    name: str
+    run: Callable[[Services], Awaitable[object]]
+    every_s: float
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    """One line of the intro: a command, its arguments, what it does. Each platform writes the
+    command its own way (Slack "/kudos stats", Teams "kudos stats")."""
+
+    command: str
+    args: str
+    does: str
+
+
+@dataclass(frozen=True)
+class Practice:
+    name: str
+    commands: Mapping[str, CommandHandler] = field(default_factory=dict)  # "kudos", no slash
+    actions: Mapping[str, ActionHandler] = field(default_factory=dict)  # button action ids
+    forms: Mapping[str, FormHandler] = field(default_factory=dict)  # form callback ids
+    schedule_kinds: Mapping[str, Firer] = field(default_factory=dict)
+    periodic: tuple[PeriodicJob, ...] = ()
+    help: tuple[HelpLine, ...] = ()
+    # Buttons and forms an anonymous author uses: their replays are caught in memory only.
+    anonymous: frozenset[str] = frozenset()
+    on_schedule_delete: ScheduleCleanup | None = None
+    # (table, column) naming outbox rows that replies or edits may still need (retention keeps them).
+    outbox_references: tuple[tuple[str, str], ...] = ()
+    # Prefixes of `processed` keys that mark something done once ever (retention keeps them).
+    permanent_keys: tuple[str, ...] = ()
+
+
+def _merge(practices: Iterable[Practice], what: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for practice in practices:
+        for key, value in getattr(practice, what).items():
+            if key in merged:
+                raise ValueError(f"{what} {key!r} is claimed by two practices")
+            merged[key] = value
+    return merged
+
+
+class Registry:
+    """The practices Candor runs, and the tables the runtime reads from them."""
+
+    def __init__(self, practices: Iterable[Practice]) -> None:
+        self.practices = tuple(practices)
+        self.commands: dict[str, CommandHandler] = _merge(self.practices, "commands")
+        self.actions: dict[str, ActionHandler] = _merge(self.practices, "actions")
+        self.forms: dict[str, FormHandler] = _merge(self.practices, "forms")
+        self.firers: dict[str, Firer] = _merge(self.practices, "schedule_kinds")
+        self.periodic = tuple(job for p in self.practices for job in p.periodic)
+        self.help = tuple(line for p in self.practices for line in p.help)
+        self.anonymous = frozenset().union(*(p.anonymous for p in self.practices))
+        self.outbox_references = tuple(ref for p in self.practices for ref in p.outbox_references)
+        self.permanent_keys = tuple(key for p in self.practices for key in p.permanent_keys)
+
+    def fire(
+        self, tx: Database, row: dict[str, Any], occurrence: float, now: float, services: Services
+    ) -> None:
+        self.firers[row["kind"]](tx, row, occurrence, now, services)
+
+    def forget_schedule(self, tx: Database, schedule_id: int) -> None:
+        """Let every practice drop what it keeps for a schedule, before the row goes."""
+        for practice in self.practices:
+            if practice.on_schedule_delete is not None:
+                practice.on_schedule_delete(tx, schedule_id)

@@ -21,6 +21,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 # The suite again with the test clocks at awkward moments (Friday evening, Sunday, DST days).

@@ -11,7 +11,7 @@ candor = Migrations("candor")
 @candor()
 def m001_outbox(db: Database) -> None:
     # Every message the bot posts; written in the same transaction as the domain row.
-    db["outbox"].create(
+    db.table("outbox").create(
         {
             "id": int,
             "platform": str,
@@ -30,18 +30,18 @@ def m001_outbox(db: Database) -> None:
         not_null={"platform", "conversation", "payload", "status", "attempts", "not_before"},
         defaults={"status": "pending", "attempts": 0},
     )
-    db["outbox"].create_index(["status", "not_before"])
+    db.table("outbox").create_index(["status", "not_before"])
 
 
 @candor()
 def m002_processed(db: Database) -> None:
     # Keys of deliveries already handled (Slack event ids, trigger ids), so a retry is a no-op.
-    db["processed"].create({"key": str, "at": float}, pk="key", not_null={"at"})
+    db.table("processed").create({"key": str, "at": float}, pk="key", not_null={"at"})
 
 
 @candor()
 def m003_kudos(db: Database) -> None:
-    db["kudos"].create(
+    db.table("kudos").create(
         {
             "id": int,
             "platform": str,
@@ -56,15 +56,15 @@ def m003_kudos(db: Database) -> None:
         pk="id",
         not_null={"platform", "workspace", "conversation", "giver", "receiver", "behaviour"},
     )
-    db["kudos"].create_index(["giver", "created_at"])
-    db["kudos"].create_index(["platform", "workspace", "conversation", "created_at"])
+    db.table("kudos").create_index(["giver", "created_at"])
+    db.table("kudos").create_index(["platform", "workspace", "conversation", "created_at"])
 
 
 @candor()
 def m004_schedules(db: Database) -> None:
     # Timed work (check-ins, nudges, 1:1 reminders). The rows are the source of truth: the
     # scheduler's in-memory jobs are rebuilt from them.
-    db["schedules"].create(
+    db.table("schedules").create(
         {
             "id": int,
             "platform": str,
@@ -91,10 +91,10 @@ def m004_schedules(db: Database) -> None:
         not_null={"platform", "workspace", "conversation", "kind", "owner", "days", "at", "tz"},
         defaults={"every_weeks": 1, "paused": 0, "remind": 0, "tags": "[]", "skip_dates": "[]"},
     )
-    db["schedules"].create_index(["platform", "workspace", "conversation"])
-    db["schedules"].create_index(["days", "at", "tz", "every_weeks", "anchor"])
+    db.table("schedules").create_index(["platform", "workspace", "conversation"])
+    db.table("schedules").create_index(["days", "at", "tz", "every_weeks", "anchor"])
 
-    db["checkin_runs"].create(
+    db.table("checkin_runs").create(
         {
             "id": int,
             "schedule_id": int,
@@ -109,24 +109,24 @@ def m004_schedules(db: Database) -> None:
         not_null={"schedule_id", "occurrence"},
         foreign_keys=[("schedule_id", "schedules", "id")],
     )
-    db["checkin_runs"].create_index(["reminder_due_at"])
-    db["checkin_responses"].create(
+    db.table("checkin_runs").create_index(["reminder_due_at"])
+    db.table("checkin_responses").create(
         {"id": int, "run_id": int, "user": str, "answers": str, "created_at": float},
         pk="id",
         not_null={"run_id", "user", "answers"},
         foreign_keys=[("run_id", "checkin_runs", "id")],
     )
-    db["checkin_responses"].create_index(["run_id", "user"], unique=True)
+    db.table("checkin_responses").create_index(["run_id", "user"], unique=True)
 
     # Which nudges a person or a schedule has had in the current rotation.
-    db["nudge_log"].create(
+    db.table("nudge_log").create(
         {"id": int, "scope": str, "nudge": str, "sent_at": float},
         pk="id",
         not_null={"scope", "nudge"},
     )
-    db["nudge_log"].create_index(["scope"])
+    db.table("nudge_log").create_index(["scope"])
     # A post can be a reply in the thread of an earlier post that may not be sent yet.
-    db["outbox"].add_column("reply_to", int)
+    db.table("outbox").add_column("reply_to", int)
 
 
 @candor()
@@ -137,7 +137,7 @@ def m005_outbox_by_conversation(db: Database) -> None:
         "create index idx_outbox_backing_off on outbox (platform, conversation, id) "
         "where status = 'pending' and attempts > 0"
     )
-    db["outbox"].create_index(["platform", "conversation", "status", "id"])
+    db.table("outbox").create_index(["platform", "conversation", "status", "id"])
 
 
 @candor()
@@ -145,15 +145,15 @@ def m006_speakup(db: Database) -> None:
     # Anonymous concerns. No column here, in concern_messages or in the outbox may ever hold who
     # wrote one: not a user id, name, hash or HMAC of one, nor a trigger or response URL.
     # tests/test_speakup_anonymity.py fails if a column is added without review.
-    db["outbox"].add_column("replaces", int)
+    db.table("outbox").add_column("replaces", int)
     # When sends of a row started failing: the retry window counts from here, not from created_at
     # (which speak-up rounds to the day).
-    db["outbox"].add_column("failing_since", float)
-    db["speakup_channels"].create(
+    db.table("outbox").add_column("failing_since", float)
+    db.table("speakup_channels").create(
         {"platform": str, "workspace": str, "conversation": str, "enabled_by": str, "created_at": float},
         pk=("platform", "workspace", "conversation"),
     )
-    db["concerns"].create(
+    db.table("concerns").create(
         {
             "id": int,
             "platform": str,
@@ -178,9 +178,9 @@ def m006_speakup(db: Database) -> None:
         pk="id",
         not_null={"platform", "workspace", "conversation", "code_hash", "body", "status", "raised_on"},
     )
-    db["concerns"].create_index(["code_hash"], unique=True)
-    db["concerns"].create_index(["status"])
-    db["concern_messages"].create(
+    db.table("concerns").create_index(["code_hash"], unique=True)
+    db.table("concerns").create_index(["status"])
+    db.table("concern_messages").create(
         {
             "id": int,
             "concern_id": int,
@@ -195,31 +195,31 @@ def m006_speakup(db: Database) -> None:
         not_null={"concern_id", "kind"},
         foreign_keys=[("concern_id", "concerns", "id")],
     )
-    db["concern_messages"].create_index(["concern_id"])
-    db["concerns"].create_index(["post_outbox", "publish_at"])
+    db.table("concern_messages").create_index(["concern_id"])
+    db.table("concerns").create_index(["post_outbox", "publish_at"])
 
 
 @candor()
 def m007_kudos_undo(db: Database) -> None:
     # /kudos undo edits what a kudos posted and stops counting it: the outbox rows it made (one
     # channel post shared by every receiver of one /kudos, one DM each) and when it was taken back.
-    db["kudos"].add_column("post_outbox", int)
-    db["kudos"].add_column("dm_outbox", int)
-    db["kudos"].add_column("undone_at", float)
+    db.table("kudos").add_column("post_outbox", int)
+    db.table("kudos").add_column("dm_outbox", int)
+    db.table("kudos").add_column("undone_at", float)
 
 
 @candor()
 def m008_heartbeat(db: Database) -> None:
     # One row the health check updates in a committed write, to prove writes still reach the disk
     # (a full disk, a read-only file). It keeps a counter, never a time.
-    db["heartbeat"].insert({"id": 1, "beats": 0}, pk="id", not_null={"beats"})
+    db.table("heartbeat").insert({"id": 1, "beats": 0}, pk="id", not_null={"beats"})
 
 
 @candor()
 def m009_outbox_recipient(db: Database) -> None:
     # Who a post goes to is said, not guessed from the id: a channel, or a person reached the way
     # their platform does it (Slack: a DM by user id; Teams: a stored conversation reference).
-    db["outbox"].add_column("recipient", str, not_null_default="channel")
+    db.table("outbox").add_column("recipient", str, not_null_default="channel")
     db.execute(
         "update outbox set recipient = 'person' where "
         "(platform = 'slack' and substr(conversation, 1, 1) in ('U', 'W')) or "

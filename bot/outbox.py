@@ -130,7 +130,7 @@ def enqueue(
         "not_before": now if not_before is None else not_before,
         "created_at": now if created_at is None else created_at,
     }
-    return db["outbox"].insert(row).last_pk
+    return int(db.table("outbox").insert(row).last_pk or 0)
 
 
 def edit(db: Database, *, original: int, message: Message, now: float) -> None:

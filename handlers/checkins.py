@@ -200,18 +200,13 @@ def fire(tx: Database, row: dict[str, Any], occurrence: float, now: float, servi
     """Post the prompt with a Respond button; plan the reminder outside quiet hours."""
     title, intro, questions = _template(row, services)
     recurrence = schedules.recurrence(row)
-    run_id = (
-        tx["checkin_runs"]
-        .insert(
-            {
-                "schedule_id": row["id"],
-                "occurrence": occurrence,
-                "local_date": recurrence.local_date(occurrence),
-                "created_at": now,
-            }
-        )
-        .last_pk
-    )
+    run = {
+        "schedule_id": row["id"],
+        "occurrence": occurrence,
+        "local_date": recurrence.local_date(occurrence),
+        "created_at": now,
+    }
+    run_id = int(tx.table("checkin_runs").insert(run).last_pk or 0)
     blocks: list[Any] = [Section(rich(Strong(f"🗓️ {title}")))]
     if intro:
         blocks.append(Section(rich(intro)))
@@ -233,7 +228,7 @@ def fire(tx: Database, row: dict[str, Any], occurrence: float, now: float, servi
             services.settings.quiet_hours,
             json.loads(row["skip_dates"] or "[]"),
         )
-    tx["checkin_runs"].update(run_id, {"prompt_outbox": prompt, "reminder_due_at": reminder_at})
+    tx.table("checkin_runs").update(run_id, {"prompt_outbox": prompt, "reminder_due_at": reminder_at})
 
 
 async def run_now(cmd: Command, services: Services, raw_id: str) -> Reply:
@@ -329,7 +324,7 @@ async def submit_response(sub: Submission, services: Services) -> Reply | FormEr
             [json.dumps(answers), now, row["run_id"], sub.user],
         ).rowcount
         if not updated:
-            tx["checkin_responses"].insert(
+            tx.table("checkin_responses").insert(
                 {
                     "run_id": row["run_id"],
                     "user": sub.user,
@@ -376,7 +371,7 @@ async def send_due_reminders(services: Services, limit: int = 50) -> int:
             _close_reminder(services, run["run_id"], now)
             continue
         if moment > now:  # it came due in quiet hours (or was delayed into them): wait
-            services.store.db["checkin_runs"].update(run["run_id"], {"reminder_due_at": moment})
+            services.store.db.table("checkin_runs").update(run["run_id"], {"reminder_due_at": moment})
             continue
         try:
             targets = await _not_answered(services, run)
@@ -390,7 +385,7 @@ async def send_due_reminders(services: Services, limit: int = 50) -> int:
                 log.warning(
                     "check-in reminder postponed", extra={"run": run["run_id"], "error": type(exc).__name__}
                 )
-                services.store.db["checkin_runs"].update(
+                services.store.db.table("checkin_runs").update(
                     run["run_id"], {"reminder_due_at": now + REMINDER_RETRY_S}
                 )
             continue
@@ -417,7 +412,7 @@ async def send_due_reminders(services: Services, limit: int = 50) -> int:
 
 
 def _close_reminder(services: Services, run_id: int, now: float) -> None:
-    services.store.db["checkin_runs"].update(run_id, {"reminder_sent_at": now})
+    services.store.db.table("checkin_runs").update(run_id, {"reminder_sent_at": now})
 
 
 async def _not_answered(services: Services, run: dict[str, Any]) -> list[str]:
@@ -441,10 +436,10 @@ async def _not_answered(services: Services, run: dict[str, Any]) -> list[str]:
 
 
 def forget_schedule(tx: Database, schedule_id: int) -> None:
-    runs = [r["id"] for r in tx["checkin_runs"].rows_where("schedule_id = ?", [schedule_id])]
+    runs = [r["id"] for r in tx.table("checkin_runs").rows_where("schedule_id = ?", [schedule_id])]
     for run_id in runs:
-        tx["checkin_responses"].delete_where("run_id = ?", [run_id])
-    tx["checkin_runs"].delete_where("schedule_id = ?", [schedule_id])
+        tx.table("checkin_responses").delete_where("run_id = ?", [run_id])
+    tx.table("checkin_runs").delete_where("schedule_id = ?", [schedule_id])
 
 
 async def _send_reminders(services: Services) -> int:

@@ -159,7 +159,7 @@ async def _with_names(message: str, mentioned: list[Mentioned], services: Servic
             continue  # the id stays: readable enough, and it notifies no one
         if info:
             name = "@" + info.name
-            message = re.sub(re.escape(m.text) + r"(?![A-Za-z0-9])", lambda _, name=name: name, message)
+            message = re.sub(re.escape(m.text) + r"(?![A-Za-z0-9])", name.replace("\\", r"\\"), message)
     return message
 
 
@@ -288,7 +288,7 @@ def _record(
                 Quote(message),
             )
         )
-        tx["kudos"].insert(
+        tx.table("kudos").insert(
             {
                 "platform": cmd.platform,
                 "workspace": cmd.workspace,

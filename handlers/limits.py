@@ -51,10 +51,10 @@ class Limits:
         for name, window in list(self._windows.items()):
             if int(now // window.seconds) != window.bucket:
                 del self._windows[name]
-        window = self._windows.get(kind)
-        if window is None or window.seconds != window_s:
-            window = self._windows[kind] = _Window(window_s, int(now // window_s))
-        return window.counts
+        found = self._windows.get(kind)
+        if found is None or found.seconds != window_s:
+            found = self._windows[kind] = _Window(window_s, int(now // window_s))
+        return found.counts
 
     def used(self, kind: str, person: str, window_s: int, now: float) -> int:
         """How often `person` did `kind` in the current window (a UTC day, a clock hour)."""

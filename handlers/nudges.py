@@ -59,7 +59,7 @@ def pick(tx: Database, scope: str, candidates: tuple[Nudge, ...], now: float) ->
         tx.execute("delete from nudge_log where scope = ?", [scope])
         remaining = list(candidates)
     chosen = remaining[0]
-    tx["nudge_log"].insert({"scope": scope, "nudge": chosen.slug, "sent_at": now})
+    tx.table("nudge_log").insert({"scope": scope, "nudge": chosen.slug, "sent_at": now})
     return chosen
 
 
@@ -299,7 +299,7 @@ def fire_one_on_one(
 
 
 def forget_schedule(tx: Database, schedule_id: int) -> None:
-    tx["nudge_log"].delete_where("scope = ?", [f"schedule:{schedule_id}"])
+    tx.table("nudge_log").delete_where("scope = ?", [f"schedule:{schedule_id}"])
 
 
 PRACTICE = Practice(

@@ -59,7 +59,7 @@ def read_when(values: dict[str, Any], errors: dict[str, str]) -> tuple[str, str,
     parsed: dict[str, str] = {}
     for field, parse in (("days", parse_days), ("time", parse_time), ("tz", parse_tz)):
         try:
-            parsed[field] = parse(values.get(field))  # type: ignore[operator]
+            parsed[field] = parse(values.get(field))
         except InputError as exc:
             errors[field] = str(exc)
     if errors:
@@ -111,7 +111,7 @@ def insert_schedule(
     **extra: Any,
 ) -> int:
     now = services.clock.now()
-    row = {
+    row: dict[str, Any] = {
         "platform": platform,
         "workspace": workspace,
         "conversation": conversation,
@@ -131,7 +131,7 @@ def insert_schedule(
     for key in ("tags", "skip_dates"):
         if key in row and not isinstance(row[key], str):
             row[key] = json.dumps(row[key])
-    return tx["schedules"].insert(row).last_pk
+    return int(tx.table("schedules").insert(row).last_pk or 0)
 
 
 def create(
@@ -233,13 +233,13 @@ async def change(cmd: Command, services: Services, verb: str, raw_id: str) -> Re
     row, now = found, services.clock.now()
     with services.store.transaction() as tx:
         if verb == "pause":
-            tx["schedules"].update(row["id"], {"paused": 1})
+            tx.table("schedules").update(row["id"], {"paused": 1})
         elif verb == "resume" and row["paused"]:
             # Occurrences missed while paused are not made up.
-            tx["schedules"].update(row["id"], {"paused": 0, "checked_until": now})
+            tx.table("schedules").update(row["id"], {"paused": 0, "checked_until": now})
         elif verb == "delete":
             services.registry.forget_schedule(tx, row["id"])
-            tx["schedules"].delete(row["id"])
+            tx.table("schedules").delete(row["id"])
     services.schedules_changed()
     done = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[verb]
     return ok(f"Schedule #{row['id']} ({title_of(row, services)}) is {done}.")

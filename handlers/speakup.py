@@ -421,7 +421,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
         for flag, days, _ in DEADLINES
     }
     with services.store.transaction() as tx:
-        tx["concerns"].insert(
+        tx.table("concerns").insert(
             {
                 "id": random_id(tx, "concerns", *CASE_IDS),
                 "platform": sub.platform,
@@ -556,7 +556,7 @@ async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors
         return FormErrors({"followup": "Your concern is not published yet. Add more once it is."})
     publish_at = publish_time(services, services.clock.now())
     with services.store.transaction() as tx:
-        tx["concern_messages"].insert(
+        tx.table("concern_messages").insert(
             {
                 "id": _message_id(tx),
                 "concern_id": concern["id"],
@@ -674,7 +674,7 @@ def _record(
         if kind == "hidden":
             changes["hidden_reason"] = note
         if changes:
-            tx["concerns"].update(concern["id"], changes)
+            tx.table("concerns").update(concern["id"], changes)
         label = {
             "reply": "Reply from ",
             "acknowledged": "✅ Acknowledged by ",
@@ -692,7 +692,7 @@ def _record(
             now=now,
             reply_to=concern["post_outbox"],
         )
-        tx["concern_messages"].insert(
+        tx.table("concern_messages").insert(
             {
                 "id": _message_id(tx),
                 "concern_id": concern["id"],
@@ -704,7 +704,7 @@ def _record(
             }
         )
         if changes and kind != "reply":
-            _refresh_channel_post(tx, tx["concerns"].get(concern["id"]), now)
+            _refresh_channel_post(tx, tx.table("concerns").get(concern["id"]), now)
         if kind == "hidden":
             _hide_follow_ups(tx, concern, note or "", now)
 
@@ -856,7 +856,7 @@ def publish_due(services: Services) -> int:
                 not_before=batch,
                 created_at=batch,
             )
-            tx["concerns"].update(concern["id"], {"post_outbox": post})
+            tx.table("concerns").update(concern["id"], {"post_outbox": post})
         for item in follow_ups:
             post = outbox.enqueue(
                 tx,
@@ -868,7 +868,7 @@ def publish_due(services: Services) -> int:
                 not_before=batch,
                 created_at=batch,
             )
-            tx["concern_messages"].update(item["id"], {"outbox_id": post})
+            tx.table("concern_messages").update(item["id"], {"outbox_id": post})
     if delayed(services):  # with no delay this runs inside a request: its time is the post's anyway
         log.info("speak-up batch published", extra={"concerns": len(concerns), "follow_ups": len(follow_ups)})
     if not services.store.checkpoint():
@@ -912,7 +912,7 @@ def flag_overdue(services: Services) -> int:
                 )
                 done.add(flag)
                 flagged += 1
-            tx["concerns"].update(concern["id"], {"flagged": json.dumps(sorted(done))})
+            tx.table("concerns").update(concern["id"], {"flagged": json.dumps(sorted(done))})
     return flagged
 
 

@@ -45,12 +45,13 @@ def parse_days(raw: str | list[str] | None) -> str:
 
 
 def parse_time(raw: str | None) -> str:
-    match = _TIME.match((raw or "").strip())
+    typed = (raw or "").strip()
+    match = _TIME.match(typed)
     if not match:
         raise InputError("Give the time as HH:MM on a 24-hour clock, e.g. 09:30.")
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
-        raise InputError(f"{raw.strip()} is not a time of day. Use 00:00 to 23:59.")
+        raise InputError(f"{typed} is not a time of day. Use 00:00 to 23:59.")
     return f"{hour:02d}:{minute:02d}"
 
 

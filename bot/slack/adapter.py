@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -28,14 +29,14 @@ from bot.slack.identity import BotIdentity, identity_for
 from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
-from handlers.context import Services, SlashSyntax
+from handlers.context import Services, SlashSyntax, Syntax
 
 log = logging.getLogger("candor.slack")
 
 
 class SlackAdapter:
     platform = "slack"
-    syntax = SlashSyntax()
+    syntax: Syntax = SlashSyntax()
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -96,11 +97,13 @@ class SlackAdapter:
             return web.json_response({"error": refused.reason}, status=refused.status)
         if not self._first_delivery(parsed, float(timestamp or 0)):
             return web.Response(status=200)  # a replay: the first delivery was answered already
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
+        headers: dict[str, str | Sequence[str]] = {
+            k: v for k, v in request.headers.items() if k.lower() != "content-type"
+        }
         bolt_request = AsyncBoltRequest(
             body=json.dumps(parsed),  # parsed once here; Bolt's own guess misreads some forms
             query=request.query_string,
-            headers=headers | {"Content-Type": "application/json"},
+            headers={**headers, "Content-Type": "application/json"},
         )
         return await to_aiohttp_response(await self._bolt.async_dispatch(bolt_request))
 

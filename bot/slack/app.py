@@ -202,10 +202,10 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
     registry = services.registry
     for name, practice in registry.commands.items():
         app.command("/" + name)(command(practice))
-    for action_id, handler in registry.actions.items():
-        app.action(action_id)(action(handler))
-    for callback, handler in registry.forms.items():
-        app.view(callback)(submission(handler))
+    for action_id, pressed in registry.actions.items():
+        app.action(action_id)(action(pressed))
+    for callback, submitted in registry.forms.items():
+        app.view(callback)(submission(submitted))
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     CheckboxesElement,
+    ConversationFilter,
     ConversationSelectElement,
     InputBlock,
     Option,
@@ -59,7 +60,7 @@ def _element(field: Field) -> Any:
         return ConversationSelectElement(
             action_id=field.id,
             initial_conversation=initial,
-            filter={"include": ["public", "private"], "exclude_bot_users": True},
+            filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
         )
     if field.kind == "user":
         return UserSelectElement(action_id=field.id, initial_user=initial)

@@ -40,7 +40,7 @@ def failure_code(exc: BaseException) -> str:
         return str(exc.response.get("error") or f"http_{exc.response.status_code}")
     if isinstance(exc, TimeoutError):
         return "timeout"
-    if isinstance(exc, OSError) and exc.errno in errno.errorcode:
+    if isinstance(exc, OSError) and exc.errno is not None and exc.errno in errno.errorcode:
         return errno.errorcode[exc.errno]  # ECONNREFUSED, ENETUNREACH, …
     return type(exc).__name__
 

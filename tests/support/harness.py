@@ -1,0 +1,139 @@
+"""A practice without any platform: a stub directory, the real store and outbox, an injected clock.
+
+Like zulip_bots' StubBotHandler, it lets a test call a practice the way an adapter would and read
+what came back and what was queued, as a transcript, with no HTTP and no Slack. The real-HTTP
+Slack tests (tests/support/candor.py) stay for the adapter and the end-to-end paths.
+
+    h = Harness(tmp_path)
+    reply = await h.command("kudos", "@bob #mentoring thanks", user="alice")
+    assert h.posts() == [("#team", "🧭 @alice recognised @bob for Mentored someone\\n> thanks\\n…")]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.messages import Form, FormErrors, Reply, Values, decode, plain_text
+from bot.store import Store, open_store
+from handlers.catalog import load_catalog
+from handlers.context import Action, Command, PersonInfo, Services, Submission
+from handlers.registry import REGISTRY
+from handlers.text import Mentioned
+from tests.support.clock import FakeClock
+
+PLATFORM = "stub"
+WORKSPACE = "W1"
+
+
+@dataclass
+class StubPeople:
+    """A directory of people the test names; a channel's members are whoever the test says."""
+
+    platform: str = PLATFORM
+    people: dict[str, PersonInfo] = field(default_factory=dict)
+    channels: dict[str, list[str]] = field(default_factory=dict)  # channel -> members
+    outside: set[str] = field(default_factory=set)  # channels the bot is not in
+    private: list[tuple[str, str]] = field(default_factory=list)  # (user, text) sent directly
+
+    def add(self, user: str, **info: Any) -> None:
+        self.people[user] = PersonInfo(user=user, name=info.pop("name", user), **info)
+
+    async def lookup(self, user: str) -> PersonInfo | None:
+        return self.people.get(user)
+
+    def parse_mention(self, token: str) -> str | None:
+        return None  # mentions come in Command.mentions, as an adapter marks them
+
+    async def bot_is_member(self, conversation: str) -> bool:
+        return conversation not in self.outside
+
+    async def members(self, conversation: str) -> list[str]:
+        return list(self.channels.get(conversation, self.people))
+
+    async def channel_name(self, conversation: str) -> str:
+        return "#" + conversation
+
+    async def send_private(self, user: str, message: Any) -> bool:
+        self.private.append((user, plain_text(message)))
+        return True
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, clock: FakeClock | None = None, **settings: Any) -> None:
+        self.clock = clock or FakeClock()
+        self.settings = Settings(db_path=tmp_path / "harness.db", **settings)
+        self.store: Store = open_store(self.settings.db_path)
+        self.people = StubPeople()
+        for user in ("alice", "bob", "carol"):
+            self.people.add(user, tz="Europe/Berlin")
+        self.services = Services(
+            store=self.store,
+            clock=self.clock,
+            settings=self.settings,
+            catalog=load_catalog(self.settings.data_dir),
+            registry=REGISTRY,
+            directories={PLATFORM: self.people},
+        )
+        self._deliveries = 0
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- as an adapter ----------------------------------------------------------------------
+    async def command(
+        self, name: str, text: str = "", *, user: str = "alice", channel: str = "team"
+    ) -> Reply:
+        """Run a command; an @name that is a known person becomes a mention, as adapters mark them."""
+        mentions = tuple(
+            Mentioned(user=word[1:], text=word)
+            for word in text.split()
+            if word.startswith("@") and word[1:] in self.people.people
+        )
+        self._deliveries += 1
+        cmd = Command(PLATFORM, WORKSPACE, user, channel, text, f"d{self._deliveries}", mentions)
+        return await REGISTRY.commands[name](cmd, self.services)
+
+    async def click(self, action_id: str, value: str, *, user: str = "alice", channel: str = "team") -> Reply:
+        self._deliveries += 1
+        action = Action(PLATFORM, WORKSPACE, user, channel, action_id, value, f"d{self._deliveries}")
+        return await REGISTRY.actions[action_id](action, self.services)
+
+    async def submit(self, form: Form, values: Values, *, user: str = "alice") -> Reply | FormErrors:
+        """Submit a form as a person would: what they typed, the form's defaults for the rest."""
+        filled: Values = {f.id: _initial(f.initial) for f in form.fields} | values
+        sub = Submission(PLATFORM, WORKSPACE, user, form.callback, filled, form.context)
+        return await REGISTRY.forms[form.callback](sub, self.services)
+
+    async def run_jobs(self) -> None:
+        """Every practice's periodic work, as the scheduler would run it now."""
+        for job in REGISTRY.periodic:
+            await job.run(self.services)
+
+    # --- what came out ----------------------------------------------------------------------
+    def posts(self, *, pending_only: bool = False) -> list[tuple[str, str]]:
+        """(where, text) of every queued post in order: "#channel" or "@person"."""
+        where = "where status = 'pending'" if pending_only else ""
+        rows = self.store.db.execute(
+            f"select conversation, recipient, payload from outbox {where} order by id"
+        ).fetchall()
+        return [
+            (("@" if kind == "person" else "#") + conversation, plain_text(decode(json.loads(payload))))
+            for conversation, kind, payload in rows
+        ]
+
+    def count(self, table: str) -> int:
+        return self.store.db.table(table).count
+
+
+def text_of(reply: Reply | FormErrors) -> str:
+    if isinstance(reply, FormErrors):
+        return json.dumps(reply.errors)
+    return plain_text(reply.message)
+
+
+def _initial(initial: str | tuple[str, ...] | None) -> str | list[str] | None:
+    return list(initial) if isinstance(initial, tuple) else initial

@@ -24,13 +24,15 @@ from bot.store import open_store
 from handlers.catalog import load_catalog
 from handlers.context import Action, Command, PersonInfo, Services, Submission
 from handlers.registry import REGISTRY
+from handlers.text import Mentioned
 
 PLATFORM = "shell"
 WORKSPACE = "local"
 BOTS = frozenset({"candor", "slackbot"})
 ADMIN = "admin"  # in the shell, the person called admin is a workspace admin
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
-_MENTION = re.compile(r"^@([a-z0-9][a-z0-9._-]{0,39})$", re.IGNORECASE)
+_MENTION = re.compile(r"@([a-z0-9][a-z0-9._-]{0,39})", re.IGNORECASE)
+_WORD = re.compile(r"\S+")
 
 HELP = """\
 candor shell: type commands as you would in Slack.
@@ -51,10 +53,6 @@ class ShellPeople:
         self.seen: dict[str, None] = {}
         self.out = out
 
-    def parse_mention(self, token: str) -> str | None:
-        match = _MENTION.match(token)
-        return match.group(1).lower() if match else None
-
     async def lookup(self, user: str) -> PersonInfo | None:
         return PersonInfo(
             user=user, name=user, is_bot=user in BOTS, is_platform_admin=user == ADMIN, tz="UTC"
@@ -74,6 +72,16 @@ class ShellPeople:
             return False
         self.out.write(f"[DM to {user}] " + render(message).replace("\n", "\n    ") + "\n")
         return True
+
+
+def typed_mentions(text: str) -> tuple[Mentioned, ...]:
+    """The people a line mentions, read here as Slack's adapter reads its tokens: a terminal has
+    no mention markup, so a mention is a whole typed word `@name` ("@bob," is text)."""
+    return tuple(
+        Mentioned(user=found.group(1).lower(), text=word.group(), at=word.start())
+        for word in _WORD.finditer(text)
+        if (found := _MENTION.fullmatch(word.group()))
+    )
 
 
 def render(message: Message) -> str:
@@ -164,7 +172,9 @@ class Shell:
         elif name == "/click":
             reply = await self._click(rest.split())
         elif name.startswith("/") and name[1:] in REGISTRY.commands:
-            cmd = Command(PLATFORM, WORKSPACE, self.user, "#" + self.channel, rest)
+            cmd = Command(
+                PLATFORM, WORKSPACE, self.user, "#" + self.channel, rest, mentions=typed_mentions(rest)
+            )
             reply = await REGISTRY.commands[name[1:]](cmd, self.services)
         else:
             self.say(f"Unknown command {name[:40]!r}. Type /help.")

@@ -36,11 +36,6 @@ class People(Protocol):
 
     async def lookup(self, user: str) -> PersonInfo | None: ...
 
-    def parse_mention(self, token: str) -> str | None:
-        """The user id a typed word names, where plain text is how people mention (the terminal);
-        None where the platform marks mentions itself (they come in `Command.mentions`)."""
-        ...
-
     async def bot_is_member(self, conversation: str) -> bool:
         """Whether the bot can post in this channel (it has been invited)."""
         ...
@@ -93,7 +88,9 @@ class Command:
     conversation: str
     text: str
     delivery_id: str | None = None  # the platform's id of this delivery, to ignore a retry
-    mentions: tuple[Mentioned, ...] = ()  # the people the platform marked as mentioned, in order
+    # The people mentioned in `text`, in order, as the adapter read them (Slack's tokens, Teams'
+    # <at> tags, the shell's @name words): practices read these, never the text, to find people.
+    mentions: tuple[Mentioned, ...] = ()
 
     def person_key(self, user: str | None = None) -> str:
         """Candor's identity of a person: platform:workspace:user."""

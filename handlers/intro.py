@@ -1,24 +1,37 @@
-"""What Candor says when someone mentions it: a short, friendly pointer to the commands."""
+"""What Candor says when someone mentions it: a short, friendly pointer to the commands.
+
+It knows no practice: its lines are the registry's help lines, each command written the
+platform's own way.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot import outbox
-from bot.messages import Mention, Strong, rich, text_message
+from bot.messages import Mention, Span, Strong, rich, text_message
 from bot.outbox import Channel
 from bot.store import claim_once
 from handlers.context import Services
 
 
-def intro_message(services: Services, platform: str, user: str) -> tuple:
+class Claim(StrEnum):
+    """Prefixes of the `processed` keys the intro claims; the platform's delivery id follows."""
+
+    MENTION = "mention:"  # one mention of Candor: a platform's retry gets no second intro
+
+
+def intro_message(services: Services, platform: str, user: str) -> tuple[str | tuple[Span, ...], ...]:
     """A greeting and one line per command the practices list, written the platform's way."""
     syntax = services.syntax_for(platform)
-    lines = [f"{syntax.command(h.command, h.args)}: {h.does}" for h in services.registry.help]
-    example = syntax.command("checkin", "help")
-    return (
-        rich("Hi ", Mention(user), "! I'm ", Strong("Candor"), ". Here is what I can do:"),
-        *lines,
-        f"Add help to any of them for more, e.g. {example}.",
+    help_lines = services.registry.help
+    lines = [f"{syntax.command(h.command, h.args)}: {h.does}" for h in help_lines]
+    more = (
+        (f"Add help to any of them for more, e.g. {syntax.command(help_lines[0].command, 'help')}.",)
+        if help_lines
+        else ()
     )
+    return (rich("Hi ", Mention(user), "! I'm ", Strong("Candor"), ". Here is what I can do:"), *lines, *more)
 
 
 def answer_mention(
@@ -33,7 +46,7 @@ def answer_mention(
     """Queue a reply in the thread; False when this delivery was already answered (a retry)."""
     now = services.clock.now()
     with services.store.transaction() as tx:
-        if not claim_once(tx, f"mention:{delivery_id}", now):
+        if not claim_once(tx, f"{Claim.MENTION}{delivery_id}", now):
             return False
         outbox.enqueue(
             tx,

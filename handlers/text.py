@@ -19,13 +19,16 @@ _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 @dataclass(frozen=True)
 class Mentioned:
-    """A person the platform itself marked as mentioned in a command (not a typed look-alike).
+    """A person the adapter marked as mentioned in a command (not a typed look-alike).
 
-    `text` is how the mention reads in the command's text, e.g. "@carol" or "@Carol Smith".
+    `text` is how the mention reads in the command's text, e.g. "@carol" or "@Carol Smith" (a
+    Teams mention spans words), and `at` where it starts there: a practice finds a mention by its
+    place, never by splitting the text on spaces or by matching its name.
     """
 
     user: str  # the platform's user id
     text: str
+    at: int  # offset of `text` in `Command.text`
 
 
 def invisible(ch: str) -> bool:

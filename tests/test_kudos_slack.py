@@ -309,3 +309,13 @@ async def test_a_message_of_nothing_visible_is_empty(candor):
     assert candor.count("kudos") == 0
     _, reply = await candor.command("/kudos", "<@UBOB> #mentoring 👩\u200d💻 pairing")
     assert candor.db["kudos"].get(1)["message"] == "👩\u200d💻 pairing"  # the joiner stays in emoji
+
+
+async def test_a_typed_at_name_before_slacks_own_mention_is_text(candor):
+    # Slack marks only "<@UBOB|bob>" (at the end); the typed "@bob" reads the same but is text, so
+    # it does not stand in for the mention: the kudos starts with no person.
+    _, reply = await candor.command("/kudos", "@bob #feedback thanks <@UBOB|bob>")
+    assert "Start with the person" in blocks_text(reply)
+    _, reply = await candor.command("/kudos", "<@UCAROL|carol> #feedback thanks @bob and <@UBOB|bob>")
+    assert "Kudos sent to <@UCAROL> for" in blocks_text(reply)
+    assert candor.db["kudos"].get(1)["message"] == "thanks @bob and @bob"

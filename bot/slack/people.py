@@ -28,11 +28,6 @@ class SlackPeople:
         self._names: dict[str, str] = {}
         self._cache: OrderedDict[str, tuple[float, PersonInfo | None]] = OrderedDict()
 
-    def parse_mention(self, token: str) -> str | None:
-        """Never: Slack marks mentions itself (bot/slack/wire.py reads them into Command.mentions),
-        so a typed word, even one that looks like <@U…>, is text."""
-        return None
-
     async def lookup(self, user: str) -> PersonInfo | None:
         now = self.clock.now()
         hit = self._cache.get(user)

@@ -33,13 +33,12 @@ def _link(target: str, label: str) -> str:
     return f"{label} ({address})"
 
 
-def _token(inner: str) -> tuple[str, Mentioned | None]:
-    """How one raw token reads as text, and the person it mentions, if any."""
+def _token(inner: str) -> tuple[str, str | None]:
+    """How one raw token reads as text, and the user id of the person it mentions, if any."""
     target, _, label = inner.partition("|")
     target, label = unescape(target), unescape(label)
     if target.startswith("@") and _USER_ID.fullmatch(target[1:]):
-        shown = "@" + (label.lstrip("@") or target[1:])
-        return shown, Mentioned(user=target[1:], text=shown)
+        return "@" + (label.lstrip("@") or target[1:]), target[1:]
     if target.startswith("#") and _CHANNEL_ID.fullmatch(target[1:]):
         return "#" + (label or target[1:]), None
     if target.startswith("!"):  # <!here>, <!channel>, <!subteam^S1|@team>, <!date^…|fallback>
@@ -52,16 +51,17 @@ def _token(inner: str) -> tuple[str, Mentioned | None]:
 
 def command_text(raw: str) -> tuple[str, tuple[Mentioned, ...]]:
     """The text as the person typed it, with each mention read as "@name", and the people that
-    Slack marked as mentioned, in order."""
+    Slack marked as mentioned, in order, each with where it stands in that text."""
     parts: list[str] = []
     mentions: list[Mentioned] = []
-    end = 0
+    length = end = 0
     for match in _TOKEN.finditer(raw):
-        parts.append(unescape(raw[end : match.start()]))
-        shown, mention = _token(match.group(1))
-        parts.append(shown)
-        if mention:
-            mentions.append(mention)
+        before = unescape(raw[end : match.start()])
+        shown, user = _token(match.group(1))
+        parts += (before, shown)
+        if user:
+            mentions.append(Mentioned(user=user, text=shown, at=length + len(before)))
+        length += len(before) + len(shown)
         end = match.end()
     parts.append(unescape(raw[end:]))
     return "".join(parts), tuple(mentions)

@@ -12,6 +12,8 @@ Slack tests (tests/support/candor.py) stay for the adapter and the end-to-end pa
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,9 +46,6 @@ class StubPeople:
 
     async def lookup(self, user: str) -> PersonInfo | None:
         return self.people.get(user)
-
-    def parse_mention(self, token: str) -> str | None:
-        return None  # mentions come in Command.mentions, as an adapter marks them
 
     async def bot_is_member(self, conversation: str) -> bool:
         return conversation not in self.outside
@@ -85,16 +84,37 @@ class Harness:
 
     # --- as an adapter ----------------------------------------------------------------------
     async def command(
-        self, name: str, text: str = "", *, user: str = "alice", channel: str = "team"
+        self,
+        name: str,
+        text: str = "",
+        *,
+        user: str = "alice",
+        channel: str = "team",
+        mentions: Sequence[tuple[str, str]] | None = None,
+        delivery_id: str | None = None,
     ) -> Reply:
-        """Run a command; an @name that is a known person becomes a mention, as adapters mark them."""
-        mentions = tuple(
-            Mentioned(user=word[1:], text=word)
-            for word in text.split()
-            if word.startswith("@") and word[1:] in self.people.people
-        )
+        """Run a command as an adapter would hand it over, with the people it mentions marked.
+
+        By default a whole word @name naming a known person is a mention. `mentions` says instead
+        which (shown text, user id) the platform marked, in order, e.g. a Teams mention
+        `("@Carol Smith", "carol")`; each is found in `text` after the one before. A delivery id
+        repeated is a platform's retry of one delivery.
+        """
+        if mentions is None:
+            marked = tuple(
+                Mentioned(user=word.group()[1:], text=word.group(), at=word.start())
+                for word in re.finditer(r"\S+", text)
+                if word.group().startswith("@") and word.group()[1:] in self.people.people
+            )
+        else:
+            found: list[Mentioned] = []
+            for shown, who in mentions:
+                at = text.index(shown, found[-1].at + len(found[-1].text) if found else 0)
+                found.append(Mentioned(user=who, text=shown, at=at))
+            marked = tuple(found)
         self._deliveries += 1
-        cmd = Command(PLATFORM, WORKSPACE, user, channel, text, f"d{self._deliveries}", mentions)
+        delivery = delivery_id or f"d{self._deliveries}"
+        cmd = Command(PLATFORM, WORKSPACE, user, channel, text, delivery, marked)
         return await REGISTRY.commands[name](cmd, self.services)
 
     async def click(self, action_id: str, value: str, *, user: str = "alice", channel: str = "team") -> Reply:

@@ -1,0 +1,130 @@
+"""All of kudos' SQL, as keyword-only functions returning typed rows.
+
+The SQL is what PostgreSQL also accepts (explicit column lists, no rowid, `?` placeholders that
+the port translates). A kudos is one row per receiver: the receivers of one /kudos share its
+channel post (`post_outbox`), each has their own DM (`dm_outbox`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class LastKudos:
+    """The giver's most recent kudos, as /kudos undo needs it."""
+
+    post_outbox: int | None  # None for kudos given before undo existed: they cannot be taken back
+    created_at: float
+    undone_at: float | None
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One receiver of a kudos and the DM that told them."""
+
+    id: int
+    behaviour: str
+    receiver: str  # the platform's user id the DM went to
+    dm_outbox: int
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    """A channel's kudos over a period: totals and a count per behaviour, never per person."""
+
+    total: int
+    givers: int
+    receivers: int
+    by_behaviour: tuple[tuple[str, int], ...]  # (slug, count), only slugs with kudos
+
+    def count(self, slug: str) -> int:
+        return dict(self.by_behaviour).get(slug, 0)
+
+
+def delivery_recorded(db: Database, *, key: str) -> bool:
+    """Whether a /kudos delivery was already claimed (see handlers/kudos/ids.py: Claim)."""
+    return db.execute("select 1 from processed where key = ?", [key]).fetchone() is not None
+
+
+def counted_since(db: Database, *, giver: str, since: float) -> list[float]:
+    """When each kudos that counts towards the giver's cap was given, oldest first."""
+    rows = db.execute(
+        "select created_at from kudos where giver = ? and created_at > ? and undone_at is null "
+        "order by created_at",
+        [giver, since],
+    )
+    return [created_at for (created_at,) in rows]
+
+
+def insert_kudos(
+    db: Database,
+    *,
+    platform: str,
+    workspace: str,
+    conversation: str,
+    giver: str,
+    receiver: str,
+    behaviour: str,
+    message: str,
+    created_at: float,
+    post_outbox: int,
+    dm_outbox: int,
+) -> None:
+    db.execute(
+        "insert into kudos (platform, workspace, conversation, giver, receiver, behaviour, message, "
+        "created_at, post_outbox, dm_outbox) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            platform,
+            workspace,
+            conversation,
+            giver,
+            receiver,
+            behaviour,
+            message,
+            created_at,
+            post_outbox,
+            dm_outbox,
+        ],
+    )
+
+
+def last_given(db: Database, *, giver: str) -> LastKudos | None:
+    row = db.execute(
+        "select post_outbox, created_at, undone_at from kudos where giver = ? "
+        "order by created_at desc, id desc limit 1",
+        [giver],
+    ).fetchone()
+    return LastKudos(*row) if row else None
+
+
+def recognitions(db: Database, *, post_outbox: int) -> list[Recognition]:
+    """Everyone one /kudos recognised, in the order named, with their DM still in the outbox
+    (a DM pruned long ago leaves nothing to edit)."""
+    rows = db.execute(
+        "select k.id, k.behaviour, o.conversation, k.dm_outbox from kudos k "
+        "join outbox o on o.id = k.dm_outbox where k.post_outbox = ? order by k.id",
+        [post_outbox],
+    )
+    return [Recognition(*row) for row in rows]
+
+
+def take_back(db: Database, *, post_outbox: int, at: float) -> None:
+    """Stop counting a kudos anywhere and forget its message."""
+    db.execute("update kudos set undone_at = ?, message = null where post_outbox = ?", [at, post_outbox])
+
+
+def channel_stats(
+    db: Database, *, platform: str, workspace: str, conversation: str, since: float
+) -> ChannelStats:
+    where = "platform = ? and workspace = ? and conversation = ? and created_at >= ? and undone_at is null"
+    args = [platform, workspace, conversation, since]
+    by_behaviour = db.execute(
+        f"select behaviour, count(*) from kudos where {where} group by behaviour order by behaviour", args
+    ).fetchall()
+    total, givers, receivers = db.execute(
+        f"select count(*), count(distinct giver), count(distinct receiver) from kudos where {where}", args
+    ).fetchone()
+    return ChannelStats(total, givers, receivers, tuple((slug, n) for slug, n in by_behaviour))

@@ -5,7 +5,7 @@ it is sent (and by private message only if they ask); Candor keeps just its SHA-
 outbox entry, log line or message anyone else can see holds who wrote it. Publication waits a
 random delay and is released only by the batch job, in random order, with the batch's time; case
 numbers are random and dates are the day of publication, so neither timing nor order points at
-the author. Abuse limits live in memory only (handlers/limits.py).
+the author. Abuse limits live in memory only (handlers/anonymity).
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ from bot.messages import (
 )
 from bot.outbox import Channel
 from bot.store import claim_once
+from handlers.anonymity import DAY_S
 from handlers.context import Action, Command, Services, Submission, is_admin
-from handlers.limits import DAY_S
 from handlers.practice import HelpLine, PeriodicJob, Practice
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
@@ -359,7 +359,7 @@ async def _send_key(services: Services, platform: str, user: str, code: str) -> 
     except Exception:
         delivered = False
     if not delivered:
-        services.speakup_limits.note_undelivered()
+        services.anonymity_limits.note_undelivered()
 
 
 def _publish_at_once(services: Services) -> None:
@@ -407,7 +407,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
         errors["wants"] = problem
     now = services.clock.now()
     person = f"{sub.platform}:{sub.workspace}:{sub.user}"
-    if not errors and services.speakup_limits.used("concern", person, DAY_S, now) >= CONCERNS_PER_DAY:
+    if not errors and services.anonymity_limits.used("concern", person, DAY_S, now) >= CONCERNS_PER_DAY:
         errors["concern"] = f"You can raise {CONCERNS_PER_DAY} concerns a day. Please try again tomorrow."
     if errors:
         return FormErrors(errors)
@@ -438,7 +438,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
             }
         )
     # The concern is stored: from here on the author must get their code, whatever fails.
-    services.speakup_limits.add("concern", person, DAY_S, now)
+    services.anonymity_limits.add("concern", person, DAY_S, now)
     if not delayed(services):  # with a delay only the batch job publishes, at its own time
         _publish_at_once(services)
     if copy_by_dm:
@@ -469,11 +469,11 @@ def _find_by_code(services: Services, raw: str, platform: str, workspace: str) -
 async def open_case(req: Command | Action, services: Services, raw_code: str) -> Reply:
     now = services.clock.now()
     person = f"{req.platform}:{req.workspace}:{req.user}"
-    if services.speakup_limits.used("code", person, 3600, now) >= CODE_TRIES_PER_HOUR:
+    if services.anonymity_limits.used("code", person, 3600, now) >= CODE_TRIES_PER_HOUR:
         return error("Too many codes tried. Please wait an hour and try again.")
     concern = _find_by_code(services, raw_code, req.platform, req.workspace)
     if concern is None:
-        services.speakup_limits.add("code", person, 3600, now)
+        services.anonymity_limits.add("code", person, 3600, now)
         return error(NO_CASE)
     code = normalise_code(raw_code) or ""
     return open_form(
@@ -823,7 +823,7 @@ def publish_due(services: Services) -> int:
     and after a restart; from a request only when the delay is off.
     """
     now = services.clock.now()
-    undelivered = services.speakup_limits.undelivered_report(now)
+    undelivered = services.anonymity_limits.undelivered_report(now)
     if undelivered:  # once a day, as a number: the report's time says nothing about a submission
         log.warning(
             "speak-up: case-code messages that could not be delivered since the last report",

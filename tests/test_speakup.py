@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import re
-from dataclasses import fields, is_dataclass
 
 import pytest
 
 from bot.server import SERVICES
 from handlers import speakup
-from handlers.limits import Limits
 from tests.support.candor import Candor, blocks_text, make_settings
 
 AUTHOR = "UAUTHOR"
@@ -477,76 +474,3 @@ async def test_case_numbers_are_random_and_say_nothing_about_counts_or_order(can
         int(t.split("case #")[1].split(" ")[0]) for t in map(blocks_text, slack.delivered_to("CCONCERNS"))
     }
     assert numbers == set(ids)
-
-
-async def test_a_random_id_is_drawn_again_when_taken(candor):
-    candor.db["concerns"].insert(
-        {
-            "id": 5,
-            "platform": "slack",
-            "workspace": "T1",
-            "conversation": "C",
-            "code_hash": "h",
-            "body": "b",
-            "status": "open",
-            "raised_on": "2026-01-01",
-        }
-    )
-    assert {speakup.random_id(candor.db, "concerns", 5, 6) for _ in range(20)} == {6}
-
-
-# --- the in-memory limiter: counts per bucket, pruned, a new key every day ------------------------
-MIDDAY = 1_800_014_400.0  # 12:00 UTC
-
-
-def memory_of(limits: Limits) -> list:
-    """Every value a dump of the limiter's memory would show."""
-    found: list = []
-
-    def walk(value) -> None:
-        if is_dataclass(value):
-            for f in fields(value):
-                walk(getattr(value, f.name))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(key)
-                walk(item)
-        elif isinstance(value, list | tuple | set):
-            for item in value:
-                walk(item)
-        else:
-            found.append(value)
-
-    walk(limits)
-    return found
-
-
-def test_the_limiter_keeps_counts_never_the_moments():
-    limits = Limits()
-    moments = [MIDDAY + 0.25, MIDDAY + 333.5, MIDDAY + 3601.75]
-    for moment in moments:
-        limits.add("concern", "slack:T1:UAUTHOR", 86400, moment)
-    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, moments[-1]) == 3
-    numbers = [v for v in memory_of(limits) if isinstance(v, int | float) and not isinstance(v, bool)]
-    assert not [v for v in numbers for m in moments if abs(v - m) < 86400]  # nothing near those times
-
-
-def test_the_limiter_prunes_every_stale_entry_on_every_use():
-    limits = Limits()
-    for n in range(50):
-        limits.add("code", f"slack:T1:U{n}", 3600, MIDDAY)
-    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
-    assert limits.used("code", "slack:T1:USOMEONE", 3600, MIDDAY + 3600) == 0  # the next hour
-    people = [v for v in memory_of(limits) if isinstance(v, str) and re.search("[0-9a-f]{64}", v)]
-    assert len(people) == 1  # only today's concern count is left, not the last hour's 50 tries
-    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 3600) == 1
-
-
-def test_the_limiter_forgets_each_day_and_changes_its_key():
-    limits = Limits()
-    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
-    yesterday = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
-    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400)
-    today = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
-    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400) == 1
-    assert not (yesterday - {"concern"}) & today  # neither yesterday's key nor the HMAC it made

@@ -11,8 +11,8 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.messages import Message, Values
 from bot.store import Store
+from handlers.anonymity.limits import Limits
 from handlers.catalog import Catalog
-from handlers.limits import Limits
 from handlers.text import Mentioned
 
 if TYPE_CHECKING:
@@ -140,8 +140,8 @@ class Services:
     syntaxes: Mapping[str, Syntax] = field(default_factory=dict)  # platform → how commands are written
     # Called after a practice changes schedules, so the scheduler rebuilds its jobs.
     schedules_changed: Callable[[], None] = _nothing
-    # Speak-up abuse limits, in memory only (see handlers/limits.py).
-    speakup_limits: Limits = field(default_factory=Limits)
+    # Abuse limits of the anonymous practices, in memory only (see handlers/anonymity/limits.py).
+    anonymity_limits: Limits = field(default_factory=Limits)
 
     def people_for(self, platform: str) -> People:
         return self.directories[platform]

@@ -29,7 +29,9 @@ from bot.config import REPO_ROOT
 from bot.edge import GUARD, EdgeLimits
 from bot.logs import JsonFormatter, RepeatLimiter, setup_logging
 from bot.server import REPLAYS
-from handlers import checkins, speakup
+from handlers import checkins
+from handlers.speakup import rules
+from handlers.speakup.ids import ActionId, FormId
 from tests.support.candor import SECRET, TEAM, TOKEN, Candor, blocks_text, make_settings
 from tests.test_speakup import AUTHOR, MANAGER, case_id, code_from, publish, raise_concern
 
@@ -290,7 +292,7 @@ MALFORMED = {
             interaction(
                 type="view_submission",
                 actions=None,
-                view={"callback_id": speakup.NEW_FORM, "state": {"values": {}}},
+                view={"callback_id": FormId.NEW, "state": {"values": {}}},
             )
         ),
     ),
@@ -300,7 +302,7 @@ MALFORMED = {
             interaction(
                 type="view_submission",
                 actions=None,
-                view={"type": "modal", "callback_id": speakup.NEW_FORM, "state": {"values": []}},
+                view={"type": "modal", "callback_id": FormId.NEW, "state": {"values": []}},
             )
         ),
     ),
@@ -395,20 +397,20 @@ async def test_the_largest_form_candor_builds_fits_the_limit_even_in_emoji(cando
     # characters, every one an emoji (12 bytes JSON-escaped, 16 URL-encoded), and a follow-up of
     # 3,000 more. Slack sends the whole view back with the answer.
     emoji = "\U0001f4e3"
-    ack = await raise_concern(candor, slack, concern=emoji * speakup.MAX_CONCERN)
+    ack = await raise_concern(candor, slack, concern=emoji * rules.MAX_CONCERN)
     code = code_from(ack)
     await publish(candor, clock)
-    for _ in range(speakup.CASE_VIEW_MESSAGES):
-        assert await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
-        ack = await candor.submit(slack.opened_views()[-1], {"text": emoji * speakup.MAX_REPLY}, user=MANAGER)
+    for _ in range(rules.CASE_VIEW_MESSAGES):
+        assert await candor.click(ActionId.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
+        ack = await candor.submit(slack.opened_views()[-1], {"text": emoji * rules.MAX_REPLY}, user=MANAGER)
         assert "reply is posted" in blocks_text(ack["view"])
-    assert await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR") == 200
+    assert await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR") == 200
     view = slack.opened_views()[-1]
-    answer = {"followup": {"followup": {"type": "plain_text_input", "value": emoji * speakup.MAX_REPLY}}}
+    answer = {"followup": {"followup": {"type": "plain_text_input", "value": emoji * rules.MAX_REPLY}}}
     payload = {"type": "view_submission", "view": {**view, "state": {"values": answer}}}
     size = len(urllib.parse.urlencode({"payload": json.dumps(payload)}))
     assert 200_000 < size < EdgeLimits().max_body * 0.6  # what the EdgeLimits comment says
-    ack = await candor.submit(view, {"followup": emoji * speakup.MAX_REPLY}, user=AUTHOR)  # not refused
+    ack = await candor.submit(view, {"followup": emoji * rules.MAX_REPLY}, user=AUTHOR)  # not refused
     assert ack["response_action"] in ("update", "errors")
 
 
@@ -417,7 +419,7 @@ async def test_the_largest_form_candor_builds_fits_the_limit_even_in_emoji(cando
 async def test_a_replayed_manager_reply_is_posted_once(candor, slack, clock):
     await raise_concern(candor, slack)
     await publish(candor, clock)
-    assert await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(ActionId.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     form = slack.opened_views()[-1]
     for _ in range(2):  # the same signed request, twice
         await candor.submit(form, {"text": "We hear you."}, user=MANAGER, trigger_id="trig.reply.same")
@@ -435,7 +437,7 @@ async def test_a_replayed_button_click_is_handled_once(candor, slack, clock):
     for _ in range(3):
         assert (
             await candor.click(
-                speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS", trigger_id="trig.b"
+                ActionId.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS", trigger_id="trig.b"
             )
             == 200
         )
@@ -460,7 +462,7 @@ async def test_an_anonymous_authors_replays_are_caught_in_memory_and_forgotten(c
     await publish(candor, clock)  # half an hour later
     opened = len(slack.opened_views())
     for _ in range(2):
-        await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR", trigger_id="trig.v")
+        await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR", trigger_id="trig.v")
     assert len(slack.opened_views()) == opened + 1
     case_form = slack.opened_views()[-1]
     for _ in range(2):
@@ -472,7 +474,7 @@ async def test_an_anonymous_authors_replays_are_caught_in_memory_and_forgotten(c
     assert candor.count("processed") == processed
     assert len(replays) == 2
     clock.advance(301)
-    await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+    await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     assert len(replays) == 1  # only the new click
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import re
-from dataclasses import fields, is_dataclass
 
 import pytest
 
 from bot.server import SERVICES
-from handlers import speakup
-from handlers.limits import Limits
+from handlers import anonymity
+from handlers.speakup import jobs, views
+from handlers.speakup.ids import ActionId
 from tests.support.candor import Candor, blocks_text, make_settings
 
 AUTHOR = "UAUTHOR"
@@ -64,8 +63,8 @@ def code_from(ack) -> str:
 
 
 async def publish(candor, clock):
-    clock.advance(1801 + speakup.PUBLISH_EVERY_S)  # past the longest delay and its batch boundary
-    speakup.publish_due(candor.app[SERVICES])  # what the minute job does
+    clock.advance(1801 + anonymity.BATCH_EVERY_S)  # past the longest delay and its batch boundary
+    jobs.publish_due(candor.app[SERVICES])  # what the minute job does
     await candor.settle()
 
 
@@ -87,37 +86,37 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     [dm] = slack.delivered_to(AUTHOR)
     assert code in blocks_text(dm)
     [button] = [e for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert (button["action_id"], button["value"]) == (speakup.VIEW, code)
+    assert (button["action_id"], button["value"]) == (ActionId.VIEW, code)
 
     # Nothing in the channel, nor even queued, yet: publication waits a random 5 to 30 minutes,
     # then the next 5-minute boundary, when the batch is released together.
     await candor.settle()
     assert slack.delivered_to("CCONCERNS") == [] and candor.count("outbox") == 0  # the DM skips the queue
     publish_at = candor.db["concerns"].get(int(case_id(candor)))["publish_at"]
-    assert publish_at % speakup.PUBLISH_EVERY_S == 0
-    assert 300 <= publish_at - clock.now() <= 1800 + speakup.PUBLISH_EVERY_S
+    assert publish_at % anonymity.BATCH_EVERY_S == 0
+    assert 300 <= publish_at - clock.now() <= 1800 + anonymity.BATCH_EVERY_S
     await publish(candor, clock)
     row = next(r for r in candor.outbox() if r["conversation"] == "CCONCERNS")
-    assert row["created_at"] % speakup.PUBLISH_EVERY_S == 0
+    assert row["created_at"] % anonymity.BATCH_EVERY_S == 0
     [post] = slack.delivered_to("CCONCERNS")
     text = blocks_text(post)
     assert "A concern was raised anonymously" in text and "Release dates are set" in text
     assert "Ask the team before dates go out." in text
     assert f"case #{case_id(candor)}" in text and "Raised on" in text
     assert [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
-        speakup.REPLY,
-        speakup.ACK,
-        speakup.RESOLVE,
-        speakup.HIDE,
+        ActionId.REPLY,
+        ActionId.ACK,
+        ActionId.RESOLVE,
+        ActionId.HIDE,
     ]
 
     # A manager replies in the thread under their own name, and acknowledges.
-    assert await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(ActionId.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     ack = await candor.submit(
         slack.opened_views()[-1], {"text": "Thank you. We will change how dates are set."}, user=MANAGER
     )
     assert "reply is posted" in blocks_text(ack["view"])
-    assert await candor.click(speakup.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(ActionId.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.settle()
     thread = [p for p in slack.delivered_to("CCONCERNS") if p.get("thread_ts")]
     assert all(p["thread_ts"] == candor.db["outbox"].get(row["id"])["sent_ref"] for p in thread)
@@ -129,7 +128,7 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     assert "acknowledged" in blocks_text(edited)
 
     # The author opens the case from their DM: status and replies, and adds a follow-up.
-    assert await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR") == 200
+    assert await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR") == 200
     case = slack.opened_views()[-1]
     shown = blocks_text(case)
     assert "Status: acknowledged" in shown and "We will change how dates are set." in shown
@@ -148,25 +147,25 @@ async def test_full_flow_submit_publish_reply_view_follow_up_resolve_hide(candor
     assert reply == {} and "It happened again this sprint." in blocks_text(slack.opened_views()[-1])
 
     # Resolve with a note, then hide with a reason: the channel message is replaced.
-    assert await candor.click(speakup.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(ActionId.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.submit(
         slack.opened_views()[-1], {"text": "Dates now come from the team's estimate."}, user=MANAGER
     )
-    assert await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
+    assert await candor.click(ActionId.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS") == 200
     await candor.submit(slack.opened_views()[-1], {"text": "Names a colleague"}, user=MANAGER)
     await candor.settle()
     last_edit = blocks_text(slack.calls_to("chat.update")[-1].params)
     assert "hidden by a moderator: Names a colleague" in last_edit and "Release dates" not in last_edit
     assert candor.db["concerns"].get(int(case_id(candor)))["status"] == "resolved"
     # The author is told when they look.
-    await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+    await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     assert "Hidden by a moderator: Names a colleague" in blocks_text(slack.opened_views()[-1])
 
 
 async def test_only_admins_acknowledge_resolve_or_hide(candor, slack, clock):
     await raise_concern(candor, slack)
     await publish(candor, clock)
-    for action in (speakup.ACK, speakup.RESOLVE, speakup.HIDE):
+    for action in (ActionId.ACK, ActionId.RESOLVE, ActionId.HIDE):
         assert await candor.click(action, case_id(candor), user="UBOB", channel="CCONCERNS") == 200
         said = slack.calls_to("response_url")[-1].params
         assert said["response_type"] == "ephemeral" and "Only Candor admins" in blocks_text(said)
@@ -217,7 +216,7 @@ async def test_a_wrong_code_gets_one_uniform_answer_and_guessing_is_limited(cand
     ):
         _, reply = await candor.command("/speakup", f"status {guess}", user="UBOB")
         answers.add(blocks_text(reply))
-    assert len(answers) == 1 and speakup.NO_CASE in answers.pop()
+    assert len(answers) == 1 and views.NO_CASE in answers.pop()
     for _ in range(10):
         await candor.command("/speakup", "status AAAA", user="UBOB")
     _, reply = await candor.command("/speakup", f"status {real}", user="UBOB")
@@ -309,14 +308,14 @@ async def test_deadlines_are_flagged_in_the_thread_once_each(candor, slack, cloc
     await raise_concern(candor, slack)
     await publish(candor, clock)
     services = candor.app[__import__("bot.server", fromlist=["SERVICES"]).SERVICES]
-    assert speakup.flag_overdue(services) == 0
+    assert jobs.flag_overdue(services) == 0
     clock.advance(7 * 86400)
-    assert speakup.flag_overdue(services) == 1
-    assert speakup.flag_overdue(services) == 0
+    assert jobs.flag_overdue(services) == 1
+    assert jobs.flag_overdue(services) == 0
     clock.advance(23 * 86400)
-    assert speakup.flag_overdue(services) == 1  # no reply in 30 days
+    assert jobs.flag_overdue(services) == 1  # no reply in 30 days
     clock.advance(60 * 86400)
-    assert speakup.flag_overdue(services) == 1  # open after 90 days
+    assert jobs.flag_overdue(services) == 1  # open after 90 days
     await candor.settle()
     flags = [blocks_text(p) for p in slack.delivered_to("CCONCERNS") if "Overdue" in blocks_text(p)]
     assert len(flags) == 3
@@ -328,11 +327,11 @@ async def test_hiding_covers_the_authors_follow_ups_too(candor, slack, clock):
     code = code_from(ack)
     await publish(candor, clock)
     for text in ("first follow-up names Bob", "second, still waiting"):
-        await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+        await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR")
         await candor.submit(slack.opened_views()[-1], {"followup": text}, user=AUTHOR)
         if text.startswith("first"):
             await publish(candor, clock)  # the first is out, the second still waits for its batch
-    await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.click(ActionId.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Names a colleague"}, user=MANAGER)
     await publish(candor, clock)
     posted = [blocks_text(p) for p in slack.delivered_to("CCONCERNS")]
@@ -348,10 +347,10 @@ async def test_many_replies_never_lock_the_author_out_of_their_case(candor, slac
     code = code_from(ack)
     await publish(candor, clock)
     for _ in range(30):
-        await candor.click(speakup.REPLY, case_id(candor), user="UBOB", channel="CCONCERNS")
+        await candor.click(ActionId.REPLY, case_id(candor), user="UBOB", channel="CCONCERNS")
         await candor.submit(slack.opened_views()[-1], {"text": "&" * 3000}, user="UBOB")
     views_before = len(slack.opened_views())
-    await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+    await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     assert len(slack.opened_views()) == views_before + 1
     view = slack.opened_views()[-1]
     assert len(view["blocks"]) <= 100
@@ -398,7 +397,7 @@ async def test_a_failure_after_the_commit_still_gives_the_author_their_code(cand
     assert ack["response_action"] == "update", ack
     code = code_from(ack)
     assert "nothing was saved" not in blocks_text(ack["view"])
-    assert candor.db["concerns"].get(int(case_id(candor)))["code_hash"] == speakup.code_hash(
+    assert candor.db["concerns"].get(int(case_id(candor)))["code_hash"] == anonymity.code_hash(
         code.replace("-", "")
     )
     await raise_concern(candor, slack, concern="And the next one too")
@@ -418,7 +417,7 @@ async def test_with_no_delay_a_failure_to_publish_at_once_still_gives_the_code(c
     assert ack["response_action"] == "update" and code_from(ack)
     assert candor.count("concerns") == 1 and candor.count("outbox") == 0
     candor.db.execute("drop trigger no_posts")
-    speakup.publish_due(candor.app[SERVICES])  # the next batch
+    jobs.publish_due(candor.app[SERVICES])  # the next batch
     await candor.settle()
     assert "Published later" in blocks_text(slack.delivered_to("CCONCERNS")[0])
 
@@ -457,9 +456,9 @@ async def test_raised_on_is_the_day_of_publication_and_deadlines_count_from_it(c
     clock.t = (clock.t // 86400 + 1) * 86400 - 60  # 23:59 UTC: published tomorrow, whatever the delay
     await raise_concern(candor, slack)
     concern = candor.db["concerns"].get(int(case_id(candor)))
-    tomorrow = speakup.today(clock.now() + 86400)
-    assert concern["raised_on"] == speakup.today(concern["publish_at"]) == tomorrow
-    assert concern["ack_due_on"] == speakup.today(clock.now() + 8 * 86400)
+    tomorrow = anonymity.day_of(clock.now() + 86400)
+    assert concern["raised_on"] == anonymity.day_of(concern["publish_at"]) == tomorrow
+    assert concern["ack_due_on"] == anonymity.day_of(clock.now() + 8 * 86400)
 
 
 # --- public case numbers ------------------------------------------------------------------------
@@ -477,76 +476,3 @@ async def test_case_numbers_are_random_and_say_nothing_about_counts_or_order(can
         int(t.split("case #")[1].split(" ")[0]) for t in map(blocks_text, slack.delivered_to("CCONCERNS"))
     }
     assert numbers == set(ids)
-
-
-async def test_a_random_id_is_drawn_again_when_taken(candor):
-    candor.db["concerns"].insert(
-        {
-            "id": 5,
-            "platform": "slack",
-            "workspace": "T1",
-            "conversation": "C",
-            "code_hash": "h",
-            "body": "b",
-            "status": "open",
-            "raised_on": "2026-01-01",
-        }
-    )
-    assert {speakup.random_id(candor.db, "concerns", 5, 6) for _ in range(20)} == {6}
-
-
-# --- the in-memory limiter: counts per bucket, pruned, a new key every day ------------------------
-MIDDAY = 1_800_014_400.0  # 12:00 UTC
-
-
-def memory_of(limits: Limits) -> list:
-    """Every value a dump of the limiter's memory would show."""
-    found: list = []
-
-    def walk(value) -> None:
-        if is_dataclass(value):
-            for f in fields(value):
-                walk(getattr(value, f.name))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(key)
-                walk(item)
-        elif isinstance(value, list | tuple | set):
-            for item in value:
-                walk(item)
-        else:
-            found.append(value)
-
-    walk(limits)
-    return found
-
-
-def test_the_limiter_keeps_counts_never_the_moments():
-    limits = Limits()
-    moments = [MIDDAY + 0.25, MIDDAY + 333.5, MIDDAY + 3601.75]
-    for moment in moments:
-        limits.add("concern", "slack:T1:UAUTHOR", 86400, moment)
-    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, moments[-1]) == 3
-    numbers = [v for v in memory_of(limits) if isinstance(v, int | float) and not isinstance(v, bool)]
-    assert not [v for v in numbers for m in moments if abs(v - m) < 86400]  # nothing near those times
-
-
-def test_the_limiter_prunes_every_stale_entry_on_every_use():
-    limits = Limits()
-    for n in range(50):
-        limits.add("code", f"slack:T1:U{n}", 3600, MIDDAY)
-    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
-    assert limits.used("code", "slack:T1:USOMEONE", 3600, MIDDAY + 3600) == 0  # the next hour
-    people = [v for v in memory_of(limits) if isinstance(v, str) and re.search("[0-9a-f]{64}", v)]
-    assert len(people) == 1  # only today's concern count is left, not the last hour's 50 tries
-    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 3600) == 1
-
-
-def test_the_limiter_forgets_each_day_and_changes_its_key():
-    limits = Limits()
-    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY)
-    yesterday = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
-    limits.add("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400)
-    today = {v for v in memory_of(limits) if isinstance(v, str | bytes)}
-    assert limits.used("concern", "slack:T1:UAUTHOR", 86400, MIDDAY + 86400) == 1
-    assert not (yesterday - {"concern"}) & today  # neither yesterday's key nor the HMAC it made

@@ -20,7 +20,9 @@ import pytest
 from bot.logs import setup_logging
 from bot.server import SERVICES
 from bot.store import open_store
-from handlers import speakup
+from handlers import anonymity
+from handlers.speakup import jobs
+from handlers.speakup.ids import ActionId
 from tests.support.candor import blocks_text
 from tests.test_speakup import AUTHOR, MANAGER, case_id, code_from, publish, raise_concern
 
@@ -70,19 +72,19 @@ async def full_flow(candor, slack, clock) -> None:
     )
     code = code_from(ack)
     await publish(candor, clock)
-    await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.click(ActionId.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Thanks, we will look at it."}, user=MANAGER)
-    await candor.click(speakup.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS")
-    await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+    await candor.click(ActionId.ACK, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR")
     await candor.submit(slack.opened_views()[-1], {"followup": "It happened again."}, user=AUTHOR)
     await candor.command("/speakup", f"status {code}", user=AUTHOR)
     await candor.command("/speakup", "status WRONG", user=AUTHOR)
     view = slack.opened_views()[0]
     await candor.submit(view, {"concern": "<!channel>"}, user=AUTHOR)  # a refused one, too
     await publish(candor, clock)
-    await candor.click(speakup.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.click(ActionId.RESOLVE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Estimates now come first."}, user=MANAGER)
-    await candor.click(speakup.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.click(ActionId.HIDE, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Too specific"}, user=MANAGER)
     await candor.settle()
     assert any("It happened again." in blocks_text(p) for p in slack.delivered_to("CCONCERNS"))
@@ -214,12 +216,12 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
     clock.t = 1_800_000_123.0  # mid-day
     ack = await raise_concern(candor, slack)
     await publish(candor, clock)
-    await candor.click(speakup.VIEW, code_from(ack), user=AUTHOR, channel="DAUTHOR")
+    await candor.click(ActionId.VIEW, code_from(ack), user=AUTHOR, channel="DAUTHOR")
     await candor.submit(slack.opened_views()[-1], {"followup": "more"}, user=AUTHOR)
     [author_row] = candor.db["concern_messages"].rows_where("kind = 'author'")
     assert author_row["by_user"] is None and len(author_row["created_on"]) == 10
     assert author_row["id"] > 2**31  # random, so its place among rows does not date it
-    await candor.click(speakup.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
+    await candor.click(ActionId.REPLY, case_id(candor), user=MANAGER, channel="CCONCERNS")
     await candor.submit(slack.opened_views()[-1], {"text": "Noted."}, user=MANAGER)
     [reply] = candor.db["concern_messages"].rows_where("kind = 'reply'")
     assert reply["id"] != author_row["id"] + 1  # a later row's id does not point at the follow-up
@@ -231,7 +233,7 @@ async def test_author_messages_carry_no_author_and_only_the_day(candor, slack, c
     ]
     assert len(rows) == 2
     for row in rows:  # the queue keeps only the batch time, not the moment of writing
-        assert row["created_at"] % speakup.PUBLISH_EVERY_S == 0
+        assert row["created_at"] % anonymity.BATCH_EVERY_S == 0
     assert len(candor.db["concerns"].get(int(case_id(candor)))["raised_on"]) == 10
 
 
@@ -240,16 +242,16 @@ async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(can
     clock.advance(0.125)  # moments no batch boundary or day can equal
     code = code_from(await raise_concern(candor, slack, concern="Written first"))
     written = [clock.now()]
-    clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1.25)  # its batch time has passed
+    clock.advance(1800 + anonymity.BATCH_EVERY_S + 1.25)  # its batch time has passed
     await raise_concern(candor, slack, concern="Written second", user="UBOB")
     written.append(clock.now())
     await candor.settle()
     # Someone else writing does not release it: the moment they wrote is stored nowhere.
     assert candor.count("outbox") == 0 and slack.delivered_to("CCONCERNS") == []
 
-    clock.t = math.floor(clock.t / speakup.PUBLISH_EVERY_S) * speakup.PUBLISH_EVERY_S + 337  # the job, late
+    clock.t = math.floor(clock.t / anonymity.BATCH_EVERY_S) * anonymity.BATCH_EVERY_S + 337  # the job, late
     batch = clock.t - 37
-    speakup.publish_due(candor.app[SERVICES])
+    jobs.publish_due(candor.app[SERVICES])
     await candor.settle()
     [row] = [r for r in candor.outbox() if r["conversation"] == "CCONCERNS"]
     assert row["not_before"] == row["created_at"] == batch
@@ -260,9 +262,9 @@ async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(can
 
     # The same for follow-ups: one already due waits for the job, not for the next follow-up.
     for text in ("first follow-up", "second follow-up"):
-        await candor.click(speakup.VIEW, code, user=AUTHOR, channel="DAUTHOR")
+        await candor.click(ActionId.VIEW, code, user=AUTHOR, channel="DAUTHOR")
         await candor.submit(slack.opened_views()[-1], {"followup": text}, user=AUTHOR)
-        clock.advance(1800 + speakup.PUBLISH_EVERY_S + 1)
+        clock.advance(1800 + anonymity.BATCH_EVERY_S + 1)
     await candor.settle()
     assert not any("follow-up" in r["payload"] for r in candor.outbox())
 
@@ -278,7 +280,7 @@ async def concern_between_kudos(candor, slack) -> bytes:
     await candor.command("/kudos", "<@UBOB> #mentoring thanks for pairing", user=AUTHOR)
     ack = await raise_concern(candor, slack, concern="Written between two kudos of mine")
     await candor.command("/kudos", "<@UCAROL> #feedback thanks for the review", user=AUTHOR)
-    held = speakup.code_hash(code_from(ack).replace("-", "")).encode()  # only the concerns row has it
+    held = anonymity.code_hash(code_from(ack).replace("-", "")).encode()  # only the concerns row has it
     assert held in wal_bytes(candor)  # the search is not vacuous: the WAL holds it now
     return held
 
@@ -318,18 +320,18 @@ async def test_an_undelivered_copy_is_counted_never_logged_when_it_happens(
     production_logs, candor, slack, clock
 ):
     services = candor.app[SERVICES]
-    speakup.publish_due(services)  # the job's first run of the day
+    jobs.publish_due(services)  # the job's first run of the day
     slack.answer_next("chat.postMessage", status=500)  # Slack fails the author's private copy
     await raise_concern(candor, slack, dm=True)
     for _ in range(500):
-        if not speakup._in_flight:
+        if not anonymity.sending():
             break
         await asyncio.sleep(0.01)
     assert [c.answered for c in slack.calls_to("chat.postMessage") if c.params["channel"] == AUTHOR] == [500]
-    speakup.publish_due(services)  # later the same day: still nothing said
+    jobs.publish_due(services)  # later the same day: still nothing said
     assert "deliver" not in production_logs.getvalue()
 
     clock.t = (clock.t // 86400 + 1) * 86400 + 60  # the job's first run the next day reports a number
-    speakup.publish_due(services)
+    jobs.publish_due(services)
     reports = [json.loads(line) for line in production_logs.getvalue().splitlines() if "deliver" in line]
     assert len(reports) == 1 and reports[0]["count"] == 1 and "request_id" not in reports[0]

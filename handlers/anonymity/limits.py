@@ -1,14 +1,15 @@
-"""Speak-up state that must never be persisted, kept as coarsely as it can be.
+"""In-memory abuse limits for anonymous practices: never persisted, kept as coarsely as possible.
 
-Abuse limits are counts per person per window bucket (a UTC day for concerns, a clock hour for
-case codes), never the moments things happened. A person is known only by an HMAC whose random
+Limits are counts per person per window bucket (a UTC day for concerns, a clock hour for case
+codes), never the moments things happened. A person is known only by an HMAC whose random
 key is replaced at every UTC day change, when every count is dropped: a memory dump holds at
 most today's counts, and nothing in it links them to earlier days. Every use prunes whatever
 is stale. Restarting Candor forgets it all, which is the point: nothing on disk links a person
-to how often they raised a concern or tried a case code.
+to how often they raised a concern or tried a case code. One limiter serves every anonymous
+practice (`Services.anonymity_limits`); each names its own kinds ("speakup-concern").
 
-It also counts case-code messages that could not be delivered, reported once a day as a number,
-so no log line's time says when a submission happened.
+It also counts private messages to authors that could not be delivered, reported once a day as a
+number (handlers/anonymity/private.py), so no log line's time says when a submission happened.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import secrets
 from dataclasses import dataclass, field
 
 DAY_S = 86400
+HOUR_S = 3600
 
 
 @dataclass

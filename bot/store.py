@@ -269,5 +269,5 @@ def lock_database(path: Path | str) -> DatabaseLock:
 
 def claim_once(db: Database, key: str, now: float) -> bool:
     """Record a delivery key inside the caller's transaction; False if it was seen before."""
-    cursor = db.execute("insert or ignore into processed (key, at) values (?, ?)", [key, now])
+    cursor = db.execute("insert into processed (key, at) values (?, ?) on conflict do nothing", [key, now])
     return cursor.rowcount == 1

@@ -74,7 +74,9 @@ class Message:
     blocks: tuple[Block, ...]
 
 
-FieldKind = Literal["text", "multiline", "select", "multi_select", "checkboxes", "time", "channel", "user"]
+FieldKind = Literal[
+    "text", "multiline", "select", "multi_select", "checkboxes", "time", "date", "channel", "user"
+]
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from sqlite_utils import Database
 
 from bot.migrations import candor as migrations
 
 log = logging.getLogger("candor.store")
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 # SQLite's primary result codes that mean "the file cannot take writes now", not a bug of ours.
@@ -103,6 +104,18 @@ class Store:
             yield self.db
         if not nested:
             self._committed()
+
+    async def run(self, work: Callable[[Database], T]) -> T:
+        """Run `work` (a plain function of the transaction) in one transaction, and return what it
+        returns. Practices do their database work this way: the function cannot await, so no other
+        task ever sees a half-done transaction, and an engine with network round trips can run it
+        off the event loop. SQLite answers in microseconds, so here it runs in place."""
+        with self.transaction() as tx:
+            return work(tx)
+
+    async def read(self, work: Callable[[Database], T]) -> T:
+        """Run `work` for reading only (no transaction of its own); see `run`."""
+        return work(self.db)
 
     def _committed(self) -> None:
         """Run the after-commit callbacks. The data is stored by now, so one that raises must not

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from bot.messages import FormErrors, Reply
 from handlers.context import Action, Command, Services, Submission
+from handlers.reporting import ReportSource
 
 CommandHandler = Callable[[Command, Services], Awaitable[Reply]]
 ActionHandler = Callable[[Action, Services], Awaitable[Reply]]
@@ -64,6 +65,8 @@ class Practice:
     outbox_references: tuple[tuple[str, str], ...] = ()
     # Prefixes of `processed` keys that mark something done once ever (retention keeps them).
     permanent_keys: tuple[str, ...] = ()
+    # Figures for the team report and the dashboard (handlers/reporting.py).
+    report: ReportSource | None = None
 
 
 def _merge(practices: Iterable[Practice], what: str) -> dict[str, Any]:
@@ -90,6 +93,7 @@ class Registry:
         self.anonymous = frozenset().union(*(p.anonymous for p in self.practices))
         self.outbox_references = tuple(ref for p in self.practices for ref in p.outbox_references)
         self.permanent_keys = tuple(key for p in self.practices for key in p.permanent_keys)
+        self.reports = tuple(p.report for p in self.practices if p.report is not None)
 
     def fire(
         self, tx: Database, row: dict[str, Any], occurrence: float, now: float, services: Services

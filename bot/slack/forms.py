@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import (
     CheckboxesElement,
     ConversationFilter,
     ConversationSelectElement,
+    DatePickerElement,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -56,6 +57,8 @@ def _element(field: Field) -> Any:
         )
     if field.kind == "time":
         return TimePickerElement(action_id=field.id, initial_time=initial)
+    if field.kind == "date":  # ISO date, YYYY-MM-DD, both ways
+        return DatePickerElement(action_id=field.id, initial_date=initial)
     if field.kind == "channel":
         return ConversationSelectElement(
             action_id=field.id,
@@ -109,6 +112,8 @@ def form_values(view: dict[str, Any]) -> Values:
                 values[block_id] = [o.get("value") for o in state.get("selected_options") or []]
             elif kind == "timepicker":
                 values[block_id] = state.get("selected_time")
+            elif kind == "datepicker":
+                values[block_id] = state.get("selected_date")
             elif kind == "conversations_select":
                 values[block_id] = state.get("selected_conversation")
             elif kind == "users_select":

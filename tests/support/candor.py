@@ -183,6 +183,8 @@ class Candor:
                 state["selected_options"] = [{"value": v} for v in (answer or [])]
             elif kind == "timepicker":
                 state["selected_time"] = answer
+            elif kind == "datepicker":
+                state["selected_date"] = answer
             elif kind == "conversations_select":
                 state["selected_conversation"] = answer
             elif kind == "users_select":
@@ -244,7 +246,7 @@ def _initial(element: dict[str, Any]) -> Any:
         return element["initial_option"]["value"]
     if "initial_options" in element:
         return [o["value"] for o in element["initial_options"]]
-    for key in ("initial_time", "initial_conversation", "initial_user"):
+    for key in ("initial_time", "initial_date", "initial_conversation", "initial_user"):
         if key in element:
             return element[key]
     return None

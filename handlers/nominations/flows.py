@@ -1,0 +1,424 @@
+"""Nominations' rules: who may open, nominate, vote and close, and what each changes.
+
+The SQL is in store.py, the texts in views.py, the close in closing.py, a person's own evidence in
+evidence.py; this module decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from bot import outbox
+from bot.messages import FormErrors, Reply, Values, error, open_form
+from bot.outbox import Channel
+from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
+from handlers.nominations import closing, evidence, store, views
+from handlers.nominations.closing import Moved, content_of
+from handlers.nominations.ids import (
+    CALIBRATED,
+    EXAMPLE_FIELDS,
+    NO_VOTE,
+    SHOW_NOMINATORS,
+    FieldId,
+    Level,
+    Phase,
+    Verb,
+)
+from handlers.nominations.parse import split
+from handlers.nominations.rules import (
+    DEFAULT_OPEN_DAYS,
+    DEFAULT_TOP_N,
+    HISTORY_PER_AWARD,
+    MAX_EXAMPLE_CHARS,
+    MAX_NOMINEES,
+    MAX_OPEN_DAYS,
+    MAX_TOP_N,
+    MIN_EXAMPLE_CHARS,
+    MIN_OPEN_S,
+    MIN_TOP_N,
+    NAME_BUDGET_S,
+    REQUIRED_EXAMPLES,
+    VOTING_DAYS,
+)
+from handlers.nominations.store import Cycle
+from handlers.nominations.when import closing_instant, default_close_day, read_day
+from handlers.text import MAX_COMMAND_CHARS, read_text
+from handlers.timing import InputError, parse_tz
+
+DAY_S = 24 * 3600
+_HELP_WORDS = ("", Verb.HELP, "?", "-h", "--help")
+
+
+# --- the command --------------------------------------------------------------------------------
+async def handle(cmd: Command, services: Services) -> Reply:
+    """/nominate @person, or a verb: open, close, status, history, mine, help."""
+    syntax = services.syntax_for(cmd.platform)
+    if len(cmd.text) > MAX_COMMAND_CHARS:
+        return views.too_long(syntax)
+    parsed = split(cmd)
+    if parsed.people:
+        if len(parsed.people) > 1 or parsed.words:
+            return views.one_person(syntax)
+        return await nominate_command(cmd, services, parsed.people[0])
+    verb = parsed.words[0].lower() if parsed.words else ""
+    if verb in _HELP_WORDS:
+        return views.usage(syntax)
+    try:
+        known = Verb(verb)
+    except ValueError:
+        return views.unknown(syntax, parsed.words[0])
+    if len(parsed.words) > 1:
+        return views.takes_nothing(syntax, known)
+    if known == Verb.OPEN:
+        return await open_command(cmd, services)
+    if known == Verb.CLOSE:
+        return await close_command(cmd, services)
+    if known == Verb.STATUS:
+        return await status(cmd, services)
+    if known == Verb.HISTORY:
+        return await history(cmd, services)
+    return await evidence.show_mine(cmd, services)
+
+
+def _cycle(services: Services, req: Action | Submission, raw: str) -> Cycle | None:
+    """The cycle a button or form names, only in the workspace it came from."""
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    return store.cycle(services.store.db, cycle_id=int(raw), platform=req.platform, workspace=req.workspace)
+
+
+def _taking_nominations(cycle: Cycle, now: float) -> bool:
+    return cycle.phase == Phase.OPEN and cycle.closes_at > now
+
+
+def _taking_votes(cycle: Cycle, now: float) -> bool:
+    return cycle.phase == Phase.VOTING and (cycle.voting_closes_at or 0) > now
+
+
+# --- opening a cycle (admins) -------------------------------------------------------------------
+async def open_command(cmd: Command, services: Services) -> Reply:
+    if not await is_admin(services, cmd.platform, cmd.user):
+        return views.admins_only(Verb.OPEN)
+    tz = await timezone_of(services, cmd.platform, cmd.user)
+    day = default_close_day(services.clock.now(), tz, DEFAULT_OPEN_DAYS)
+    return open_form(views.open_form(content_of(services), cmd.conversation, tz, day))
+
+
+def _read_closing(values: Values, tz: str, now: float, errors: dict[str, str]) -> float:
+    try:
+        day = read_day(values.get(FieldId.CLOSES_ON))
+    except InputError as exc:
+        errors[FieldId.CLOSES_ON] = str(exc)
+        return 0.0
+    try:
+        closes_at = closing_instant(day, values.get(FieldId.CLOSES_AT), tz)
+    except InputError as exc:
+        errors[FieldId.CLOSES_AT] = str(exc)
+        return 0.0
+    if closes_at < now + MIN_OPEN_S:
+        errors[FieldId.CLOSES_ON] = views.too_soon()
+    elif closes_at > now + MAX_OPEN_DAYS * DAY_S:
+        errors[FieldId.CLOSES_ON] = views.too_far()
+    return closes_at
+
+
+def _read_voting(values: Values, errors: dict[str, str]) -> tuple[float, int]:
+    """(how long the vote runs, 0 for none; how many finalists)."""
+    choice = str(values.get(FieldId.VOTING) or NO_VOTE)
+    if choice == NO_VOTE:
+        return 0.0, DEFAULT_TOP_N
+    if choice not in {str(d) for d in VOTING_DAYS}:
+        errors[FieldId.VOTING] = views.bad_voting()
+        return 0.0, DEFAULT_TOP_N
+    raw = str(values.get(FieldId.TOP_N) or "").strip()
+    if not raw:
+        return int(choice) * DAY_S, DEFAULT_TOP_N
+    if not raw.isdigit() or not MIN_TOP_N <= int(raw) <= MAX_TOP_N:
+        errors[FieldId.TOP_N] = views.bad_top_n()
+        return 0.0, DEFAULT_TOP_N
+    return int(choice) * DAY_S, int(raw)
+
+
+async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors:
+    if not await is_admin(services, sub.platform, sub.user):
+        return FormErrors({FieldId.AWARD: "Only Candor admins can open a nomination cycle."})
+    content = content_of(services)
+    errors: dict[str, str] = {}
+    award = content.award(str(sub.values.get(FieldId.AWARD) or ""))
+    if award is None:
+        errors[FieldId.AWARD] = views.unknown_award()
+    conversation = str(sub.values.get(FieldId.CHANNEL) or "").strip()
+    if not conversation:
+        errors[FieldId.CHANNEL] = views.no_channel()
+    try:
+        tz = parse_tz(sub.context)
+    except InputError:
+        tz = "UTC"
+    now = services.clock.now()
+    closes_at = _read_closing(sub.values, tz, now, errors)
+    voting_s, top_n = _read_voting(sub.values, errors)
+    nominators = sub.values.get(FieldId.NOMINATORS) or []
+    show = SHOW_NOMINATORS in (nominators if isinstance(nominators, list) else [nominators])
+    if not errors and not await services.people_for(sub.platform).bot_is_member(conversation):
+        errors[FieldId.CHANNEL] = views.bot_not_in_channel(services.syntax_for(sub.platform))
+    if errors or award is None:
+        return FormErrors(errors)
+    with services.store.transaction() as tx:
+        here = store.running(tx, platform=sub.platform, workspace=sub.workspace, conversation=conversation)
+        if any(c.award == award.slug for c in here):
+            return FormErrors({FieldId.AWARD: views.already_running(award)})
+        cycle_id = store.open_cycle(
+            tx,
+            platform=sub.platform,
+            workspace=sub.workspace,
+            conversation=conversation,
+            award=award.slug,
+            opened_by=sub.user,
+            tz=tz,
+            opened_at=now,
+            closes_at=closes_at,
+            show_nominators=show,
+            voting_s=voting_s,
+            top_n=top_n,
+        )
+        cycle = store.cycle(tx, cycle_id=cycle_id, platform=sub.platform, workspace=sub.workspace)
+        assert cycle is not None
+        post = outbox.enqueue(
+            tx,
+            platform=sub.platform,
+            to=Channel(conversation),
+            message=views.announcement(cycle, award),
+            now=now,
+        )
+        store.set_posts(tx, cycle_id=cycle_id, announce=post)
+    return views.opened(cycle, award)
+
+
+# --- nominating ---------------------------------------------------------------------------------
+async def _person_problem(services: Services, platform: str, nominator: str, nominee: str) -> str | None:
+    if nominee == nominator:
+        return views.not_yourself()
+    info = await services.people_for(platform).lookup(nominee)
+    if info is None or info.deleted:
+        return views.not_found()
+    if info.is_bot:
+        return views.is_a_bot()
+    return None
+
+
+async def nominate_command(cmd: Command, services: Services, nominee: str) -> Reply:
+    """/nominate @person: the form for the cycle taking nominations in this channel."""
+    problem = await _person_problem(services, cmd.platform, cmd.user, nominee)
+    if problem:
+        return error(problem)
+    now = services.clock.now()
+    here = store.running(
+        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+    )
+    cycles = [c for c in here if _taking_nominations(c, now)]
+    if not cycles:
+        return views.no_open_cycle(services.syntax_for(cmd.platform))
+    fixed = cycles[0] if len(cycles) == 1 else None
+    existing = (
+        store.nomination(services.store.db, cycle_id=fixed.id, nominator=cmd.user, nominee=nominee)
+        if fixed
+        else None
+    )
+    return open_form(
+        views.nomination_form(content_of(services), cycles, nominee=nominee, existing=existing, fixed=fixed)
+    )
+
+
+async def nominate_button(action: Action, services: Services) -> Reply:
+    """The announcement's "Nominate someone": the form for that cycle, the person chosen in it."""
+    cycle = _cycle(services, action, action.value)
+    if cycle is None or not _taking_nominations(cycle, services.clock.now()):
+        return views.cycle_gone()
+    return open_form(
+        views.nomination_form(content_of(services), [cycle], nominee=None, existing=None, fixed=cycle)
+    )
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def read_examples(values: Values, level: Level | None) -> tuple[list[str], dict[str, str]]:
+    """The examples given, each 20-1,000 characters and none a repeat of another; at least two.
+    The calibration rule (role model and developing need two corroborating examples) names itself."""
+    found: list[tuple[int, str]] = []
+    errors: dict[str, str] = {}
+    for n, field in enumerate(EXAMPLE_FIELDS, start=1):
+        text, problem = read_text(
+            values.get(field), label=f"Example {n}", limit=MAX_EXAMPLE_CHARS, required=False
+        )
+        if problem:
+            errors[field] = problem
+        elif not text:
+            if n <= REQUIRED_EXAMPLES:
+                calibrated = n == REQUIRED_EXAMPLES and level in CALIBRATED
+                errors[field] = views.calibration(level) if calibrated and level else views.example_missing(n)
+        elif len(text) < MIN_EXAMPLE_CHARS:
+            errors[field] = views.example_too_short(n, len(text))
+        elif earlier := next((i for i, seen in found if _same(seen, text)), None):
+            errors[field] = views.repeated(n, earlier)
+        else:
+            found.append((n, text))
+    return [text for _, text in found], errors
+
+
+async def submit_nomination(sub: Submission, services: Services) -> Reply | FormErrors:
+    content = content_of(services)
+    cycle = _cycle(services, sub, sub.context or str(sub.values.get(FieldId.CYCLE) or ""))
+    if cycle is None:
+        where = FieldId.NOMINEE if sub.context else FieldId.CYCLE
+        return FormErrors({where: views.closed_for_nominations() if sub.context else views.pick_cycle()})
+    try:
+        level: Level | None = Level(str(sub.values.get(FieldId.LEVEL) or ""))
+    except ValueError:
+        level = None
+    examples, errors = read_examples(sub.values, level)
+    if level is None:
+        errors[FieldId.LEVEL] = views.pick_level()
+    nominee = str(sub.values.get(FieldId.NOMINEE) or "").strip()
+    problem = (
+        await _person_problem(services, sub.platform, sub.user, nominee) if nominee else views.pick_person()
+    )
+    if problem:
+        errors[FieldId.NOMINEE] = problem
+    if errors or level is None:
+        return FormErrors(errors)
+    now = services.clock.now()
+    with services.store.transaction() as tx:
+        # Holding the cycle's row: the close either counts this nomination or refuses it.
+        if not store.hold_open(tx, cycle_id=cycle.id, now=now):
+            return FormErrors({FieldId.NOMINEE: views.closed_for_nominations()})
+        given = store.nominees_of(tx, cycle_id=cycle.id, nominator=sub.user)
+        edited = nominee in given
+        if not edited and len(given) >= MAX_NOMINEES:
+            return FormErrors({FieldId.NOMINEE: views.cap_reached(given)})
+        store.save_nomination(
+            tx,
+            cycle_id=cycle.id,
+            nominator=sub.user,
+            nominee=nominee,
+            level=level,
+            examples=examples,
+            now=now,
+        )
+    given_now = len(given) if edited else len(given) + 1
+    return views.nominated(cycle, content.award_label(cycle.award), nominee, edited=edited, given=given_now)
+
+
+# --- voting -------------------------------------------------------------------------------------
+async def _names(services: Services, platform: str, users: Sequence[str]) -> dict[str, str]:
+    """Display names for a select's labels; an id stands in for a name the directory is slow with."""
+    people = services.people_for(platform)
+
+    async def name(user: str) -> str:
+        try:
+            info = await asyncio.wait_for(people.lookup(user), NAME_BUDGET_S)
+        except Exception:
+            return user
+        return info.name if info else user
+
+    return dict(zip(users, await asyncio.gather(*(name(u) for u in users)), strict=True))
+
+
+async def vote_button(action: Action, services: Services) -> Reply:
+    cycle = _cycle(services, action, action.value)
+    if cycle is None or not _taking_votes(cycle, services.clock.now()):
+        return views.not_voting()
+    names = await _names(services, action.platform, cycle.finalists)
+    current = store.vote_of(services.store.db, cycle_id=cycle.id, voter=action.user)
+    label = content_of(services).award_label(cycle.award)
+    return open_form(views.vote_form(cycle, label, names, current))
+
+
+async def submit_vote(sub: Submission, services: Services) -> Reply | FormErrors:
+    cycle = _cycle(services, sub, sub.context)
+    if cycle is None:
+        return FormErrors({FieldId.CHOICE: views.vote_closed()})
+    choice = str(sub.values.get(FieldId.CHOICE) or "")
+    if choice not in cycle.finalists:
+        return FormErrors({FieldId.CHOICE: views.pick_finalist()})
+    if choice == sub.user:
+        return FormErrors({FieldId.CHOICE: views.no_vote_for_yourself()})
+    if not _taking_votes(cycle, services.clock.now()):
+        return FormErrors({FieldId.CHOICE: views.vote_closed()})
+    if sub.user not in await services.people_for(sub.platform).members(cycle.conversation):
+        return FormErrors({FieldId.CHOICE: views.not_a_member()})
+    now = services.clock.now()
+    with services.store.transaction() as tx:
+        if not store.hold_voting(tx, cycle_id=cycle.id, now=now):
+            return FormErrors({FieldId.CHOICE: views.vote_closed()})
+        before = store.vote_of(tx, cycle_id=cycle.id, voter=sub.user)
+        store.cast_vote(tx, cycle_id=cycle.id, voter=sub.user, nominee=choice, now=now)
+    return views.voted(choice, before, cycle)
+
+
+# --- closing (admins) ---------------------------------------------------------------------------
+def _close(services: Services, cycle: Cycle) -> Reply:
+    label = content_of(services).award_label(cycle.award)
+    moved = closing.advance(services, cycle)
+    if moved == Moved.VOTE_STARTED:
+        return views.vote_started(label)
+    if moved == Moved.CLOSED:
+        return views.closed_now(label)
+    return views.already_moved()
+
+
+async def close_command(cmd: Command, services: Services) -> Reply:
+    if not await is_admin(services, cmd.platform, cmd.user):
+        return views.admins_only(Verb.CLOSE)
+    here = store.running(
+        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+    )
+    if not here:
+        return views.nothing_to_close(services.syntax_for(cmd.platform))
+    if len(here) > 1:
+        return views.which_to_close(here, content_of(services))
+    return _close(services, here[0])
+
+
+async def close_button(action: Action, services: Services) -> Reply:
+    if not await is_admin(services, action.platform, action.user):
+        return views.admins_only(Verb.CLOSE)
+    cycle = _cycle(services, action, action.value)
+    if cycle is None or cycle.phase == Phase.CLOSED:
+        return views.already_moved()
+    return _close(services, cycle)
+
+
+# --- status and history -------------------------------------------------------------------------
+async def status(cmd: Command, services: Services) -> Reply:
+    """Running cycles, the time left and what the asker gave; the running tally only for admins."""
+    db = services.store.db
+    admin = await is_admin(services, cmd.platform, cmd.user)
+    tz = await timezone_of(services, cmd.platform, cmd.user)
+    lines = []
+    for cycle in store.running(db, platform=cmd.platform, workspace=cmd.workspace):
+        voting = cycle.phase == Phase.VOTING
+        lines.append(
+            (
+                cycle,
+                store.nominees_of(db, cycle_id=cycle.id, nominator=cmd.user),
+                store.vote_of(db, cycle_id=cycle.id, voter=cmd.user) if voting else None,
+                store.nominators_per_nominee(db, cycle_id=cycle.id) if admin else None,
+                store.votes_per_nominee(db, cycle_id=cycle.id) if admin and voting else None,
+            )
+        )
+    now = services.clock.now()
+    return views.status(now, tz, content_of(services), lines, services.syntax_for(cmd.platform))
+
+
+async def history(cmd: Command, services: Services) -> Reply:
+    content = content_of(services)
+    past = store.history(
+        services.store.db, platform=cmd.platform, workspace=cmd.workspace, per_award=HISTORY_PER_AWARD
+    )
+    order = {a.slug: i for i, a in enumerate(content.awards)}
+    past.sort(key=lambda p: (order.get(p.award, len(order)), p.award, -p.closed_at))
+    tz = await timezone_of(services, cmd.platform, cmd.user)
+    return views.history(past, content, tz, services.syntax_for(cmd.platform))

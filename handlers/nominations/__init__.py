@@ -37,7 +37,7 @@ PRACTICE = Practice(
         FormId.VOTE: flows.submit_vote,
         FormId.SHARE: evidence.submit_share,
     },
-    periodic=(PeriodicJob(Job.CLOSE, closing.run_closes, CLOSE_EVERY_S),),
+    periodic=(PeriodicJob(Job.CLOSE, closing.close_due, CLOSE_EVERY_S),),
     help=views.HELP,
     # The announcement and the ballot are edited when the cycle moves on, however long it ran.
     outbox_references=(("nomination_cycles", "announce_outbox"), ("nomination_cycles", "vote_outbox")),

@@ -38,30 +38,33 @@ def content_of(services: Services) -> Content:
     return load_content(services.settings.data_dir, services.catalog)
 
 
-def advance(services: Services, cycle: Cycle) -> Moved:
+async def advance(services: Services, cycle: Cycle) -> Moved:
     """End the cycle's current phase now: open → vote (or result), vote → result."""
-    now = services.clock.now()
-    content = content_of(services)
-    with services.store.transaction() as tx:
-        if cycle.phase == Phase.OPEN and cycle.has_vote:
-            if not store.claim_phase(tx, cycle_id=cycle.id, before=Phase.OPEN, after=Phase.VOTING, now=now):
-                return Moved.NOT_MINE
-            nominators = store.nominators_per_nominee(tx, cycle_id=cycle.id)
-            finalists = tally.finalists(nominators, cycle.top_n)
-            if len(finalists) >= 2:
-                _start_vote(tx, cycle, finalists, content, now)
-                return Moved.VOTE_STARTED
-            # Nobody or one person to vote for: a vote would decide nothing.
-            store.claim_phase(tx, cycle_id=cycle.id, before=Phase.VOTING, after=Phase.CLOSED, now=now)
-            _finish(tx, cycle, content, votes=None, now=now)
-            return Moved.CLOSED
-        if cycle.phase not in (Phase.OPEN, Phase.VOTING):
+    content, now = content_of(services), services.clock.now()
+    return await services.store.run(lambda tx: move(tx, cycle, content, now))
+
+
+def move(tx: Database, cycle: Cycle, content: Content, now: float) -> Moved:
+    """The move as one transaction's work: claimed first, then tallied and posted."""
+    if cycle.phase == Phase.OPEN and cycle.has_vote:
+        if not store.claim_phase(tx, cycle_id=cycle.id, before=Phase.OPEN, after=Phase.VOTING, now=now):
             return Moved.NOT_MINE
-        if not store.claim_phase(tx, cycle_id=cycle.id, before=cycle.phase, after=Phase.CLOSED, now=now):
-            return Moved.NOT_MINE
-        votes = store.votes_per_nominee(tx, cycle_id=cycle.id) if cycle.phase == Phase.VOTING else None
-        _finish(tx, cycle, content, votes=votes, now=now)
+        nominators = store.nominators_per_nominee(tx, cycle_id=cycle.id)
+        finalists = tally.finalists(nominators, cycle.top_n)
+        if len(finalists) >= 2:
+            _start_vote(tx, cycle, finalists, content, now)
+            return Moved.VOTE_STARTED
+        # Nobody or one person to vote for: a vote would decide nothing.
+        store.claim_phase(tx, cycle_id=cycle.id, before=Phase.VOTING, after=Phase.CLOSED, now=now)
+        _finish(tx, cycle, content, votes=None, now=now)
         return Moved.CLOSED
+    if cycle.phase not in (Phase.OPEN, Phase.VOTING):
+        return Moved.NOT_MINE
+    if not store.claim_phase(tx, cycle_id=cycle.id, before=cycle.phase, after=Phase.CLOSED, now=now):
+        return Moved.NOT_MINE
+    votes = store.votes_per_nominee(tx, cycle_id=cycle.id) if cycle.phase == Phase.VOTING else None
+    _finish(tx, cycle, content, votes=votes, now=now)
+    return Moved.CLOSED
 
 
 def _start_vote(tx: Database, cycle: Cycle, finalists: tuple[str, ...], content: Content, now: float) -> None:
@@ -116,21 +119,18 @@ def _finish(
         outbox.edit(tx, original=fresh.vote_outbox, message=views.ballot_closed(label), now=now)
 
 
-def due(services: Services) -> list[Cycle]:
-    return store.due(services.store.db, now=services.clock.now())
+async def due(services: Services) -> list[Cycle]:
+    now = services.clock.now()
+    return await services.store.read(lambda db: store.due(db, now=now))
 
 
-def close_due(services: Services) -> int:
+async def close_due(services: Services) -> int:
     """The job: move on every cycle whose time has come. Returns how many this process moved."""
     moved = 0
-    for cycle in due(services):
+    for cycle in await due(services):
         try:
-            if advance(services, cycle) != Moved.NOT_MINE:
+            if await advance(services, cycle) != Moved.NOT_MINE:
                 moved += 1
         except Exception:  # one broken cycle must not hold up the others; it is tried again next run
             log.exception("a nomination cycle could not be moved on", extra={"cycle": cycle.id})
     return moved
-
-
-async def run_closes(services: Services) -> int:
-    return close_due(services)

@@ -11,6 +11,8 @@ import asyncio
 import hashlib
 from collections.abc import Callable
 
+from sqlite_utils import Database
+
 from bot import outbox
 from bot.messages import FormErrors, Message, Reply, open_form
 from bot.outbox import Person
@@ -23,9 +25,11 @@ from handlers.nominations.rules import EXPORT_CHARS_PER_MESSAGE, MAX_NAMED, NAME
 from handlers.nominations.when import local_day
 
 
-def _groups(services: Services, platform: str, workspace: str, user: str) -> list[Group]:
+async def _groups(services: Services, platform: str, workspace: str, user: str) -> list[Group]:
     content = content_of(services)
-    items = gather(services.store.db, content, platform=platform, workspace=workspace, user=user)
+    items = await services.store.read(
+        lambda db: gather(db, content, platform=platform, workspace=workspace, user=user)
+    )
     return grouped(items, services.catalog, content)
 
 
@@ -35,7 +39,7 @@ async def _day(services: Services, platform: str, user: str) -> Callable[[float]
 
 
 async def show_mine(cmd: Command, services: Services) -> Reply:
-    groups = _groups(services, cmd.platform, cmd.workspace, cmd.user)
+    groups = await _groups(services, cmd.platform, cmd.workspace, cmd.user)
     if not groups:
         return evidence_views.nothing_yet(services.syntax_for(cmd.platform))
     return evidence_views.mine(groups, await _day(services, cmd.platform, cmd.user))
@@ -74,15 +78,18 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _send(services: Services, platform: str, to: str, key: str, messages: list[Message]) -> bool:
+async def _send(services: Services, platform: str, to: str, key: str, messages: list[Message]) -> bool:
     """Queue the messages to one person unless the same was sent there moments ago."""
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def send(tx: Database) -> bool:
         if not store.claim_recent(tx, key=key, now=now, window_s=RESEND_AFTER_S):
             return False
         for message in messages:
             outbox.enqueue(tx, platform=platform, to=Person(to), message=message, now=now)
-    return True
+        return True
+
+    return await services.store.run(send)
 
 
 async def export_own(action: Action, services: Services) -> Reply:
@@ -91,7 +98,7 @@ async def export_own(action: Action, services: Services) -> Reply:
         fmt = ExportFormat(action.value)
     except ValueError:
         return evidence_views.unknown_format()
-    groups = _groups(services, action.platform, action.workspace, action.user)
+    groups = await _groups(services, action.platform, action.workspace, action.user)
     if not groups:
         return evidence_views.nothing_yet(services.syntax_for(action.platform))
     text = await _text(services, action.platform, action.user, groups, fmt)
@@ -99,13 +106,13 @@ async def export_own(action: Action, services: Services) -> Reply:
         text, fmt, evidence_views.own_header(fmt, groups), EXPORT_CHARS_PER_MESSAGE
     )
     key = f"{Claim.EXPORT}{action.platform}:{action.workspace}:{action.user}:{fmt}:{_digest(text)}"
-    if not _send(services, action.platform, action.user, key, messages):
+    if not await _send(services, action.platform, action.user, key, messages):
         return evidence_views.sent_already()
     return evidence_views.exported(fmt)
 
 
 async def share_button(action: Action, services: Services) -> Reply:
-    groups = _groups(services, action.platform, action.workspace, action.user)
+    groups = await _groups(services, action.platform, action.workspace, action.user)
     if not groups:
         return evidence_views.nothing_yet(services.syntax_for(action.platform))
     return open_form(evidence_views.share_form(groups))
@@ -127,13 +134,13 @@ async def submit_share(sub: Submission, services: Services) -> Reply | FormError
         return FormErrors({FieldId.PERSON: evidence_views.share_not_found()})
     if info.is_bot:
         return FormErrors({FieldId.PERSON: evidence_views.share_to_bot()})
-    groups = _groups(services, sub.platform, sub.workspace, sub.user)
+    groups = await _groups(services, sub.platform, sub.workspace, sub.user)
     if not groups:
         return FormErrors({FieldId.PERSON: evidence_views.nothing_to_share()})
     text = await _text(services, sub.platform, sub.user, groups, fmt)
     header = evidence_views.shared_header(sub.user, fmt, groups)
     messages = evidence_views.export_messages(text, fmt, header, EXPORT_CHARS_PER_MESSAGE)
     key = f"{Claim.SHARE}{sub.platform}:{sub.workspace}:{sub.user}:{target}:{fmt}:{_digest(text)}"
-    if not _send(services, sub.platform, target, key, messages):
+    if not await _send(services, sub.platform, target, key, messages):
         return FormErrors({FieldId.PERSON: evidence_views.shared_already()})
     return evidence_views.shared(target, fmt)

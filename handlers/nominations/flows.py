@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from sqlite_utils import Database
+
 from bot import outbox
 from bot.messages import FormErrors, Reply, Values, error, open_form
 from bot.outbox import Channel
@@ -81,11 +83,21 @@ async def handle(cmd: Command, services: Services) -> Reply:
     return await evidence.show_mine(cmd, services)
 
 
-def _cycle(services: Services, req: Action | Submission, raw: str) -> Cycle | None:
+async def _cycle(services: Services, req: Action | Submission, raw: str) -> Cycle | None:
     """The cycle a button or form names, only in the workspace it came from."""
     if not raw.isdigit() or len(raw) > 12:
         return None
-    return store.cycle(services.store.db, cycle_id=int(raw), platform=req.platform, workspace=req.workspace)
+    return await services.store.read(
+        lambda db: store.cycle(db, cycle_id=int(raw), platform=req.platform, workspace=req.workspace)
+    )
+
+
+async def _running_here(services: Services, cmd: Command) -> list[Cycle]:
+    return await services.store.read(
+        lambda db: store.running(
+            db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+        )
+    )
 
 
 def _taking_nominations(cycle: Cycle, now: float) -> bool:
@@ -164,16 +176,18 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
         errors[FieldId.CHANNEL] = views.bot_not_in_channel(services.syntax_for(sub.platform))
     if errors or award is None:
         return FormErrors(errors)
-    with services.store.transaction() as tx:
+    chosen = award
+
+    def record(tx: Database) -> Cycle | FormErrors:
         here = store.running(tx, platform=sub.platform, workspace=sub.workspace, conversation=conversation)
-        if any(c.award == award.slug for c in here):
-            return FormErrors({FieldId.AWARD: views.already_running(award)})
+        if any(c.award == chosen.slug for c in here):
+            return FormErrors({FieldId.AWARD: views.already_running(chosen)})
         cycle_id = store.open_cycle(
             tx,
             platform=sub.platform,
             workspace=sub.workspace,
             conversation=conversation,
-            award=award.slug,
+            award=chosen.slug,
             opened_by=sub.user,
             tz=tz,
             opened_at=now,
@@ -188,11 +202,14 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
             tx,
             platform=sub.platform,
             to=Channel(conversation),
-            message=views.announcement(cycle, award),
+            message=views.announcement(cycle, chosen),
             now=now,
         )
         store.set_posts(tx, cycle_id=cycle_id, announce=post)
-    return views.opened(cycle, award)
+        return cycle
+
+    opened = await services.store.run(record)
+    return opened if isinstance(opened, FormErrors) else views.opened(opened, award)
 
 
 # --- nominating ---------------------------------------------------------------------------------
@@ -213,15 +230,14 @@ async def nominate_command(cmd: Command, services: Services, nominee: str) -> Re
     if problem:
         return error(problem)
     now = services.clock.now()
-    here = store.running(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
-    )
-    cycles = [c for c in here if _taking_nominations(c, now)]
+    cycles = [c for c in await _running_here(services, cmd) if _taking_nominations(c, now)]
     if not cycles:
         return views.no_open_cycle(services.syntax_for(cmd.platform))
     fixed = cycles[0] if len(cycles) == 1 else None
     existing = (
-        store.nomination(services.store.db, cycle_id=fixed.id, nominator=cmd.user, nominee=nominee)
+        await services.store.read(
+            lambda db: store.nomination(db, cycle_id=fixed.id, nominator=cmd.user, nominee=nominee)
+        )
         if fixed
         else None
     )
@@ -232,7 +248,7 @@ async def nominate_command(cmd: Command, services: Services, nominee: str) -> Re
 
 async def nominate_button(action: Action, services: Services) -> Reply:
     """The announcement's "Nominate someone": the form for that cycle, the person chosen in it."""
-    cycle = _cycle(services, action, action.value)
+    cycle = await _cycle(services, action, action.value)
     if cycle is None or not _taking_nominations(cycle, services.clock.now()):
         return views.cycle_gone()
     return open_form(
@@ -270,7 +286,7 @@ def read_examples(values: Values, level: Level | None) -> tuple[list[str], dict[
 
 async def submit_nomination(sub: Submission, services: Services) -> Reply | FormErrors:
     content = content_of(services)
-    cycle = _cycle(services, sub, sub.context or str(sub.values.get(FieldId.CYCLE) or ""))
+    cycle = await _cycle(services, sub, sub.context or str(sub.values.get(FieldId.CYCLE) or ""))
     if cycle is None:
         where = FieldId.NOMINEE if sub.context else FieldId.CYCLE
         return FormErrors({where: views.closed_for_nominations() if sub.context else views.pick_cycle()})
@@ -289,26 +305,32 @@ async def submit_nomination(sub: Submission, services: Services) -> Reply | Form
         errors[FieldId.NOMINEE] = problem
     if errors or level is None:
         return FormErrors(errors)
-    now = services.clock.now()
-    with services.store.transaction() as tx:
+    now, cycle_id, rated = services.clock.now(), cycle.id, level
+
+    def save(tx: Database) -> tuple[bool, int] | FormErrors:
         # Holding the cycle's row: the close either counts this nomination or refuses it.
-        if not store.hold_open(tx, cycle_id=cycle.id, now=now):
+        if not store.hold_open(tx, cycle_id=cycle_id, now=now):
             return FormErrors({FieldId.NOMINEE: views.closed_for_nominations()})
-        given = store.nominees_of(tx, cycle_id=cycle.id, nominator=sub.user)
+        given = store.nominees_of(tx, cycle_id=cycle_id, nominator=sub.user)
         edited = nominee in given
         if not edited and len(given) >= MAX_NOMINEES:
-            return FormErrors({FieldId.NOMINEE: views.cap_reached(given)})
+            return FormErrors({FieldId.NOMINEE: views.cap_reached()})
         store.save_nomination(
             tx,
-            cycle_id=cycle.id,
+            cycle_id=cycle_id,
             nominator=sub.user,
             nominee=nominee,
-            level=level,
+            level=rated,
             examples=examples,
             now=now,
         )
-    given_now = len(given) if edited else len(given) + 1
-    return views.nominated(cycle, content.award_label(cycle.award), nominee, edited=edited, given=given_now)
+        return edited, len(given) if edited else len(given) + 1
+
+    saved = await services.store.run(save)
+    if isinstance(saved, FormErrors):
+        return saved
+    edited, given = saved
+    return views.nominated(cycle, content.award_label(cycle.award), nominee, edited=edited, given=given)
 
 
 # --- voting -------------------------------------------------------------------------------------
@@ -327,17 +349,18 @@ async def _names(services: Services, platform: str, users: Sequence[str]) -> dic
 
 
 async def vote_button(action: Action, services: Services) -> Reply:
-    cycle = _cycle(services, action, action.value)
+    cycle = await _cycle(services, action, action.value)
     if cycle is None or not _taking_votes(cycle, services.clock.now()):
         return views.not_voting()
     names = await _names(services, action.platform, cycle.finalists)
-    current = store.vote_of(services.store.db, cycle_id=cycle.id, voter=action.user)
+    cycle_id = cycle.id
+    current = await services.store.read(lambda db: store.vote_of(db, cycle_id=cycle_id, voter=action.user))
     label = content_of(services).award_label(cycle.award)
     return open_form(views.vote_form(cycle, label, names, current))
 
 
 async def submit_vote(sub: Submission, services: Services) -> Reply | FormErrors:
-    cycle = _cycle(services, sub, sub.context)
+    cycle = await _cycle(services, sub, sub.context)
     if cycle is None:
         return FormErrors({FieldId.CHOICE: views.vote_closed()})
     choice = str(sub.values.get(FieldId.CHOICE) or "")
@@ -349,19 +372,25 @@ async def submit_vote(sub: Submission, services: Services) -> Reply | FormErrors
         return FormErrors({FieldId.CHOICE: views.vote_closed()})
     if sub.user not in await services.people_for(sub.platform).members(cycle.conversation):
         return FormErrors({FieldId.CHOICE: views.not_a_member()})
-    now = services.clock.now()
-    with services.store.transaction() as tx:
-        if not store.hold_voting(tx, cycle_id=cycle.id, now=now):
+    now, cycle_id = services.clock.now(), cycle.id
+
+    def cast(tx: Database) -> str | FormErrors | None:
+        if not store.hold_voting(tx, cycle_id=cycle_id, now=now):
             return FormErrors({FieldId.CHOICE: views.vote_closed()})
-        before = store.vote_of(tx, cycle_id=cycle.id, voter=sub.user)
-        store.cast_vote(tx, cycle_id=cycle.id, voter=sub.user, nominee=choice, now=now)
+        before = store.vote_of(tx, cycle_id=cycle_id, voter=sub.user)
+        store.cast_vote(tx, cycle_id=cycle_id, voter=sub.user, nominee=choice, now=now)
+        return before
+
+    before = await services.store.run(cast)
+    if isinstance(before, FormErrors):
+        return before
     return views.voted(choice, before, cycle)
 
 
 # --- closing (admins) ---------------------------------------------------------------------------
-def _close(services: Services, cycle: Cycle) -> Reply:
+async def _close(services: Services, cycle: Cycle) -> Reply:
     label = content_of(services).award_label(cycle.award)
-    moved = closing.advance(services, cycle)
+    moved = await closing.advance(services, cycle)
     if moved == Moved.VOTE_STARTED:
         return views.vote_started(label)
     if moved == Moved.CLOSED:
@@ -372,51 +401,55 @@ def _close(services: Services, cycle: Cycle) -> Reply:
 async def close_command(cmd: Command, services: Services) -> Reply:
     if not await is_admin(services, cmd.platform, cmd.user):
         return views.admins_only(Verb.CLOSE)
-    here = store.running(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
-    )
+    here = await _running_here(services, cmd)
     if not here:
         return views.nothing_to_close(services.syntax_for(cmd.platform))
     if len(here) > 1:
         return views.which_to_close(here, content_of(services))
-    return _close(services, here[0])
+    return await _close(services, here[0])
 
 
 async def close_button(action: Action, services: Services) -> Reply:
     if not await is_admin(services, action.platform, action.user):
         return views.admins_only(Verb.CLOSE)
-    cycle = _cycle(services, action, action.value)
+    cycle = await _cycle(services, action, action.value)
     if cycle is None or cycle.phase == Phase.CLOSED:
         return views.already_moved()
-    return _close(services, cycle)
+    return await _close(services, cycle)
 
 
 # --- status and history -------------------------------------------------------------------------
 async def status(cmd: Command, services: Services) -> Reply:
     """Running cycles, the time left and what the asker gave; the running tally only for admins."""
-    db = services.store.db
     admin = await is_admin(services, cmd.platform, cmd.user)
     tz = await timezone_of(services, cmd.platform, cmd.user)
-    lines = []
-    for cycle in store.running(db, platform=cmd.platform, workspace=cmd.workspace):
-        voting = cycle.phase == Phase.VOTING
-        lines.append(
-            (
-                cycle,
-                store.nominees_of(db, cycle_id=cycle.id, nominator=cmd.user),
-                store.vote_of(db, cycle_id=cycle.id, voter=cmd.user) if voting else None,
-                store.nominators_per_nominee(db, cycle_id=cycle.id) if admin else None,
-                store.votes_per_nominee(db, cycle_id=cycle.id) if admin and voting else None,
+
+    def read(db: Database) -> list[views.StatusLine]:
+        lines = []
+        for cycle in store.running(db, platform=cmd.platform, workspace=cmd.workspace):
+            voting = cycle.phase == Phase.VOTING
+            lines.append(
+                views.StatusLine(
+                    cycle,
+                    given=store.nominees_of(db, cycle_id=cycle.id, nominator=cmd.user),
+                    my_vote=store.vote_of(db, cycle_id=cycle.id, voter=cmd.user) if voting else None,
+                    tally=store.nominators_per_nominee(db, cycle_id=cycle.id) if admin else None,
+                    votes=store.votes_per_nominee(db, cycle_id=cycle.id) if admin and voting else None,
+                )
             )
-        )
+        return lines
+
+    lines = await services.store.read(read)
     now = services.clock.now()
     return views.status(now, tz, content_of(services), lines, services.syntax_for(cmd.platform))
 
 
 async def history(cmd: Command, services: Services) -> Reply:
     content = content_of(services)
-    past = store.history(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, per_award=HISTORY_PER_AWARD
+    past = await services.store.read(
+        lambda db: store.history(
+            db, platform=cmd.platform, workspace=cmd.workspace, per_award=HISTORY_PER_AWARD
+        )
     )
     order = {a.slug: i for i, a in enumerate(content.awards)}
     past.sort(key=lambda p: (order.get(p.award, len(order)), p.award, -p.closed_at))

@@ -7,6 +7,7 @@ What people wrote (examples) only ever travels as `Quote`, which every renderer 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.messages import (
     Actions,
@@ -432,7 +433,7 @@ def pick_level() -> str:
     return "Pick the level they show."
 
 
-def cap_reached(nominees: Sequence[str]) -> str:
+def cap_reached() -> str:
     return (
         f"You have nominated {MAX_NOMINEES} people in this cycle, the limit. You can still change "
         "those nominations until it closes."
@@ -676,18 +677,24 @@ def nominee_dms(
 
 
 # --- status and history -------------------------------------------------------------------------
-def status(
-    now: float,
-    tz: str,
-    content: Content,
-    lines: Sequence[tuple[Cycle, list[str], str | None, dict[str, int] | None, dict[str, int] | None]],
-    syntax: Syntax,
-) -> Reply:
+@dataclass(frozen=True)
+class StatusLine:
+    """One running cycle as /nominate status shows it to one person."""
+
+    cycle: Cycle
+    given: list[str]  # whom they nominated in it
+    my_vote: str | None
+    tally: dict[str, int] | None  # distinct nominators per nominee: admins only, else None
+    votes: dict[str, int] | None  # admins only, during the vote
+
+
+def status(now: float, tz: str, content: Content, lines: Sequence[StatusLine], syntax: Syntax) -> Reply:
     """Each running cycle with the time left and what the asker gave; a tally only if passed (admins)."""
     if not lines:
         return ok("No nomination cycle is running.", f"{_nominate(syntax, Verb.HISTORY)} shows past winners.")
     out: list[str | tuple[Span, ...]] = [rich(Strong("Nomination cycles running now"))]
-    for cycle, given, my_vote, tally, votes in lines:
+    for line in lines:
+        cycle, given, my_vote, tally, votes = line.cycle, line.given, line.my_vote, line.tally, line.votes
         label = content.award_label(cycle.award)
         if cycle.voting_closes_at is not None:
             closes = cycle.voting_closes_at

@@ -8,15 +8,16 @@ them; running tallies are for admins only. A person's nominations and kudos are 
 which only they can see, export or share (`/nominate mine`).
 
 The package: `ids` (stable strings), `rules` (the numbers), `content` (awards and competency
-descriptors), `store` (all its SQL), `parse`, `flows` (opening, nominating, voting, closing by
-hand, status, history), `closing` (the claimed move from one phase to the next, and the job),
-`tally` (who goes to the vote, who wins), `evidence*` and `export` (a person's own evidence),
-`views` (what it says), `when` (times), `report` (team figures).
+descriptors), `store` (all its SQL), `parse` and `cycles` (what a request names), `flows` (the
+command, opening, closing by hand, status, history), `nominating`, `voting`, `closing` (the
+claimed move from one phase to the next, and the job), `tally` (who goes to the vote, who wins),
+`evidence*` and `export` (a person's own evidence), `views` and `posts` (what it says and posts),
+`when` (times), `report` (team figures).
 """
 
 from __future__ import annotations
 
-from handlers.nominations import closing, evidence, flows, report, views
+from handlers.nominations import closing, evidence, flows, nominating, report, views, voting
 from handlers.nominations.ids import ActionId, Commands, FormId, Job
 from handlers.nominations.rules import CLOSE_EVERY_S
 from handlers.practice import PeriodicJob, Practice
@@ -25,16 +26,16 @@ PRACTICE = Practice(
     name="nominations",
     commands={Commands.NOMINATE: flows.handle},
     actions={
-        ActionId.NOMINATE: flows.nominate_button,
-        ActionId.VOTE: flows.vote_button,
+        ActionId.NOMINATE: nominating.nominate_button,
+        ActionId.VOTE: voting.vote_button,
         ActionId.CLOSE: flows.close_button,
         ActionId.EXPORT: evidence.export_own,
         ActionId.SHARE: evidence.share_button,
     },
     forms={
         FormId.OPEN: flows.submit_open,
-        FormId.NOMINATE: flows.submit_nomination,
-        FormId.VOTE: flows.submit_vote,
+        FormId.NOMINATE: nominating.submit_nomination,
+        FormId.VOTE: voting.submit_vote,
         FormId.SHARE: evidence.submit_share,
     },
     periodic=(PeriodicJob(Job.CLOSE, closing.close_due, CLOSE_EVERY_S),),

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from bot import outbox
 from bot.outbox import Channel, Person
 from handlers.context import Services
-from handlers.nominations import store, tally, views
+from handlers.nominations import posts, store, tally
 from handlers.nominations.content import Content, load_content
 from handlers.nominations.ids import Phase
 from handlers.nominations.rules import NOMINATIONS_PER_DM
@@ -78,13 +78,13 @@ def _start_vote(tx: Database, cycle: Cycle, finalists: tuple[str, ...], content:
         tx,
         platform=cycle.platform,
         to=Channel(cycle.conversation),
-        message=views.ballot(voting, label),
+        message=posts.ballot(voting, label),
         now=now,
     )
     store.set_posts(tx, cycle_id=cycle.id, vote=post)
     if cycle.announce_outbox is not None:
         outbox.edit(
-            tx, original=cycle.announce_outbox, message=views.announcement_closed(label, vote=True), now=now
+            tx, original=cycle.announce_outbox, message=posts.announcement_closed(label, vote=True), now=now
         )
 
 
@@ -102,21 +102,21 @@ def _finish(
         tx,
         platform=cycle.platform,
         to=Channel(cycle.conversation),
-        message=views.result(fresh, label, results, nominations),
+        message=posts.result(fresh, label, results, nominations),
         now=now,
     )
     store.set_posts(tx, cycle_id=cycle.id, result=post)
     winners = [r.nominee for r in results if r.winner]
     for r in results:
         about = [n for n in nominations if n.nominee == r.nominee]
-        for message in views.nominee_dms(fresh, content, r.nominee, about, winners, NOMINATIONS_PER_DM):
+        for message in posts.nominee_dms(fresh, content, r.nominee, about, winners, NOMINATIONS_PER_DM):
             outbox.enqueue(tx, platform=cycle.platform, to=Person(r.nominee), message=message, now=now)
     if fresh.announce_outbox is not None and fresh.vote_outbox is None:
         outbox.edit(
-            tx, original=fresh.announce_outbox, message=views.announcement_closed(label, vote=False), now=now
+            tx, original=fresh.announce_outbox, message=posts.announcement_closed(label, vote=False), now=now
         )
     if fresh.vote_outbox is not None:
-        outbox.edit(tx, original=fresh.vote_outbox, message=views.ballot_closed(label), now=now)
+        outbox.edit(tx, original=fresh.vote_outbox, message=posts.ballot_closed(label), now=now)
 
 
 async def due(services: Services) -> list[Cycle]:

@@ -26,8 +26,8 @@ from bot.messages import (
 from handlers.context import Syntax
 from handlers.nominations.evidence_model import Group, source_text
 from handlers.nominations.ids import ActionId, Commands, ExportFormat, FieldId, FormId
+from handlers.nominations.posts import short
 from handlers.nominations.rules import MAX_SHOWN_BLOCKS, RESEND_AFTER_S, SHOWN_PER_GROUP
-from handlers.nominations.views import short
 from handlers.text import plural
 
 FORMAT_NAMES = {ExportFormat.MARKDOWN: "Markdown", ExportFormat.CSV: "CSV"}

@@ -6,24 +6,18 @@ evidence.py; this module decides.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import FormErrors, Reply, Values, error, open_form
+from bot.messages import FormErrors, Reply, Values, open_form
 from bot.outbox import Channel
 from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
-from handlers.nominations import closing, evidence, store, views
+from handlers.nominations import closing, cycles, evidence, nominating, posts, store, views
 from handlers.nominations.closing import Moved, content_of
 from handlers.nominations.ids import (
-    CALIBRATED,
-    EXAMPLE_FIELDS,
     NO_VOTE,
     SHOW_NOMINATORS,
     FieldId,
-    Level,
     Phase,
     Verb,
 )
@@ -32,20 +26,15 @@ from handlers.nominations.rules import (
     DEFAULT_OPEN_DAYS,
     DEFAULT_TOP_N,
     HISTORY_PER_AWARD,
-    MAX_EXAMPLE_CHARS,
-    MAX_NOMINEES,
     MAX_OPEN_DAYS,
     MAX_TOP_N,
-    MIN_EXAMPLE_CHARS,
     MIN_OPEN_S,
     MIN_TOP_N,
-    NAME_BUDGET_S,
-    REQUIRED_EXAMPLES,
     VOTING_DAYS,
 )
 from handlers.nominations.store import Cycle
 from handlers.nominations.when import closing_instant, default_close_day, read_day
-from handlers.text import MAX_COMMAND_CHARS, read_text
+from handlers.text import MAX_COMMAND_CHARS
 from handlers.timing import InputError, parse_tz
 
 DAY_S = 24 * 3600
@@ -62,7 +51,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if parsed.people:
         if len(parsed.people) > 1 or parsed.words:
             return views.one_person(syntax)
-        return await nominate_command(cmd, services, parsed.people[0])
+        return await nominating.nominate_command(cmd, services, parsed.people[0])
     verb = parsed.words[0].lower() if parsed.words else ""
     if verb in _HELP_WORDS:
         return views.usage(syntax)
@@ -81,31 +70,6 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if known == Verb.HISTORY:
         return await history(cmd, services)
     return await evidence.show_mine(cmd, services)
-
-
-async def _cycle(services: Services, req: Action | Submission, raw: str) -> Cycle | None:
-    """The cycle a button or form names, only in the workspace it came from."""
-    if not raw.isdigit() or len(raw) > 12:
-        return None
-    return await services.store.read(
-        lambda db: store.cycle(db, cycle_id=int(raw), platform=req.platform, workspace=req.workspace)
-    )
-
-
-async def _running_here(services: Services, cmd: Command) -> list[Cycle]:
-    return await services.store.read(
-        lambda db: store.running(
-            db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
-        )
-    )
-
-
-def _taking_nominations(cycle: Cycle, now: float) -> bool:
-    return cycle.phase == Phase.OPEN and cycle.closes_at > now
-
-
-def _taking_votes(cycle: Cycle, now: float) -> bool:
-    return cycle.phase == Phase.VOTING and (cycle.voting_closes_at or 0) > now
 
 
 # --- opening a cycle (admins) -------------------------------------------------------------------
@@ -202,7 +166,7 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
             tx,
             platform=sub.platform,
             to=Channel(conversation),
-            message=views.announcement(cycle, chosen),
+            message=posts.announcement(cycle, chosen),
             now=now,
         )
         store.set_posts(tx, cycle_id=cycle_id, announce=post)
@@ -210,181 +174,6 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
 
     opened = await services.store.run(record)
     return opened if isinstance(opened, FormErrors) else views.opened(opened, award)
-
-
-# --- nominating ---------------------------------------------------------------------------------
-async def _person_problem(services: Services, platform: str, nominator: str, nominee: str) -> str | None:
-    if nominee == nominator:
-        return views.not_yourself()
-    info = await services.people_for(platform).lookup(nominee)
-    if info is None or info.deleted:
-        return views.not_found()
-    if info.is_bot:
-        return views.is_a_bot()
-    return None
-
-
-async def nominate_command(cmd: Command, services: Services, nominee: str) -> Reply:
-    """/nominate @person: the form for the cycle taking nominations in this channel."""
-    problem = await _person_problem(services, cmd.platform, cmd.user, nominee)
-    if problem:
-        return error(problem)
-    now = services.clock.now()
-    cycles = [c for c in await _running_here(services, cmd) if _taking_nominations(c, now)]
-    if not cycles:
-        return views.no_open_cycle(services.syntax_for(cmd.platform))
-    fixed = cycles[0] if len(cycles) == 1 else None
-    existing = (
-        await services.store.read(
-            lambda db: store.nomination(db, cycle_id=fixed.id, nominator=cmd.user, nominee=nominee)
-        )
-        if fixed
-        else None
-    )
-    return open_form(
-        views.nomination_form(content_of(services), cycles, nominee=nominee, existing=existing, fixed=fixed)
-    )
-
-
-async def nominate_button(action: Action, services: Services) -> Reply:
-    """The announcement's "Nominate someone": the form for that cycle, the person chosen in it."""
-    cycle = await _cycle(services, action, action.value)
-    if cycle is None or not _taking_nominations(cycle, services.clock.now()):
-        return views.cycle_gone()
-    return open_form(
-        views.nomination_form(content_of(services), [cycle], nominee=None, existing=None, fixed=cycle)
-    )
-
-
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
-
-
-def read_examples(values: Values, level: Level | None) -> tuple[list[str], dict[str, str]]:
-    """The examples given, each 20-1,000 characters and none a repeat of another; at least two.
-    The calibration rule (role model and developing need two corroborating examples) names itself."""
-    found: list[tuple[int, str]] = []
-    errors: dict[str, str] = {}
-    for n, field in enumerate(EXAMPLE_FIELDS, start=1):
-        text, problem = read_text(
-            values.get(field), label=f"Example {n}", limit=MAX_EXAMPLE_CHARS, required=False
-        )
-        if problem:
-            errors[field] = problem
-        elif not text:
-            if n <= REQUIRED_EXAMPLES:
-                calibrated = n == REQUIRED_EXAMPLES and level in CALIBRATED
-                errors[field] = views.calibration(level) if calibrated and level else views.example_missing(n)
-        elif len(text) < MIN_EXAMPLE_CHARS:
-            errors[field] = views.example_too_short(n, len(text))
-        elif earlier := next((i for i, seen in found if _same(seen, text)), None):
-            errors[field] = views.repeated(n, earlier)
-        else:
-            found.append((n, text))
-    return [text for _, text in found], errors
-
-
-async def submit_nomination(sub: Submission, services: Services) -> Reply | FormErrors:
-    content = content_of(services)
-    cycle = await _cycle(services, sub, sub.context or str(sub.values.get(FieldId.CYCLE) or ""))
-    if cycle is None:
-        where = FieldId.NOMINEE if sub.context else FieldId.CYCLE
-        return FormErrors({where: views.closed_for_nominations() if sub.context else views.pick_cycle()})
-    try:
-        level: Level | None = Level(str(sub.values.get(FieldId.LEVEL) or ""))
-    except ValueError:
-        level = None
-    examples, errors = read_examples(sub.values, level)
-    if level is None:
-        errors[FieldId.LEVEL] = views.pick_level()
-    nominee = str(sub.values.get(FieldId.NOMINEE) or "").strip()
-    problem = (
-        await _person_problem(services, sub.platform, sub.user, nominee) if nominee else views.pick_person()
-    )
-    if problem:
-        errors[FieldId.NOMINEE] = problem
-    if errors or level is None:
-        return FormErrors(errors)
-    now, cycle_id, rated = services.clock.now(), cycle.id, level
-
-    def save(tx: Database) -> tuple[bool, int] | FormErrors:
-        # Holding the cycle's row: the close either counts this nomination or refuses it.
-        if not store.hold_open(tx, cycle_id=cycle_id, now=now):
-            return FormErrors({FieldId.NOMINEE: views.closed_for_nominations()})
-        given = store.nominees_of(tx, cycle_id=cycle_id, nominator=sub.user)
-        edited = nominee in given
-        if not edited and len(given) >= MAX_NOMINEES:
-            return FormErrors({FieldId.NOMINEE: views.cap_reached()})
-        store.save_nomination(
-            tx,
-            cycle_id=cycle_id,
-            nominator=sub.user,
-            nominee=nominee,
-            level=rated,
-            examples=examples,
-            now=now,
-        )
-        return edited, len(given) if edited else len(given) + 1
-
-    saved = await services.store.run(save)
-    if isinstance(saved, FormErrors):
-        return saved
-    edited, given = saved
-    return views.nominated(cycle, content.award_label(cycle.award), nominee, edited=edited, given=given)
-
-
-# --- voting -------------------------------------------------------------------------------------
-async def _names(services: Services, platform: str, users: Sequence[str]) -> dict[str, str]:
-    """Display names for a select's labels; an id stands in for a name the directory is slow with."""
-    people = services.people_for(platform)
-
-    async def name(user: str) -> str:
-        try:
-            info = await asyncio.wait_for(people.lookup(user), NAME_BUDGET_S)
-        except Exception:
-            return user
-        return info.name if info else user
-
-    return dict(zip(users, await asyncio.gather(*(name(u) for u in users)), strict=True))
-
-
-async def vote_button(action: Action, services: Services) -> Reply:
-    cycle = await _cycle(services, action, action.value)
-    if cycle is None or not _taking_votes(cycle, services.clock.now()):
-        return views.not_voting()
-    names = await _names(services, action.platform, cycle.finalists)
-    cycle_id = cycle.id
-    current = await services.store.read(lambda db: store.vote_of(db, cycle_id=cycle_id, voter=action.user))
-    label = content_of(services).award_label(cycle.award)
-    return open_form(views.vote_form(cycle, label, names, current))
-
-
-async def submit_vote(sub: Submission, services: Services) -> Reply | FormErrors:
-    cycle = await _cycle(services, sub, sub.context)
-    if cycle is None:
-        return FormErrors({FieldId.CHOICE: views.vote_closed()})
-    choice = str(sub.values.get(FieldId.CHOICE) or "")
-    if choice not in cycle.finalists:
-        return FormErrors({FieldId.CHOICE: views.pick_finalist()})
-    if choice == sub.user:
-        return FormErrors({FieldId.CHOICE: views.no_vote_for_yourself()})
-    if not _taking_votes(cycle, services.clock.now()):
-        return FormErrors({FieldId.CHOICE: views.vote_closed()})
-    if sub.user not in await services.people_for(sub.platform).members(cycle.conversation):
-        return FormErrors({FieldId.CHOICE: views.not_a_member()})
-    now, cycle_id = services.clock.now(), cycle.id
-
-    def cast(tx: Database) -> str | FormErrors | None:
-        if not store.hold_voting(tx, cycle_id=cycle_id, now=now):
-            return FormErrors({FieldId.CHOICE: views.vote_closed()})
-        before = store.vote_of(tx, cycle_id=cycle_id, voter=sub.user)
-        store.cast_vote(tx, cycle_id=cycle_id, voter=sub.user, nominee=choice, now=now)
-        return before
-
-    before = await services.store.run(cast)
-    if isinstance(before, FormErrors):
-        return before
-    return views.voted(choice, before, cycle)
 
 
 # --- closing (admins) ---------------------------------------------------------------------------
@@ -401,7 +190,7 @@ async def _close(services: Services, cycle: Cycle) -> Reply:
 async def close_command(cmd: Command, services: Services) -> Reply:
     if not await is_admin(services, cmd.platform, cmd.user):
         return views.admins_only(Verb.CLOSE)
-    here = await _running_here(services, cmd)
+    here = await cycles.running_here(services, cmd)
     if not here:
         return views.nothing_to_close(services.syntax_for(cmd.platform))
     if len(here) > 1:
@@ -412,7 +201,7 @@ async def close_command(cmd: Command, services: Services) -> Reply:
 async def close_button(action: Action, services: Services) -> Reply:
     if not await is_admin(services, action.platform, action.user):
         return views.admins_only(Verb.CLOSE)
-    cycle = await _cycle(services, action, action.value)
+    cycle = await cycles.named(services, action, action.value)
     if cycle is None or cycle.phase == Phase.CLOSED:
         return views.already_moved()
     return await _close(services, cycle)

@@ -16,7 +16,6 @@ from handlers.context import PersonInfo
 from handlers.nominations import closing, store
 from handlers.nominations.closing import Moved
 from handlers.nominations.ids import ActionId, FieldId
-from handlers.nominations.rules import NOMINATIONS_PER_DM
 from tests.support.harness import Harness, StubPeople, text_of
 
 DAY = 86400
@@ -517,7 +516,7 @@ async def test_named_nominators_are_shown_where_the_cycle_says_so(h):
 
 async def test_many_nominations_reach_the_nominee_over_several_messages(h):
     await open_cycle(h)
-    nominators = [f"peer{n}" for n in range(NOMINATIONS_PER_DM + 2)]
+    nominators = [f"peer{n}" for n in range(8)]
     for name in nominators:
         h.people.add(name)
         await nominate(h, name, "bob")
@@ -526,7 +525,7 @@ async def test_many_nominations_reach_the_nominee_over_several_messages(h):
     assert len(to_bob) == 2 and to_bob[1].startswith(
         "More of what colleagues wrote about you for Best feedback giver (2/2)"
     )
-    assert sum(text.count(f"> {FIRST}") for text in to_bob) == len(nominators)
+    assert [text.count(f"> {FIRST}") for text in to_bob] == [6, 2]  # a message holds 6 nominations
 
 
 async def test_ties_give_joint_winners_and_no_nominations_give_no_award(h):
@@ -710,6 +709,8 @@ async def test_status_with_nothing_running_and_the_history_of_winners(h):
     assert text_of(await h.command("nominate", "history")).startswith("No nomination cycle has closed yet.")
     await open_cycle(h)
     await nominate(h, "alice", "bob")
+    await nominate(h, "carol", "bob")
+    await nominate(h, "alice", "dan")  # nominated, not a winner: not in the history
     await close(h)
     await open_cycle(h, award="mentor-of-the-month")
     await close(h)
@@ -774,6 +775,47 @@ async def test_two_processes_starting_the_vote_at_once_post_one_ballot(tmp_path)
             Moved.NOT_MINE,
         )
         assert len([t for _, t in first.posts() if t.startswith("🗳️")]) == 1
+    finally:
+        second.close()
+        first.close()
+
+
+class SlowMembers(StubPeople):
+    """A directory whose member list arrives after something else happened (set `meanwhile`)."""
+
+    meanwhile: object = None
+
+    async def members(self, conversation: str) -> list[str]:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()  # type: ignore[operator]
+        return await super().members(conversation)
+
+
+async def test_a_vote_racing_the_end_of_the_vote_is_refused(tmp_path):
+    first = nominations_harness(tmp_path)
+    second = nominations_harness(tmp_path, clock=first.clock)
+    try:
+        slow = SlowMembers(people=first.people.people)
+        first.services = replace(first.services, directories={"stub": slow})
+        cycle = await start_vote(first)
+        form = (await first.click(ActionId.VOTE, str(cycle), user="erin")).form
+
+        async def the_time_runs_out() -> None:
+            first.clock.advance(2 * DAY)  # the job has not run yet
+
+        slow.meanwhile = the_time_runs_out
+        refused = FormErrors({"choice": "The vote is closed; nothing was saved."})
+        assert await first.submit(form, {FieldId.CHOICE: "bob"}, user="erin") == refused
+
+        async def the_other_process_closes() -> None:
+            await close(second)
+
+        first.clock.advance(-2 * DAY)
+        slow.meanwhile = the_other_process_closes
+        assert await first.submit(form, {FieldId.CHOICE: "bob"}, user="erin") == refused
+        assert first.count("nomination_votes") == 0
+        assert result(first).startswith("🏆 Best feedback giver: joint winners @bob and @carol")  # no votes
     finally:
         second.close()
         first.close()

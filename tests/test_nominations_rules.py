@@ -903,3 +903,56 @@ async def test_a_stale_read_of_a_cycle_moves_nothing(h):
     before = stored(h)
     assert await closing.advance(h.services, stale) == Moved.NOT_MINE
     assert stored(h) == before
+
+
+# --- sizes: one message each, however many cycles or winners ------------------------------------
+async def test_many_joint_winners_are_quoted_up_to_eight_in_one_post(h):
+    await open_cycle(h)
+    for n in range(9):
+        h.people.add(f"peer{n}")
+        await nominate(h, "bob" if n % 2 else "carol", f"peer{n}") if n < 3 else None
+    for n in range(3, 9):
+        h.people.add(f"fan{n}")
+        await nominate(h, f"fan{n}", f"peer{n}")
+    await close(h)
+    post = result(h)
+    assert post.startswith("🏆 Best feedback giver: joint winners @peer0, @peer1,")
+    assert post.count("For @peer") == 8 and "For @peer8" not in post
+    assert "Quotes for the first 8 winners; each winner has all of theirs." in post
+    assert len([w for w, _ in h.posts() if w == "@peer8"]) == 1
+
+
+async def test_status_and_history_stay_one_message_with_many_cycles(h):
+    for n in range(22):
+        await open_cycle(h, channel=f"team{n}")
+    status = text_of(await h.command("nominate", "status"))
+    assert status.count("🏆 Best feedback giver in #team") == 20 and status.endswith("…and 2 more.")
+    for n in range(22):
+        await close(h, channel=f"team{n}")
+    history = text_of(await h.command("nominate", "history"))
+    assert history.count("no nominations") == 5  # the latest 5 of each award
+
+
+async def test_the_announcement_and_ballot_outlive_retention_so_the_close_can_edit_them(h):
+    from bot import retention
+    from handlers.registry import REGISTRY
+
+    cycle = await open_cycle(
+        h, voting="2", **{FieldId.CLOSES_ON: day_after(h, 80), FieldId.CLOSES_AT: "12:00"}
+    )
+    await nominate(h, "alice", "bob")
+    await nominate(h, "alice", "carol")
+    h.store.db.execute("update outbox set status = 'sent', sent_at = ?, sent_ref = '1.1'", [h.clock.now()])
+    h.clock.advance(81 * DAY)
+    await h.run_jobs()  # the vote starts: the announcement, sent 81 days ago, is edited
+    h.store.db.execute("update outbox set status = 'sent', sent_at = ?, sent_ref = '2.2'", [h.clock.now()])
+    h.clock.advance(40 * DAY)
+    await retention.prune(
+        h.store, h.clock.now(), references=REGISTRY.outbox_references, permanent_keys=REGISTRY.permanent_keys
+    )
+    row = h.store.db.table("nomination_cycles").get(cycle)
+    kept = {r["id"] for r in h.store.db.table("outbox").rows}
+    assert {row["announce_outbox"], row["vote_outbox"]} <= kept
+    await close(h)
+    edits = [r["replaces"] for r in h.store.db.table("outbox").rows_where("replaces is not null")]
+    assert row["vote_outbox"] in edits

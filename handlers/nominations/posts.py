@@ -23,7 +23,7 @@ from bot.messages import (
 )
 from handlers.nominations.content import LEVEL_LABELS, Award, Content
 from handlers.nominations.ids import ActionId
-from handlers.nominations.rules import MAX_NOMINEES, QUOTE_CHARS, QUOTES_PER_WINNER
+from handlers.nominations.rules import MAX_NOMINEES, QUOTE_CHARS, QUOTED_WINNERS, QUOTES_PER_WINNER
 from handlers.nominations.store import Cycle, Nomination, Result
 from handlers.nominations.when import local
 from handlers.text import plural
@@ -124,7 +124,7 @@ def result(
     blocks: list[Block] = [
         Section(rich("🏆 ", Strong(award_label), f": {title}", *people_spans([w.nominee for w in winners])))
     ]
-    for w in winners:
+    for w in winners[:QUOTED_WINNERS]:  # many joint winners: the post must stay one message
         about = [n for n in nominations if n.nominee == w.nominee]
         counted = plural(w.nominators, "nominator", "nominators")
         if w.votes is not None:
@@ -134,6 +134,10 @@ def result(
             by = (", nominated by ", *people_spans([n.nominator for n in about]))
         blocks.append(Context(rich("For ", *people_spans([w.nominee]), f" ({counted})", *by, ":")))
         blocks += [Quote(short(n.examples[0])) for n in about[:QUOTES_PER_WINNER]]
+    if len(winners) > QUOTED_WINNERS:
+        blocks.append(
+            Context(rich(f"Quotes for the first {QUOTED_WINNERS} winners; each winner has all of theirs."))
+        )
     total = sum(r.nominators for r in results)
     blocks.append(
         Context(

@@ -50,6 +50,7 @@ from handlers.nominations.rules import (
     MAX_TOP_N,
     MIN_EXAMPLE_CHARS,
     MIN_TOP_N,
+    SHOWN_CYCLES,
     VOTING_DAYS,
 )
 from handlers.nominations.store import Cycle, Nomination, PastCycle
@@ -509,7 +510,7 @@ def status(now: float, tz: str, content: Content, lines: Sequence[StatusLine], s
     if not lines:
         return ok("No nomination cycle is running.", f"{_nominate(syntax, Verb.HISTORY)} shows past winners.")
     out: list[str | tuple[Span, ...]] = [rich(Strong("Nomination cycles running now"))]
-    for line in lines:
+    for line in lines[:SHOWN_CYCLES]:
         cycle, given, my_vote, tally, votes = line.cycle, line.given, line.my_vote, line.tally, line.votes
         label = content.award_label(cycle.award)
         if cycle.voting_closes_at is not None:
@@ -535,6 +536,8 @@ def status(now: float, tz: str, content: Content, lines: Sequence[StatusLine], s
             if not ranked:
                 counts.append("no nominations yet")
             out.append(rich(*counts, "."))
+    if len(lines) > SHOWN_CYCLES:
+        out.append(f"…and {len(lines) - SHOWN_CYCLES} more.")
     return ok(*out)
 
 
@@ -543,18 +546,26 @@ def history(past: Sequence[PastCycle], content: Content, tz: str, syntax: Syntax
         return ok(
             "No nomination cycle has closed yet.", f"{_nominate(syntax, Verb.STATUS)} shows the open ones."
         )
+    # One section per award (its latest cycles on lines of their own), so it stays one message.
     out: list[str | tuple[Span, ...]] = [rich(Strong("Past winners"))]
     award = None
+    section: list[str | Span] = []
     for cycle in past:
         if cycle.award != award:
+            if section:
+                out.append(rich(*section))
             award = cycle.award
-            out.append(rich("🏆 ", Strong(content.award_label(award))))
+            section = ["🏆 ", Strong(content.award_label(award))]
         winners: tuple[str | Span, ...] = (
             (*people_spans(cycle.winners), " (joint)" if len(cycle.winners) > 1 else "")
             if cycle.winners
             else ("no nominations",)
         )
-        out.append(
-            rich(f"    {local_day(cycle.closed_at, tz)} in ", ChannelRef(cycle.conversation), ": ", *winners)
-        )
+        section += [
+            f"\n    {local_day(cycle.closed_at, tz)} in ",
+            ChannelRef(cycle.conversation),
+            ": ",
+            *winners,
+        ]
+    out.append(rich(*section))
     return ok(*out)

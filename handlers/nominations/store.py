@@ -128,10 +128,10 @@ def open_cycle(
     voting_s: float,
     top_n: int,
 ) -> int:
-    cursor = tx.execute(
+    row = tx.execute(
         "insert into nomination_cycles (platform, workspace, conversation, award, opened_by, tz, "
         "opened_at, closes_at, show_nominators, voting_s, top_n, phase) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
         [
             platform,
             workspace,
@@ -146,8 +146,8 @@ def open_cycle(
             top_n,
             Phase.OPEN.value,
         ],
-    )
-    return int(cursor.lastrowid or 0)
+    ).fetchone()
+    return int(row[0])
 
 
 def set_posts(

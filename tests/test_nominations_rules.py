@@ -619,6 +619,9 @@ async def test_the_vote_is_among_the_top_n_one_changeable_vote_per_member(h):
         {"choice": "Only members of the cycle's channel can vote."}
     )
     assert stored(h) == before and h.count("nomination_votes") == 3
+    admin = text_of(await h.command("nominate", "status", user="boss"))
+    assert admin.endswith("Running tally (admins only): @bob 2 (1 vote), @carol 2 (2 votes), @dan 1.")
+    assert "tally" not in text_of(await h.command("nominate", "status", user="alice"))
 
     h.clock.advance(2 * DAY)
     form = await h.click(ActionId.VOTE, str(cycle), user="bob")

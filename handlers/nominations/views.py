@@ -531,7 +531,7 @@ def status(now: float, tz: str, content: Content, lines: Sequence[StatusLine], s
             counts: list[str | Span] = ["    Running tally (admins only): "]
             for i, who in enumerate(ranked):
                 counts += [", " if i else "", *people_spans([who]), f" {tally[who]}"]
-                if votes is not None:
+                if votes is not None and who in cycle.finalists:
                     counts.append(f" ({plural(votes.get(who, 0), 'vote', 'votes')})")
             if not ranked:
                 counts.append("no nominations yet")

@@ -20,7 +20,7 @@ from bot import outbox
 from bot.outbox import Channel, Person
 from handlers.context import Services
 from handlers.nominations import posts, store, tally
-from handlers.nominations.content import Content, load_content
+from handlers.nominations.content import Content, content_of
 from handlers.nominations.ids import Phase
 from handlers.nominations.rules import NOMINATIONS_PER_DM
 from handlers.nominations.store import Cycle
@@ -32,10 +32,6 @@ class Moved(StrEnum):
     VOTE_STARTED = "vote started"
     CLOSED = "closed"
     NOT_MINE = "moved by another"  # another process or an admin got there first
-
-
-def content_of(services: Services) -> Content:
-    return load_content(services.settings.data_dir, services.catalog)
 
 
 async def advance(services: Services, cycle: Cycle) -> Moved:

@@ -16,6 +16,7 @@ import yaml
 
 from bot.config import SHIPPED_DATA
 from handlers.catalog import Catalog, CatalogError
+from handlers.context import Services
 from handlers.nominations.ids import Level
 
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
@@ -116,3 +117,7 @@ def load_content(data_dir: Path, catalog: Catalog) -> Content:
     behaviours = frozenset(b.slug for b in catalog.behaviours)
     awards, default = load_awards(_file(data_dir, "awards.yml"), behaviours)
     return Content(awards, default, load_descriptors(_file(data_dir, "competencies.yml"), behaviours))
+
+
+def content_of(services: Services) -> Content:
+    return load_content(services.settings.data_dir, services.catalog)

@@ -18,7 +18,7 @@ from bot.messages import FormErrors, Message, Reply, open_form
 from bot.outbox import Person
 from handlers.context import Action, Command, Services, Submission, timezone_of
 from handlers.nominations import evidence_views, export, store
-from handlers.nominations.closing import content_of
+from handlers.nominations.content import content_of
 from handlers.nominations.evidence_model import Group, gather, grouped
 from handlers.nominations.ids import Claim, ExportFormat, FieldId
 from handlers.nominations.rules import EXPORT_CHARS_PER_MESSAGE, MAX_NAMED, NAME_BUDGET_S, RESEND_AFTER_S

@@ -13,7 +13,8 @@ from bot.messages import FormErrors, Reply, Values, open_form
 from bot.outbox import Channel
 from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
 from handlers.nominations import closing, cycles, evidence, nominating, posts, store, views
-from handlers.nominations.closing import Moved, content_of
+from handlers.nominations.closing import Moved
+from handlers.nominations.content import content_of
 from handlers.nominations.ids import (
     NO_VOTE,
     SHOW_NOMINATORS,

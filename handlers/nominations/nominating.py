@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from bot.messages import FormErrors, Reply, Values, error, open_form
 from handlers.context import Action, Command, Services, Submission
 from handlers.nominations import cycles, store, views
-from handlers.nominations.closing import content_of
+from handlers.nominations.content import content_of
 from handlers.nominations.ids import CALIBRATED, EXAMPLE_FIELDS, FieldId, Level
 from handlers.nominations.rules import MAX_EXAMPLE_CHARS, MAX_NOMINEES, MIN_EXAMPLE_CHARS, REQUIRED_EXAMPLES
 from handlers.text import read_text

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from bot.messages import FormErrors, Reply, open_form
 from handlers.context import Action, Services, Submission
 from handlers.nominations import cycles, store, views
-from handlers.nominations.closing import content_of
+from handlers.nominations.content import content_of
 from handlers.nominations.ids import FieldId
 from handlers.nominations.rules import NAME_BUDGET_S
 

@@ -225,3 +225,90 @@ def m009_outbox_recipient(db: Database) -> None:
         "(platform = 'slack' and substr(conversation, 1, 1) in ('U', 'W')) or "
         "(platform = 'shell' and substr(conversation, 1, 1) != '#')"
     )
+
+
+@candor()
+def m015_nominations(db: Database) -> None:
+    # Peer nomination cycles (handlers/nominations). A cycle moves open → (voting →) closed; each
+    # move is claimed by a conditional update of `phase`, so two processes close a cycle once.
+    db.table("nomination_cycles").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # the channel the cycle belongs to
+            "award": str,  # slug in data/awards.yml
+            "opened_by": str,  # the admin's user id
+            "tz": str,  # the admin's timezone: times are shown in it
+            "opened_at": float,
+            "closes_at": float,  # nominations close
+            "show_nominators": int,  # 0: nominators are named nowhere
+            "voting_s": float,  # 0: no vote; else how long the vote among the finalists runs
+            "top_n": int,  # how many of the most nominated go to the vote
+            "phase": str,  # open | voting | closed
+            "finalists": str,  # JSON list of user ids, set when the vote starts
+            "voting_opened_at": float,
+            "voting_closes_at": float,
+            "closed_at": float,  # when the result was tallied and posted
+            "announce_outbox": int,  # the announcement, edited at each move
+            "vote_outbox": int,  # the ballot post, edited when the vote ends
+            "result_outbox": int,
+        },
+        pk="id",
+        not_null={
+            "platform",
+            "workspace",
+            "conversation",
+            "award",
+            "opened_by",
+            "tz",
+            "opened_at",
+            "closes_at",
+            "phase",
+        },
+        defaults={"phase": "open", "show_nominators": 0, "voting_s": 0, "top_n": 5},
+    )
+    db.table("nomination_cycles").create_index(["phase", "closes_at"])
+    db.table("nomination_cycles").create_index(["platform", "workspace", "conversation", "phase"])
+    db.table("nominations").create(
+        {
+            "id": int,
+            "cycle_id": int,
+            "nominator": str,  # user id; shown only if the cycle says so
+            "nominee": str,  # user id
+            "level": str,  # developing | competent | role_model
+            "example_1": str,
+            "example_2": str,
+            "example_3": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"cycle_id", "nominator", "nominee", "level", "example_1", "example_2", "created_at"},
+        foreign_keys=[("cycle_id", "nomination_cycles", "id")],
+    )
+    # One nomination per nominator per nominee per cycle: a second one edits the first.
+    db.table("nominations").create_index(["cycle_id", "nominator", "nominee"], unique=True)
+    db.table("nominations").create_index(["nominee"])
+    db.table("nomination_votes").create(
+        {"cycle_id": int, "voter": str, "nominee": str, "voted_at": float},
+        pk=("cycle_id", "voter"),  # one vote per person per cycle; changing it updates the row
+        not_null={"nominee", "voted_at"},
+        foreign_keys=[("cycle_id", "nomination_cycles", "id")],
+    )
+    # The tally, written once by the transaction that claimed the close.
+    db.table("nomination_results").create(
+        {
+            "cycle_id": int,
+            "nominee": str,
+            "nominators": int,  # distinct nominators
+            "votes": int,  # NULL without a vote, or for a nominee not on the ballot
+            "finalist": int,
+            "winner": int,
+        },
+        pk=("cycle_id", "nominee"),
+        not_null={"nominators", "finalist", "winner"},
+        foreign_keys=[("cycle_id", "nomination_cycles", "id")],
+    )
+    # A person's evidence (/nominate mine) reads the kudos they received.
+    db.table("kudos").create_index(["receiver"])

@@ -202,6 +202,12 @@ ALL_TABLES = {
     "concerns",
     "concern_messages",
     "heartbeat",  # a counter the health check updates; nothing of anyone
+    # Nominations are a named practice: nominators and voters are stored (shown only where a cycle
+    # says so), never anything of a speak-up author.
+    "nomination_cycles",
+    "nominations",
+    "nomination_votes",
+    "nomination_results",
 }
 
 

@@ -201,7 +201,7 @@ def _xml_line(spans: tuple[Span, ...], names: Names) -> tuple[str, list[dict[str
     entities: list[dict[str, Any]] = []
     for span in spans:
         if isinstance(span, Mention):
-            tag = f"<at>{html.escape(_name(names, span.user))}</at>"
+            tag = f"<at>{html.escape(_name(names, span.user), quote=False)}</at>"
             parts.append(tag)
             entities.append(
                 {
@@ -211,11 +211,11 @@ def _xml_line(spans: tuple[Span, ...], names: Names) -> tuple[str, list[dict[str
                 }
             )
         elif isinstance(span, Strong):
-            parts.append(f"<b>{html.escape(span.text)}</b>")
+            parts.append(f"<b>{html.escape(span.text, quote=False)}</b>")
         elif isinstance(span, ChannelRef):
-            parts.append(html.escape(names.get(span.conversation) or "this channel"))
+            parts.append(html.escape(names.get(span.conversation) or "this channel", quote=False))
         else:
-            parts.append(html.escape(span.text))
+            parts.append(html.escape(span.text, quote=False))
     return "".join(parts), entities
 
 

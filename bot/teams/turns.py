@@ -82,11 +82,15 @@ def tenant_of(activity: Activity) -> str:
     return str(tenant or "")
 
 
+def entities_of(activity: Activity) -> list[dict[str, Any]]:
+    """The activity's entities as Teams sent them (the schema keeps their fields aside)."""
+    return [{**(e.additional_properties or {}), "type": e.type} for e in activity.entities or []]
+
+
 def timezone_of(activity: Activity) -> str | None:
-    for entity in activity.entities or []:
-        props = entity.additional_properties or {}
-        if getattr(entity, "type", None) == "clientInfo" and props.get("timezone"):
-            return str(props["timezone"])
+    for entity in entities_of(activity):
+        if entity["type"] == "clientInfo" and entity.get("timezone"):
+            return str(entity["timezone"])
     return None
 
 
@@ -125,9 +129,9 @@ class CandorBot(ActivityHandler):
         """Remember who sent it (memory only) and keep a channel or group chat Candor heard from."""
         sender = activity.from_property.serialize() if activity.from_property else None
         self.people.saw(sender, timezone_of(activity))
-        for entity in activity.entities or []:
-            if getattr(entity, "type", None) == "mention":
-                self.people.saw((entity.additional_properties or {}).get("mentioned"))
+        for entity in entities_of(activity):
+            if entity["type"] == "mention" and isinstance(entity.get("mentioned"), dict):
+                self.people.saw(entity["mentioned"])
         if kind_of(activity) != references.PERSONAL and activity.conversation:
             self._keep(activity, only_if_new=True)
 
@@ -183,7 +187,7 @@ class CandorBot(ActivityHandler):
             return  # a card's old Action.Submit outside a dialog, or an attachment: nothing to do
         self._notice(activity)
         bot_id = activity.recipient.id if activity.recipient else None
-        typed = read(activity.text, [e.serialize() for e in activity.entities or []], bot_id)
+        typed = read(activity.text, entities_of(activity), bot_id)
         anonymous = self._anonymous_command(typed.name, typed.text)
         if not self._first(activity, anonymous=anonymous):
             return

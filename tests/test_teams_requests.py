@@ -34,7 +34,9 @@ async def test_an_unknown_word_says_how_to_get_help(teams: TeamsClient, fake_tea
     assert "I don't know dance. Type help" in activity_text(fake_teams.sent_to(personal_chat(ALICE))[-1])
 
 
-async def test_a_channel_command_needs_the_mention_and_is_answered_in_its_thread(teams: TeamsClient, fake_teams):
+async def test_a_channel_command_needs_the_mention_and_is_answered_in_its_thread(
+    teams: TeamsClient, fake_teams
+):
     await teams.say("kudos help", user=ALICE, conversation=CHANNEL)
     [call] = [c for c in fake_teams.sent() if c.path.startswith(f"/v3/conversations/{CHANNEL}/activities/")]
     assert call.path.endswith("/activities/" + call.path.split("/")[-1]) and call.method == "POST"  # a reply
@@ -50,7 +52,12 @@ async def test_what_teams_never_sends_gets_a_clear_4xx_and_changes_nothing(teams
         (json.dumps(good).encode(), "application/x-www-form-urlencoded", 415, "JSON"),
         (b"[1, 2]", "application/json", 400, "object"),
         (json.dumps(good | {"type": "dance"}).encode(), "application/json", 400, "unknown activity type"),
-        (json.dumps({k: v for k, v in good.items() if k != "type"}).encode(), "application/json", 400, "type"),
+        (
+            json.dumps({k: v for k, v in good.items() if k != "type"}).encode(),
+            "application/json",
+            400,
+            "type",
+        ),
         (json.dumps(good | {"serviceUrl": "ftp://x"}).encode(), "application/json", 400, "serviceUrl"),
         (json.dumps(good | {"from": "alice"}).encode(), "application/json", 400, "from"),
         (json.dumps(good | {"entities": {"a": 1}}).encode(), "application/json", 400, "entities"),
@@ -70,7 +77,10 @@ async def test_a_known_type_candor_does_not_use_is_accepted_quietly(teams: Teams
 async def test_an_activity_teams_sends_again_is_handled_once(teams: TeamsClient, fake_teams):
     await teams.install_team(ALICE)
     activity = teams.message_activity(
-        "kudos <at>Bob Jones</at> #mentoring thanks for pairing", user=ALICE, conversation=CHANNEL, mentions=((BOB, "Bob Jones"),)
+        "kudos <at>Bob Jones</at> #mentoring thanks for pairing",
+        user=ALICE,
+        conversation=CHANNEL,
+        mentions=((BOB, "Bob Jones"),),
     )
     assert (await teams.post(activity))[0] == 200
     assert (await teams.post(activity))[0] == 200  # Teams re-sends after 15 s without an answer
@@ -79,12 +89,17 @@ async def test_an_activity_teams_sends_again_is_handled_once(teams: TeamsClient,
     assert len(replies) == 1
 
 
-async def test_an_unhandled_error_is_a_short_apology_and_a_logged_trace(teams: TeamsClient, fake_teams, caplog):
+async def test_an_unhandled_error_is_a_short_apology_and_a_logged_trace(
+    teams: TeamsClient, fake_teams, caplog
+):
     fake_teams.answer_next(400, "BadArgument")  # the reply itself is refused: nothing handles that
     status, body = await teams.post(teams.message_activity("help", user=ALICE))
     assert status == 200 and not body
     [apology] = fake_teams.sent_to(personal_chat(ALICE))
-    assert apology["text"].startswith("Something went wrong on Candor's side") and "Traceback" not in apology["text"]
+    assert (
+        apology["text"].startswith("Something went wrong on Candor's side")
+        and "Traceback" not in apology["text"]
+    )
     assert any(r.getMessage() == "unhandled error in a Teams turn" and r.exc_info for r in caplog.records)
 
 
@@ -92,7 +107,10 @@ async def test_typed_markup_and_mentions_stay_text_in_every_card_and_message(tea
     await teams.install_team(ALICE)
     typed = "**loud** [click](https://evil.example) # title &lt;at&gt;Carol Diaz&lt;/at&gt; @everyone thanks"
     await teams.say(
-        f"kudos <at>Bob Jones</at> #mentoring {typed}", user=ALICE, conversation=CHANNEL, mentions=((BOB, "Bob Jones"),)
+        f"kudos <at>Bob Jones</at> #mentoring {typed}",
+        user=ALICE,
+        conversation=CHANNEL,
+        mentions=((BOB, "Bob Jones"),),
     )
     await teams.candor.settle()
     posts = [c.body for c in fake_teams.sent() if "recognised" in activity_text(c.body or {})]
@@ -103,8 +121,11 @@ async def test_typed_markup_and_mentions_stay_text_in_every_card_and_message(tea
         assert post["textFormat"] == "xml" and "<b>Mentored someone</b>" in post["text"]
         card = post["attachments"][0]["content"]
         assert_valid_card(card)
-        assert "**loud** [click](https://evil.example) # title <at>Carol Diaz</at> @everyone thanks" in card_text(card)
-        assert "\"TextBlock\"" not in json.dumps(card)  # only TextRuns, which Teams never reads as markdown
+        assert (
+            "**loud** [click](https://evil.example) # title <at>Carol Diaz</at> @everyone thanks"
+            in card_text(card)
+        )
+        assert '"TextBlock"' not in json.dumps(card)  # only TextRuns, which Teams never reads as markdown
         links = [r for r in json.dumps(card).split('"selectAction"')[1:]]
         assert len(links) == 1 and '"url": "https://evil.example"' in links[0]  # labelled with itself
     stored = teams.candor.db["kudos"].get(1)["message"]
@@ -114,7 +135,12 @@ async def test_typed_markup_and_mentions_stay_text_in_every_card_and_message(tea
 async def test_a_sender_name_with_markup_is_escaped_in_the_message_html(teams: TeamsClient, fake_teams):
     fake_teams.people[ALICE]["name"] = "<b>Alice</b> & co"
     await teams.install_team(ALICE)
-    await teams.say("kudos <at>Bob Jones</at> #mentoring thanks", user=ALICE, conversation=CHANNEL, mentions=((BOB, "Bob Jones"),))
+    await teams.say(
+        "kudos <at>Bob Jones</at> #mentoring thanks",
+        user=ALICE,
+        conversation=CHANNEL,
+        mentions=((BOB, "Bob Jones"),),
+    )
     await teams.candor.settle()
     post = next(c.body for c in fake_teams.sent() if "recognised" in activity_text(c.body or {}))
     assert "<at>&lt;b&gt;Alice&lt;/b&gt; &amp; co</at>" in post["text"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, Mention
 
 from bot.teams.cards import CARD
@@ -32,3 +33,13 @@ def card_activity(card: dict[str, Any], summary: str) -> Activity:
     return Activity(
         type=ActivityTypes.message, summary=summary, attachments=[Attachment(content_type=CARD, content=card)]
     )
+
+
+async def post_new(context: TurnContext, activity: Activity) -> str | None:
+    """Post `activity` as a new message of the turn's conversation, not as a reply. (In a
+    proactive turn botbuilder would make it a reply to its own made-up continuation event.)"""
+    reference = TurnContext.get_conversation_reference(context.activity)
+    reference.activity_id = None
+    TurnContext.apply_conversation_reference(activity, reference)
+    [response] = await context.adapter.send_activities(context, [activity])
+    return (response.id if response else None) or None

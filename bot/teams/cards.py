@@ -219,13 +219,14 @@ def _xml_line(spans: tuple[Span, ...], names: Names) -> tuple[str, list[dict[str
     return "".join(parts), entities
 
 
-def activity_parts(message: Message, names: Names) -> dict[str, Any]:
+def activity_parts(message: Message, names: Names, *, notify: bool = True) -> dict[str, Any]:
     """The fields of a message activity: `text` and mention `entities` when the first line names
-    people (so they are notified), and the rest as an Adaptive Card attachment."""
+    people and they should be notified (a post, not the answer to whoever asked), and the rest
+    as an Adaptive Card attachment."""
     blocks = message.blocks
     fields: dict[str, Any] = {"summary": summary(message, names)}
     first = blocks[0] if blocks else None
-    if isinstance(first, Section) and any(isinstance(s, Mention) for s in first.spans):
+    if notify and isinstance(first, Section) and any(isinstance(s, Mention) for s in first.spans):
         fields["text"], fields["entities"] = _xml_line(first.spans, names)
         fields["text_format"] = "xml"
         blocks = blocks[1:]

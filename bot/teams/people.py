@@ -21,7 +21,7 @@ from botbuilder.schema import ChannelAccount, ConversationReference
 from bot.messages import ChannelRef, Context, Mention, Message, Section
 from bot.store import Store
 from bot.teams import references
-from bot.teams.activities import message_activity
+from bot.teams.activities import message_activity, post_new
 from bot.teams.cards import activity_parts
 from bot.teams.connector import ReusedConnectors
 from handlers.context import PersonInfo
@@ -136,7 +136,7 @@ class TeamsPeople:
         reference = ConversationReference().deserialize(found.reference)
 
         async def deliver(context: TurnContext) -> None:
-            await context.send_activity(message_activity(parts))
+            await post_new(context, message_activity(parts))
 
         try:
             await asyncio.wait_for(

@@ -34,7 +34,7 @@ from botframework.connector.models import ErrorResponseException
 from bot.outbox import OutboxItem, Person, SendOutcome
 from bot.store import Store
 from bot.teams import references
-from bot.teams.activities import message_activity
+from bot.teams.activities import message_activity, post_new
 from bot.teams.cards import activity_parts
 from bot.teams.people import TeamsPeople
 
@@ -95,8 +95,7 @@ class TeamsSender:
                 await context.update_activity(activity)
                 sent["id"] = item.update_ref
             else:
-                response = await context.send_activity(activity)
-                sent["id"] = (response.id if response else "") or ""
+                sent["id"] = await post_new(context, activity) or ""
 
         try:
             await self.adapter.continue_conversation(reference, deliver, bot_app_id=self.app_id)

@@ -225,7 +225,7 @@ class CandorBot(ActivityHandler):
 
     async def _reply(self, turn_context: TurnContext, reply: Reply) -> None:
         names = await self.people.names_in(reply.message)
-        await turn_context.send_activity(message_activity(activity_parts(reply.message, names)))
+        await turn_context.send_activity(message_activity(activity_parts(reply.message, names, notify=False)))
 
     # --- dialogs: buttons and forms ---------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:

@@ -48,7 +48,11 @@ class TeamsClient:
             "id": f"act-{next(_ids)}",
             "channelId": "msteams",
             "serviceUrl": self.fake.url,
-            "from": {"id": user, "name": self.fake.people.get(user, {}).get("name", user), "aadObjectId": f"aad-{user[3:]}"},
+            "from": {
+                "id": user,
+                "name": self.fake.people.get(user, {}).get("name", user),
+                "aadObjectId": f"aad-{user[3:]}",
+            },
             "recipient": {"id": BOT, "name": "Candor"},
             "conversation": {
                 "id": conversation,
@@ -75,14 +79,22 @@ class TeamsClient:
         ]
         if conversation and conversation.startswith("19:"):
             text = "<at>Candor</at> " + text
-            entities.append({"type": "mention", "text": "<at>Candor</at>", "mentioned": {"id": BOT, "name": "Candor"}})
+            entities.append(
+                {"type": "mention", "text": "<at>Candor</at>", "mentioned": {"id": BOT, "name": "Candor"}}
+            )
         for user_id, name in mentions:
-            entities.append({"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": user_id, "name": name}})
+            entities.append(
+                {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": user_id, "name": name}}
+            )
         return self.activity("message", user=user, conversation=conversation, text=text, entities=entities)
 
     # --- sending --------------------------------------------------------------------------
     async def post(
-        self, activity: dict[str, Any] | str | bytes, *, content_type: str = "application/json", headers: dict[str, str] | None = None
+        self,
+        activity: dict[str, Any] | str | bytes,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         assert self.candor.http
         data = activity if isinstance(activity, (str, bytes)) else json.dumps(activity)
@@ -90,7 +102,9 @@ class TeamsClient:
         if self.token:
             sent["Authorization"] = "Bearer " + self.fake.token()
         sent |= headers or {}
-        async with self.candor.http.post(self.candor.url + "/api/messages", data=data, headers=sent) as response:
+        async with self.candor.http.post(
+            self.candor.url + "/api/messages", data=data, headers=sent
+        ) as response:
             raw = await response.text()
             try:
                 body = json.loads(raw) if raw else None
@@ -98,14 +112,16 @@ class TeamsClient:
                 body = raw
             return response.status, body
 
-    async def say(self, text: str, *, user: str, conversation: str | None = None, mentions: tuple = ()) -> int:
-        status, _ = await self.post(self.message_activity(text, user=user, conversation=conversation, mentions=mentions))
+    async def say(
+        self, text: str, *, user: str, conversation: str | None = None, mentions: tuple = ()
+    ) -> int:
+        status, _ = await self.post(
+            self.message_activity(text, user=user, conversation=conversation, mentions=mentions)
+        )
         return status
 
     async def install_personal(self, user: str) -> int:
-        status, _ = await self.post(
-            self.activity("installationUpdate", user=user, action="add")
-        )
+        status, _ = await self.post(self.activity("installationUpdate", user=user, action="add"))
         return status
 
     async def install_team(self, by: str, conversation: str = CHANNEL) -> int:
@@ -124,12 +140,26 @@ class TeamsClient:
     ) -> tuple[int, Any]:
         """A button: Teams asks for the dialog (task/fetch); returns the dialog's answer."""
         data = {"msteams": {"type": "task/fetch"}, "candor": "action", "action": action, "value": value}
-        activity = self.activity("invoke", user=user, conversation=conversation, name="task/fetch", value={"type": "task/fetch", "data": data})
+        activity = self.activity(
+            "invoke",
+            user=user,
+            conversation=conversation,
+            name="task/fetch",
+            value={"type": "task/fetch", "data": data},
+        )
         return await self.post(activity)
 
-    async def open(self, data: dict[str, Any], *, user: str, conversation: str | None = None) -> tuple[int, Any]:
+    async def open(
+        self, data: dict[str, Any], *, user: str, conversation: str | None = None
+    ) -> tuple[int, Any]:
         """The "Open the form" button of a card Candor posted."""
-        activity = self.activity("invoke", user=user, conversation=conversation, name="task/fetch", value={"type": "task/fetch", "data": data})
+        activity = self.activity(
+            "invoke",
+            user=user,
+            conversation=conversation,
+            name="task/fetch",
+            value={"type": "task/fetch", "data": data},
+        )
         return await self.post(activity)
 
     async def submit(
@@ -143,7 +173,11 @@ class TeamsClient:
         for element in inputs(card):
             values[element["id"]] = answers.get(element["id"], element.get("value", ""))
         activity = self.activity(
-            "invoke", user=user, conversation=conversation, name="task/submit", value={"data": {**submit, **values}}
+            "invoke",
+            user=user,
+            conversation=conversation,
+            name="task/submit",
+            value={"data": {**submit, **values}},
         )
         return await self.post(activity)
 
@@ -197,7 +231,12 @@ HELPER_BOT = "28:helper-bot"
 @pytest.fixture
 async def fake_teams():
     fake = await FakeTeams().start()
-    for user, name in ((ALICE, "Alice Smith"), (BOB, "Bob Jones"), (CAROL, "Carol Diaz"), (MANAGER, "Mara Manager")):
+    for user, name in (
+        (ALICE, "Alice Smith"),
+        (BOB, "Bob Jones"),
+        (CAROL, "Carol Diaz"),
+        (MANAGER, "Mara Manager"),
+    ):
         fake.add_person(user, name, teams=(CHANNEL,))
     fake.add_person(HELPER_BOT, "Helper Bot")
     yield fake
@@ -211,9 +250,17 @@ def teams_overrides() -> dict:
 
 
 def teams_settings(tmp_path, fake: FakeTeams, *, auth: bool, **overrides: Any):
-    values: dict[str, Any] = {"slack_bot_token": "", "teams_openid_url": fake.openid_url, "teams_login_url": fake.login_url}
+    values: dict[str, Any] = {
+        "slack_bot_token": "",
+        "teams_openid_url": fake.openid_url,
+        "teams_login_url": fake.login_url,
+    }
     if auth:
-        values |= {"microsoft_app_id": APP_ID, "microsoft_app_password": APP_PASSWORD, "microsoft_app_tenant_id": TENANT}
+        values |= {
+            "microsoft_app_id": APP_ID,
+            "microsoft_app_password": APP_PASSWORD,
+            "microsoft_app_tenant_id": TENANT,
+        }
     else:
         values["teams_without_auth"] = True
     return make_settings(tmp_path / "candor.db", "http://127.0.0.1:9/api/", **(values | overrides))

@@ -200,6 +200,9 @@ ALL_TABLES = {
     "concerns",
     "concern_messages",
     "heartbeat",  # a counter the health check updates; nothing of anyone
+    # Teams' conversation references: a personal one names its member, written when Candor is
+    # installed, never by a speak-up flow (tests/test_teams_speakup.py proves it for Teams).
+    "teams_references",
 }
 
 

@@ -10,11 +10,10 @@ import pytest
 
 from tests.support.candor import Candor
 from tests.support.fake_teams import APP_ID, CANDOR_TOKEN
-from tests.support.teams import (  # noqa: F401 (fixtures)
+from tests.support.teams import (
     ALICE,
     TeamsClient,
     activity_text,
-    fake_teams,
     personal_chat,
     teams_settings,
 )

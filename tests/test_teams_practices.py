@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.teams import (  # noqa: F401 (fixtures)
+from tests.support.teams import (
     ALICE,
     BOB,
     CAROL,
@@ -20,13 +20,9 @@ from tests.support.teams import (  # noqa: F401 (fixtures)
     card_text,
     dialog_card,
     every_card,
-    fake_teams,
     inputs,
     personal_chat,
     run_jobs,
-    teams,
-    teams_candor,
-    teams_overrides,
 )
 
 KUDOS_BOB = "kudos <at>Bob Jones</at> #mentoring thanks for pairing on the flaky test"

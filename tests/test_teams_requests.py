@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.teams import (  # noqa: F401 (fixtures)
+from tests.support.teams import (
     ALICE,
     BOB,
     CHANNEL,
@@ -13,11 +13,7 @@ from tests.support.teams import (  # noqa: F401 (fixtures)
     activity_text,
     assert_valid_card,
     card_text,
-    fake_teams,
     personal_chat,
-    teams,
-    teams_candor,
-    teams_overrides,
 )
 
 

@@ -4,11 +4,9 @@ with replies and proactive messages landing on the fake Bot Connector (tests/sup
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 import json
+from pathlib import Path
 from typing import Any
-
-import aiohttp
 
 import pytest
 

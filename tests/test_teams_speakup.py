@@ -118,7 +118,7 @@ async def test_the_code_is_shown_in_the_dialog_never_posted_in_the_chat(
     status, case = await teams.open(button_data(opener, "Open the form"), user=AUTHOR)
     text = card_text(dialog_card(case))
     assert "Status: acknowledged" in text and "Thanks, we will look at it." in text
-    status, refused = await teams.submit(case, {"followup": "x" * 3001}, user=AUTHOR)
+    _, refused = await teams.submit(case, {"followup": "x" * 3001}, user=AUTHOR)
     assert "3,001 characters" in card_text(dialog_card(refused))
     assert_valid_card(dialog_card(refused))
 

@@ -115,7 +115,7 @@ async def test_the_code_is_shown_in_the_dialog_never_posted_in_the_chat(
 
     await teams.say(f"speakup status {code}", user=AUTHOR)
     opener = fake_teams.sent_to(personal_chat(AUTHOR))[-1]
-    status, case = await teams.open(button_data(opener, "Open the form"), user=AUTHOR)
+    _, case = await teams.open(button_data(opener, "Open the form"), user=AUTHOR)
     text = card_text(dialog_card(case))
     assert "Status: acknowledged" in text and "Thanks, we will look at it." in text
     _, refused = await teams.submit(case, {"followup": "x" * 3001}, user=AUTHOR)

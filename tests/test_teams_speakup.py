@@ -98,11 +98,11 @@ async def test_the_code_is_shown_in_the_dialog_never_posted_in_the_chat(
     assert "Estimates are overruled & nobody says so" in activity_text(post)
     assert_valid_card(post["attachments"][0]["content"])
 
-    status, form = await teams.press(
+    _, form = await teams.press(
         "speakup_reply_open", button_data(post, "Reply")["value"], user=MANAGER, conversation=CHANNEL
     )
     await teams.submit(form, {"text": "Thanks, we will look at it."}, user=MANAGER, conversation=CHANNEL)
-    status, acked = await teams.press(
+    _, acked = await teams.press(
         "speakup_ack", button_data(post, "Acknowledge")["value"], user=MANAGER, conversation=CHANNEL
     )
     assert "is acknowledged" in card_text(dialog_card(acked))

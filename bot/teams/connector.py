@@ -141,7 +141,7 @@ class ReusedConnectors(ConnectorFactory):
 
     def __init__(self, session: aiohttp.ClientSession, token: CandorToken | None, timeout_s: float) -> None:
         self._sender = _AiohttpSender(session, timeout_s)
-        self._bearer = _Bearer(token)
+        self._token = token
         self._clients: dict[tuple[str, str], ConnectorClient] = {}
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
@@ -149,8 +149,11 @@ class ReusedConnectors(ConnectorFactory):
         client = self._clients.get(key)
         if client is None:
             client = ConnectorClient(
-                self._bearer, base_url=service_url, pipeline_type=AsyncBfPipeline, sender=self._sender
+                _Bearer(self._token), base_url=service_url, pipeline_type=AsyncBfPipeline, sender=self._sender
             )
+            # msrest builds its default (requests) pipeline after ours and links the credentials
+            # policy into it; built again, last, ours is the chain every call goes through.
+            client.config.pipeline = AsyncBfPipeline(client.config)
             client.config.add_user_agent(USER_AGENT)
             self._clients[key] = client
         return client

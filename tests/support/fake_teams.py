@@ -173,7 +173,9 @@ class FakeTeams:
                 request.transport.close()
                 return web.Response(status=500)  # never reaches the client
             return web.json_response(canned.body, status=canned.status, headers=canned.headers)
-        self.calls.append(Call(request.method, request.path, body, auth, 200))
+        self.calls.append(
+            Call(request.method, request.path, body, auth, 200 if request.method == "PUT" else 201)
+        )
         if request.method == "PUT":
             return web.json_response({"id": request.match_info["activity"]})
         self._next_id += 1

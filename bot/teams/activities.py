@@ -43,3 +43,13 @@ async def post_new(context: TurnContext, activity: Activity) -> str | None:
     TurnContext.apply_conversation_reference(activity, reference)
     [response] = await context.adapter.send_activities(context, [activity])
     return (response.id if response else None) or None
+
+
+async def reply(context: TurnContext, activity: Activity) -> str | None:
+    """Answer the turn's activity (in its thread, in a channel). Straight to the adapter: the
+    turn context's own send deep-copies every activity first, a third of a millisecond per card."""
+    TurnContext.apply_conversation_reference(
+        activity, TurnContext.get_conversation_reference(context.activity)
+    )
+    [response] = await context.adapter.send_activities(context, [activity])
+    return (response.id if response else None) or None

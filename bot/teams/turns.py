@@ -31,6 +31,7 @@ from bot.replays import ReplayGuard
 from bot.store import StoreUnavailable, is_storage_error
 from bot.teams import references
 from bot.teams.activities import card_activity, message_activity
+from bot.teams.activities import reply as reply_to
 from bot.teams.cards import (
     activity_parts,
     decode_form,
@@ -123,6 +124,7 @@ class CandorBot(ActivityHandler):
         self.people = people
         self.replays = replays
         self.registry = services.registry
+        self._kept: set[str] = set()  # channels and group chats whose reference is stored
 
     # --- what every turn does first ---------------------------------------------------------
     def _notice(self, activity: Activity) -> None:
@@ -132,8 +134,9 @@ class CandorBot(ActivityHandler):
         for entity in entities_of(activity):
             if entity["type"] == "mention" and isinstance(entity.get("mentioned"), dict):
                 self.people.saw(entity["mentioned"])
-        if kind_of(activity) != references.PERSONAL and activity.conversation:
-            self._keep(activity, only_if_new=True)
+        if kind_of(activity) != references.PERSONAL and conversation_of(activity) not in self._kept:
+            self._keep(activity, only_if_new=True)  # once per conversation and process: a read, not a write
+            self._kept.add(conversation_of(activity))
 
     def _keep(self, activity: Activity, *, only_if_new: bool = False) -> None:
         """Store the conversation's reference. A channel's or group's names no person."""
@@ -159,6 +162,10 @@ class CandorBot(ActivityHandler):
             "team": team,
             "name": name,
         }
+        if only_if_new and references.for_conversation(
+            self.services.store.db, conversation=row["conversation"]
+        ):
+            return
         with self.services.store.transaction() as tx:
             if only_if_new:
                 references.save_if_new(tx, **row)
@@ -215,7 +222,7 @@ class CandorBot(ActivityHandler):
         reply = await run_safely(practice, cmd, self.services)
         if reply.form is not None:
             card = opener_card(reply.form, {"candor": "command", "name": typed.name, "text": typed.text}, {})
-            await turn_context.send_activity(card_activity(card, reply.form.title))
+            await reply_to(turn_context, card_activity(card, reply.form.title))
             return
         await self._reply(turn_context, reply)
 
@@ -225,7 +232,7 @@ class CandorBot(ActivityHandler):
 
     async def _reply(self, turn_context: TurnContext, reply: Reply) -> None:
         names = await self.people.names_in(reply.message)
-        await turn_context.send_activity(message_activity(activity_parts(reply.message, names, notify=False)))
+        await reply_to(turn_context, message_activity(activity_parts(reply.message, names, notify=False)))
 
     # --- dialogs: buttons and forms ---------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:

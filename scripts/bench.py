@@ -420,8 +420,16 @@ def teams_kudos(service_url: str, n: int) -> list[tuple[bytes, dict[str, str]]]:
     for i in range(n):
         text = f"<at>Candor</at> kudos <at>Bob Jones</at> #mentoring thanks for the pairing, round {i}"
         entities = [
-            {"type": "mention", "text": "<at>Candor</at>", "mentioned": {"id": "28:candor", "name": "Candor"}},
-            {"type": "mention", "text": "<at>Bob Jones</at>", "mentioned": {"id": "29:bob", "name": "Bob Jones"}},
+            {
+                "type": "mention",
+                "text": "<at>Candor</at>",
+                "mentioned": {"id": "28:candor", "name": "Candor"},
+            },
+            {
+                "type": "mention",
+                "text": "<at>Bob Jones</at>",
+                "mentioned": {"id": "29:bob", "name": "Bob Jones"},
+            },
         ]
         body = json.dumps(teams_activity(service_url, i, text=text, entities=entities)).encode()
         requests.append((body, {"Content-Type": "application/json"}))
@@ -459,7 +467,9 @@ async def teams_main(n: int, concurrencies: list[int]) -> None:
         procs.append(spawn("candor", port, env))
         url = f"http://127.0.0.1:{port}/api/messages"
         await wait_ready(url)
-        install = teams_activity(service_url, -1, type="conversationUpdate", membersAdded=[{"id": "28:candor"}])
+        install = teams_activity(
+            service_url, -1, type="conversationUpdate", membersAdded=[{"id": "28:candor"}]
+        )
         async with aiohttp.ClientSession() as session:
             await session.post(url, json=install)
         for c in concurrencies:

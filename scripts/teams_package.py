@@ -41,10 +41,20 @@ def png(width: int, height: int, pixel: Any) -> bytes:
     rows = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _ring(x: int, y: int, size: int) -> bool:
@@ -126,7 +136,9 @@ def build(out: Path, app_id: str, *, website: str, version: str) -> Path:
     uuid.UUID(app_id)  # a bot's app id is a GUID: fail here, not in Teams' upload dialog
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("manifest.json", json.dumps(manifest(app_id, website=website, version=version), indent=2))
+        package.writestr(
+            "manifest.json", json.dumps(manifest(app_id, website=website, version=version), indent=2)
+        )
         package.writestr("color.png", color_icon())
         package.writestr("outline.png", outline_icon())
     return out
@@ -134,15 +146,21 @@ def build(out: Path, app_id: str, *, website: str, version: str) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--app-id", default=os.environ.get("MICROSOFT_APP_ID", ""), help="the bot's app id (MICROSOFT_APP_ID)")
-    parser.add_argument("--website", default="https://candor.example.com", help="your Candor's public address")
+    parser.add_argument(
+        "--app-id", default=os.environ.get("MICROSOFT_APP_ID", ""), help="the bot's app id (MICROSOFT_APP_ID)"
+    )
+    parser.add_argument(
+        "--website", default="https://candor.example.com", help="your Candor's public address"
+    )
     parser.add_argument("--version", default="0.1.0", help="the package version; raise it for each update")
     parser.add_argument("--out", type=Path, default=Path("dist") / "candor-teams.zip")
     args = parser.parse_args()
     try:
         path = build(args.out, args.app_id, website=args.website, version=args.version)
     except ValueError:
-        print("teams_package: --app-id (or MICROSOFT_APP_ID) must be the bot's app id, a GUID", file=sys.stderr)
+        print(
+            "teams_package: --app-id (or MICROSOFT_APP_ID) must be the bot's app id, a GUID", file=sys.stderr
+        )
         return 2
     print(f"wrote {path}: upload it in Teams (Apps, Manage your apps, Upload an app)")
     return 0

@@ -42,7 +42,16 @@ def png_size(data: bytes) -> tuple[int, int, int]:
 def test_the_package_holds_a_valid_manifest_and_its_icons(tmp_path):
     out = tmp_path / "candor-teams.zip"
     result = subprocess.run(
-        [sys.executable, "scripts/teams_package.py", "--app-id", APP_ID, "--website", "https://candor.acme.test", "--out", str(out)],
+        [
+            sys.executable,
+            "scripts/teams_package.py",
+            "--app-id",
+            APP_ID,
+            "--website",
+            "https://candor.acme.test",
+            "--out",
+            str(out),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -82,7 +82,11 @@ async def test_an_activity_teams_sends_again_is_handled_once(teams: TeamsClient,
     assert (await teams.post(activity))[0] == 200  # Teams re-sends after 15 s without an answer
     assert teams.candor.count("kudos") == 1
     replies = [c for c in fake_teams.sent() if "Kudos sent to" in activity_text(c.body or {})]
-    assert len(replies) == 1
+    assert len(replies) == 1 and len(fake_teams.sent_to(CHANNEL)) == 1  # no second answer at all
+    nudge = teams.message_activity("nudge", user=ALICE)  # a command that does not dedupe itself
+    for _ in range(2):
+        assert (await teams.post(nudge))[0] == 200
+    assert len(fake_teams.sent_to(personal_chat(ALICE))) == 1 and teams.candor.count("nudge_log") == 1
 
 
 async def test_an_unhandled_error_is_a_short_apology_and_a_logged_trace(
@@ -140,3 +144,22 @@ async def test_a_sender_name_with_markup_is_escaped_in_the_message_html(teams: T
     await teams.candor.settle()
     post = next(c.body for c in fake_teams.sent() if "recognised" in activity_text(c.body or {}))
     assert "<at>&lt;b&gt;Alice&lt;/b&gt; &amp; co</at>" in post["text"]
+
+
+async def test_connector_clients_are_built_once_and_reused(teams: TeamsClient, fake_teams):
+    """botbuilder builds a client per turn (about 4 ms of CPU each); Candor keeps one."""
+    from bot.server import ADAPTERS
+
+    await teams.install_team(ALICE)
+    for word in ("help", "kudos help", "kudos stats"):
+        await teams.say(word, user=ALICE, conversation=CHANNEL)
+    await teams.say("help", user=BOB)
+    await teams.candor.settle()
+    assert len(fake_teams.sent()) == 4
+    assert teams.candor.app[ADAPTERS]["teams"].connectors.built == 1
+
+
+async def test_health_names_teams(teams: TeamsClient):
+    assert teams.candor.http
+    async with teams.candor.http.get(teams.candor.url + "/healthz") as response:
+        assert response.status == 200 and (await response.json())["teams"] == "ok"

@@ -49,6 +49,7 @@ class Canned:
 class FakeTeams:
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.dialogs: list[dict[str, Any]] = []  # cards Candor answered task modules with
         self.members: dict[str, list[dict[str, Any]]] = defaultdict(list)  # conversation -> roster
         self.people: dict[str, dict[str, Any]] = {}  # user id -> account
         self._canned: list[Canned] = []

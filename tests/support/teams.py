@@ -108,6 +108,8 @@ class TeamsClient:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw
+            if isinstance(body, dict) and "task" in body:
+                self.fake.dialogs.append(dialog_card(body))  # checked against the schema at the end
             return response.status, body
 
     async def say(
@@ -239,6 +241,9 @@ async def fake_teams():
     fake.add_person(HELPER_BOT, "Helper Bot")
     yield fake
     await fake.stop()
+    # Every card Candor sent or showed in a dialog, in every Teams test, is a valid 1.5 card.
+    for card in fake.cards() + fake.dialogs:
+        assert_valid_card(card)
 
 
 @pytest.fixture

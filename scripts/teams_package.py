@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handlers.registry import REGISTRY  # noqa: E402
+from handlers.registry import REGISTRY
 
 SCHEMA_URL = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.29/MicrosoftTeams.schema.json"
 MANIFEST_VERSION = "1.29"

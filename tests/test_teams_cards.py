@@ -8,7 +8,15 @@ from pathlib import Path
 
 from bot.config import REPO_ROOT
 from bot.messages import Choice, Field, Form, Mention, Message, Quote, Section, Strong, rich
-from bot.teams.cards import MAX_CARD_BYTES, activity_parts, decode_form, encode_form, form_card, message_card, size_of
+from bot.teams.cards import (
+    MAX_CARD_BYTES,
+    activity_parts,
+    decode_form,
+    encode_form,
+    form_card,
+    message_card,
+    size_of,
+)
 from tests.support.teams import assert_valid_card, card_text
 
 
@@ -25,7 +33,10 @@ def test_only_candors_mentions_notify_and_names_are_escaped():
         (Section(rich(Mention("29:a"), " thanked ", Mention("29:b"), " for ", Strong("<at>x</at> & **y**"))),)
     )
     parts = activity_parts(message, {"29:a": "Ann <script>", "29:b": "Ben"})
-    assert parts["text"] == "<at>Ann &lt;script&gt;</at> thanked <at>Ben</at> for <b>&lt;at&gt;x&lt;/at&gt; &amp; **y**</b>"
+    assert (
+        parts["text"]
+        == "<at>Ann &lt;script&gt;</at> thanked <at>Ben</at> for <b>&lt;at&gt;x&lt;/at&gt; &amp; **y**</b>"
+    )
     assert [e["mentioned"]["id"] for e in parts["entities"]] == ["29:a", "29:b"]
     quiet = activity_parts(message, {"29:a": "Ann", "29:b": "Ben"}, notify=False)
     assert "entities" not in quiet and "@Ann thanked @Ben" in card_text(quiet["attachments"][0]["content"])
@@ -38,7 +49,13 @@ def test_a_form_survives_the_round_trip_through_its_submit_button():
         submit="Schedule",
         intro=(Section(rich("Pick ", Strong("days"))),),
         fields=(
-            Field("days", "Days", "checkboxes", choices=(Choice("mon", "Monday"), Choice("tue", "Tuesday")), initial=("mon",)),
+            Field(
+                "days",
+                "Days",
+                "checkboxes",
+                choices=(Choice("mon", "Monday"), Choice("tue", "Tuesday")),
+                initial=("mon",),
+            ),
             Field("note", "Note", "multiline", optional=True, max_length=500, hint="A hint"),
         ),
         context="ctx-1",

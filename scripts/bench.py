@@ -3,7 +3,9 @@
 Every server runs in its own process on 127.0.0.1; a fake Slack Web API (another process) answers
 the bot's calls. The load generator pre-signs N `/kudos` requests and sends them at concurrency C.
 A second case fans out 5,000 check-ins due in the same minute and reports the largest event-loop
-stall, the /kudos ack latency measured meanwhile, and how long the outbox takes to deliver.
+stall, the /kudos ack latency measured meanwhile, and how long the outbox takes to deliver. A
+third (`--case teams`) posts Teams kudos activities, each answered with a reply through a fake
+Bot Connector, to Candor and to a bare botbuilder echo bot in the same run.
 Run by hand (`make bench` or `python scripts/bench.py --case fanout`); it prints figures and never
 fails on them.
 """
@@ -402,6 +404,8 @@ TEAM_CHANNEL = "19:bench@thread.tacv2"
 
 
 def teams_activity(service_url: str, i: int, **extra: object) -> dict:
+    """An activity in one of 50 channels of one team (as the Slack case spreads over 50)."""
+    channel = TEAM_CHANNEL if i < 0 else f"19:bench{i % 50}@thread.tacv2"
     return {
         "type": "message",
         "id": f"bench-{i}-{time.time_ns()}",
@@ -409,8 +413,8 @@ def teams_activity(service_url: str, i: int, **extra: object) -> dict:
         "serviceUrl": service_url,
         "from": {"id": f"29:giver{i % 997}", "name": f"Giver {i % 997}"},
         "recipient": {"id": "28:candor", "name": "Candor"},
-        "conversation": {"id": TEAM_CHANNEL, "conversationType": "channel", "tenantId": "T1"},
-        "channelData": {"tenant": {"id": "T1"}, "team": {"id": TEAM_CHANNEL}},
+        "conversation": {"id": channel, "conversationType": "channel", "tenantId": "T1"},
+        "channelData": {"tenant": {"id": "T1"}, "team": {"id": TEAM_CHANNEL}, "channel": {"id": channel}},
         **extra,
     }
 
@@ -418,27 +422,37 @@ def teams_activity(service_url: str, i: int, **extra: object) -> dict:
 def teams_kudos(service_url: str, n: int) -> list[tuple[bytes, dict[str, str]]]:
     requests = []
     for i in range(n):
-        text = f"<at>Candor</at> kudos <at>Bob Jones</at> #mentoring thanks for the pairing, round {i}"
+        receiver, name = f"29:receiver{i % 50}", f"Rae {i % 50}"
+        text = f"<at>Candor</at> kudos <at>{name}</at> #mentoring thanks for the pairing, round {i}"
         entities = [
             {
                 "type": "mention",
                 "text": "<at>Candor</at>",
                 "mentioned": {"id": "28:candor", "name": "Candor"},
             },
-            {
-                "type": "mention",
-                "text": "<at>Bob Jones</at>",
-                "mentioned": {"id": "29:bob", "name": "Bob Jones"},
-            },
+            {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": receiver, "name": name}},
         ]
         body = json.dumps(teams_activity(service_url, i, text=text, entities=entities)).encode()
         requests.append((body, {"Content-Type": "application/json"}))
     return requests
 
 
-async def teams_load(url: str, service_url: str, n: int, concurrency: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (Linux /proc): the server's cost per activity whatever else runs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def teams_load(url: str, service_url: str, n: int, concurrency: int, pid: int) -> dict:
     await load(url, teams_kudos(service_url, min(300, n)), 8)  # warm up
-    return await load(url, teams_kudos(service_url, n), concurrency)
+    requests = teams_kudos(service_url, n)
+    before = cpu_seconds(pid)
+    result = await load(url, requests, concurrency)
+    result["cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / n
+    return result
 
 
 async def teams_main(n: int, concurrencies: list[int]) -> None:
@@ -454,7 +468,8 @@ async def teams_main(n: int, concurrencies: list[int]) -> None:
         url = f"http://127.0.0.1:{port}/api/messages"
         await wait_ready(url)
         for c in concurrencies:
-            rows.append(("bare botbuilder echo bot", c, n, await teams_load(url, service_url, n, c)))
+            result = await teams_load(url, service_url, n, c, procs[-1].pid)
+            rows.append(("bare botbuilder echo bot", c, n, result))
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))} | {
             "CANDOR_TEAMS_WITHOUT_AUTH": "yes",
@@ -473,7 +488,8 @@ async def teams_main(n: int, concurrencies: list[int]) -> None:
         async with aiohttp.ClientSession() as session:
             await session.post(url, json=install)
         for c in concurrencies:
-            rows.append(("Candor kudos + reply", c, n, await teams_load(url, service_url, n, c)))
+            result = await teams_load(url, service_url, n, c, procs[-1].pid)
+            rows.append(("Candor kudos + reply", c, n, result))
         db = sqlite3.connect(f"{tmp}/candor.db")
         kudos, sent = (
             db.execute(q).fetchone()[0]
@@ -485,13 +501,14 @@ async def teams_main(n: int, concurrencies: list[int]) -> None:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=10)
-    header = ("target (Teams)", "C", "n", "act/s", "p50 ms", "p95 ms", "p99 ms", "errors")
+    header = ("target (Teams)", "C", "n", "act/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cpu ms")
     print(f"{header[0]:<26} " + " ".join(f"{h:>7}" for h in header[1:]))
     for name, c, count, r in rows:
         print(
             f"{name:<26} {c:>7} {count:>7} {r['rps']:>7.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} "
-            f"{r['p99']:>7.2f} {r['errors']:>7}"
+            f"{r['p99']:>7.2f} {r['errors']:>7} {r['cpu_ms']:>7.2f}"
         )
+    print("cpu ms: the server process's CPU time per activity (1,000 / cpu ms = activities/s on one core)")
     print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0]}))
 
 

@@ -149,7 +149,11 @@ class TeamsAdapter:
                 "Teams request with a missing or invalid token; refused", extra={"error": type(exc).__name__}
             )
             return web.json_response({"error": "unauthorized"}, status=401)
-        response = await self._inbound.process_activity(authenticated, activity, self._bot.on_turn)
+        try:
+            response = await self._inbound.process_activity(authenticated, activity, self._bot.on_turn)
+        except Exception:  # outside the turn (on_turn_error covers the turn itself): a bug of ours
+            log.exception("a Teams activity could not be processed")
+            return web.json_response({"error": "internal error"}, status=500)
         if response is not None:
             return web.json_response(_body(response.body), status=int(response.status))
         return web.Response(status=200)

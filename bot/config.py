@@ -147,8 +147,8 @@ _SERVE = ("serve",)
 _PRACTICES = ("serve", "shell")
 _ALL = ("serve", "shell", "migrate")
 VARIABLES = (
-    Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-...", "required", _SERVE),
-    Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required", _SERVE),
+    Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-... (not needed for Teams alone)", "required", _SERVE),
+    Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required with the token", _SERVE),
     Variable("SLACK_API_URL", "Slack's Web API", DEFAULT_SLACK_API_URL, _SERVE),
     Variable("MICROSOFT_APP_ID", "the Teams bot's app (client) id; set, it turns Teams on", "none", _SERVE),
     Variable("MICROSOFT_APP_PASSWORD", "the Teams bot's client secret", "required with the app id", _SERVE),
@@ -157,7 +157,7 @@ VARIABLES = (
     ),
     Variable(
         "CANDOR_TEAMS_WITHOUT_AUTH",
-        "yes serves Teams with no app id and no token checks (the Bot Framework Emulator only)",
+        "yes serves Teams with no app id and no token checks (Emulator only)",
         "no",
         _SERVE,
     ),

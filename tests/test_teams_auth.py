@@ -96,3 +96,32 @@ async def test_without_an_app_id_candor_serves_teams_only_when_told_to(tmp_path,
     assert teams_only.teams_enabled and not teams_only.slack_bot_token and secret not in repr(teams_only)
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         Settings.from_env({}, need_slack=True)
+
+
+def test_candor_serve_runs_with_teams_alone(tmp_path):
+    """No Slack settings at all: `candor serve` serves Teams, and /healthz names it."""
+    import subprocess
+    import time as clock
+
+    from tests.support.processes import CANDOR, candor_env, free_port, get
+
+    port = free_port()
+    env = candor_env(tmp_path / "c.db", CANDOR_TEAMS_WITHOUT_AUTH="yes", PORT=str(port), HOST="127.0.0.1")
+    proc = subprocess.Popen(
+        [*CANDOR, "serve"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    try:
+        deadline = clock.monotonic() + 30
+        while True:
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                assert proc.poll() is None and clock.monotonic() < deadline, (
+                    proc.stderr and proc.stderr.read()
+                )
+                clock.sleep(0.05)
+        assert status == 200 and body == {"status": "ok", "database": "ok", "teams": "ok"}
+    finally:
+        proc.terminate()
+        proc.wait(10)

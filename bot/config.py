@@ -148,7 +148,7 @@ _PRACTICES = ("serve", "shell")
 _ALL = ("serve", "shell", "migrate")
 VARIABLES = (
     Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-... (not needed for Teams alone)", "required", _SERVE),
-    Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required with the token", _SERVE),
+    Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required", _SERVE),
     Variable("SLACK_API_URL", "Slack's Web API", DEFAULT_SLACK_API_URL, _SERVE),
     Variable("MICROSOFT_APP_ID", "the Teams bot's app (client) id; set, it turns Teams on", "none", _SERVE),
     Variable("MICROSOFT_APP_PASSWORD", "the Teams bot's client secret", "required with the app id", _SERVE),

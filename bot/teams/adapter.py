@@ -32,9 +32,7 @@ from handlers.context import Services, Syntax
 
 log = logging.getLogger("candor.teams")
 
-KNOWN_TYPES = frozenset(
-    v for k, v in vars(ActivityTypes).items() if not k.startswith("_") and isinstance(v, str)
-)
+KNOWN_TYPES = frozenset(str(t.value) for t in ActivityTypes)  # what the Bot Framework defines
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import ChannelAccount, ConversationReference
+from botbuilder.schema import ConversationReference
 
 from bot.messages import ChannelRef, Context, Mention, Message, Section
 from bot.store import Store
@@ -165,7 +165,3 @@ class TeamsPeople:
                 elif isinstance(span, ChannelRef):
                     names[span.conversation] = await self.channel_name(span.conversation)
         return names
-
-    def account(self, user: str) -> ChannelAccount:
-        info = self._people.get(user)
-        return ChannelAccount(id=user, name=info.name if info else None)

@@ -228,6 +228,31 @@ def m009_outbox_recipient(db: Database) -> None:
 
 
 @candor()
+def m013_teams_references(db: Database) -> None:
+    # Teams: how to reach each conversation Candor was added to (bot/teams/references.py). Saved
+    # when Candor is installed in a team, a group chat or a person's own chat, and when it first
+    # hears from a channel. A channel's reference names no person; a personal one names its one
+    # member. No time is kept: a row says where, never when.
+    db.table("teams_references").create(
+        {
+            "conversation": str,  # Teams' conversation id (a channel, a group chat, a personal chat)
+            "tenant": str,
+            "kind": str,  # personal | channel | groupChat
+            "user": str,  # personal chats only: the one person in it
+            "team": str,  # channels only: the team it belongs to
+            "name": str,  # channels only: how people know it
+            "reference": str,  # the ConversationReference, as JSON
+            "unreachable": int,  # 1 after Teams answered 403 MessageWritesBlocked
+        },
+        pk="conversation",
+        not_null={"tenant", "kind", "reference", "unreachable"},
+        defaults={"unreachable": 0},
+    )
+    db.table("teams_references").create_index(["user"])
+    db.table("teams_references").create_index(["tenant", "kind"])
+
+
+@candor()
 def m015_nominations(db: Database) -> None:
     # Peer nomination cycles (handlers/nominations). A cycle moves open → (voting →) closed; each
     # move is claimed by a conditional update of `phase`, so two processes close a cycle once.

@@ -208,6 +208,9 @@ ALL_TABLES = {
     "nominations",
     "nomination_votes",
     "nomination_results",
+    # Teams' conversation references: a personal one names its member, written when Candor is
+    # installed, never by a speak-up flow (tests/test_teams_speakup.py proves it for Teams).
+    "teams_references",
 }
 
 

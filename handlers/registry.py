@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from handlers import checkins, kudos, nudges, speakup
+from handlers import agreements, checkins, coaching, escalation, kudos, nudges, speakup
 from handlers.practice import Registry
 
-PRACTICES = (kudos.PRACTICE, checkins.PRACTICE, nudges.PRACTICE, speakup.PRACTICE)
+PRACTICES = (
+    kudos.PRACTICE,
+    checkins.PRACTICE,
+    nudges.PRACTICE,
+    speakup.PRACTICE,
+    agreements.PRACTICE,
+    escalation.PRACTICE,
+    coaching.PRACTICE,
+)
 REGISTRY = Registry(PRACTICES)

@@ -202,6 +202,14 @@ ALL_TABLES = {
     "concerns",
     "concern_messages",
     "heartbeat",  # a counter the health check updates; nothing of anyone
+    # Accountability: named by design (agreements, escalation, coaching); none is anonymous.
+    "agreements",
+    "agreement_offers",
+    "agreement_reviews",
+    "escalation_cases",
+    "escalation_steps",
+    "escalation_observations",
+    "coaching_notes",
 }
 
 

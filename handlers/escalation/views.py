@@ -1,0 +1,488 @@
+"""What escalation says. The rubric is public and the person is told at every step, in full: the
+stage, what it means, what happens next and the whole path. Coaching appears only as dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.messages import (
+    Actions,
+    Block,
+    Button,
+    Choice,
+    Context,
+    Field,
+    Form,
+    Mention,
+    Message,
+    Quote,
+    Reply,
+    Section,
+    Span,
+    Strong,
+    error,
+    ok,
+    open_form,
+    rich,
+)
+from handlers.agreements.store import Agreement
+from handlers.agreements.when import shown, shown_day
+from handlers.catalog import EscalationStage, Rubric
+from handlers.context import Syntax
+from handlers.escalation.ids import ActionId, Commands, FormId, Outcome, Stage, Status, StepKind, Verb
+from handlers.escalation.rules import Evidence, Refusal
+from handlers.escalation.store import Case, Observation, Step
+from handlers.practice import HelpLine
+from handlers.text import plural
+
+MAX_TEXT = 2000
+
+HELP = (
+    HelpLine(
+        Commands.ESCALATION, Verb.RUBRIC, "the public, staged escalation path: coaching before consequences."
+    ),
+)
+
+
+def _esc(syntax: Syntax, args: str = "") -> str:
+    return syntax.command(Commands.ESCALATION, args)
+
+
+def _day(instant: float, tz: str) -> str:
+    return shown(instant, tz).split(",")[0]
+
+
+def _days(n: int) -> str:
+    return "no minimum time" if n == 0 else f"at least {plural(n, 'day', 'days')}"
+
+
+def usage(syntax: Syntax) -> Reply:
+    return ok(
+        rich(Strong("Staged escalation, with a public rubric")),
+        f"{_esc(syntax, Verb.RUBRIC)}: the stages, what each means, how long it lasts and what must exist "
+        "before the next. The same for everyone.",
+        f"{_esc(syntax, Verb.OPEN + ' @person')}: open a case with an observed behaviour; you become its "
+        "manager, and the person is told at once.",
+        f"{_esc(syntax, Verb.LIST)}: the cases you manage or that are about you (admins: every open case).",
+        f"{_esc(syntax, Verb.SHOW + ' 7')}: a case's record. {_esc(syntax, Verb.MOVE + ' 7')} moves it "
+        f"to its next stage; {_esc(syntax, Verb.CLOSE + ' 7')} closes it.",
+    )
+
+
+def too_long(syntax: Syntax) -> Reply:
+    return error(f"That is too long to read as a command. {_esc(syntax, Verb.HELP)} shows what it takes.")
+
+
+def unknown(syntax: Syntax, verb: str) -> Reply:
+    return error(
+        f"{verb[:30]!r} is not something {_esc(syntax)} does.",
+        f"{_esc(syntax, Verb.HELP)} shows what it does.",
+    )
+
+
+def rubric_lines(rubric: Rubric) -> list[Block]:
+    blocks: list[Block] = []
+    for number, stage in enumerate(rubric.stages, 1):
+        blocks.append(Section(rich(Strong(f"{number}. {stage.title}"), f" · {_days(stage.min_days)}")))
+        blocks.append(Context(rich(stage.means)))
+        if stage.before_next:
+            blocks.append(
+                Context(rich("Before the next stage: " + " ".join(r.text for r in stage.before_next)))
+            )
+    return blocks
+
+
+def rubric(syntax: Syntax, rubric: Rubric) -> Reply:
+    blocks: list[Block] = [Section(rich(Strong("How escalation works here"))), Context(rich(rubric.intro))]
+    blocks += rubric_lines(rubric)
+    blocks.append(Context(rich(f"No stage is skipped. {_esc(syntax, Verb.HELP)} shows the commands.")))
+    return Reply(Message(tuple(blocks)))
+
+
+# --- opening a case --------------------------------------------------------------------------------
+NOT_YOURSELF = "A case is about someone else."
+NOT_A_BOT = "Escalation is about people; a bot has no case."
+NOT_FOUND = "I could not find that person in this workspace."
+OUT_OF_DATE = "This form is out of date. Please start again."
+
+
+def open_usage(syntax: Syntax) -> Reply:
+    return error(f"Say who the case is about, with one @mention: {_esc(syntax, Verb.OPEN + ' @alex')}.")
+
+
+def refused(problem: str) -> Reply:
+    return error(problem)
+
+
+def already_open(case: Case) -> Reply:
+    return error(
+        rich(
+            "You already have an open case about ",
+            Mention(case.person),
+            f": #{case.id}. Add to it or close it first.",
+        )
+    )
+
+
+def open_form_for(person: str, rubric: Rubric, context: str, today: str) -> Reply:
+    first = rubric.stages[0]
+    return open_form(
+        Form(
+            callback=FormId.OPEN,
+            title="Open a case",
+            submit="Open the case",
+            fields=(
+                Field(
+                    "seen",
+                    "What was seen or heard",
+                    "multiline",
+                    max_length=MAX_TEXT,
+                    hint='Behaviour, not personality: "missed three stand-ups without notice", '
+                    'not "unreliable".',
+                ),
+                Field("seen_on", "When", "date", initial=today),
+                Field(
+                    "impact",
+                    "Its impact",
+                    "multiline",
+                    max_length=MAX_TEXT,
+                    hint="On the work, the team, customers.",
+                ),
+            ),
+            intro=(
+                Section(rich("A case about ", Mention(person), f" starts at stage 1, {first.title}.")),
+                Context(rich(first.means)),
+                Context(
+                    rich(
+                        "They are told at once, with the rubric and what happens next: "
+                        "there are no secret stages."
+                    )
+                ),
+            ),
+            context=context,
+        )
+    )
+
+
+def opened_reply(case_id: int, person: str) -> Reply:
+    return ok(
+        rich(f"Case #{case_id} is open at stage 1. ", Mention(person), " is told now, with the rubric.")
+    )
+
+
+def already_opened() -> Reply:
+    return ok("That case is already open.")
+
+
+def _stage_number(rubric: Rubric, slug: str) -> int:
+    return [s.slug for s in rubric.stages].index(slug) + 1
+
+
+def _observation(o: Observation) -> list[Block]:
+    return [
+        Section(rich(Strong("What was seen"), f" · {shown_day(date.fromisoformat(o.seen_on))}")),
+        Quote(o.seen),
+        Section(rich(Strong("Its impact"))),
+        Quote(o.impact),
+    ]
+
+
+def _where_and_next(stage: EscalationStage, rubric: Rubric) -> list[Block]:
+    return [
+        Section(rich(Strong("What this stage means: "), stage.means)),
+        Section(rich(Strong("What happens next: "), stage.next)),
+    ]
+
+
+def opened_message(syntax: Syntax, case: Case, o: Observation, rubric: Rubric) -> Message:
+    stage = rubric.stage(case.stage)
+    blocks: list[Block] = [
+        Section(
+            rich(
+                "📋 ",
+                Mention(case.manager),
+                f" opened an escalation case about you, #{case.id}. It starts at stage 1 of "
+                f"{len(rubric.stages)}: {stage.title}.",
+            )
+        )
+    ]
+    blocks += _observation(o)
+    blocks += _where_and_next(stage, rubric)
+    blocks += [Section(rich(Strong("The whole path, the same for everyone"))), *rubric_lines(rubric)]
+    blocks.append(
+        Context(
+            rich(
+                "Talk to ",
+                Mention(case.manager),
+                f" about it. {_esc(syntax, Verb.SHOW + ' ' + str(case.id))} shows the case at any time.",
+            )
+        )
+    )
+    return Message(tuple(blocks))
+
+
+# --- moving a case ------------------------------------------------------------------------------------
+def refusal(case: Case, found: Refusal, rubric: Rubric, tz: str, evidence: Evidence) -> Reply:
+    current = rubric.stage(case.stage)
+    if found.kind == "closed":
+        return error(f"Case #{case.id} is closed.")
+    if found.kind == "last":
+        return error(f"Case #{case.id} is at {current.title}, the last stage: it can only be closed now.")
+    if found.kind == "already":
+        return ok(f"Case #{case.id} is already at {current.title}.")
+    following = rubric.after(case.stage)
+    if found.kind == "skip":
+        asked = found.stage.title if found.stage else "that stage"
+        nxt = following.title if following else ""
+        return error(
+            f"Candor does not skip stages: case #{case.id} is at {current.title}, so it can move to "
+            f"{nxt} next, not to {asked}.",
+            "Coaching always comes before any formal step.",
+        )
+    if found.kind == "backwards":
+        return error(f"A case only moves forward. To end case #{case.id}, close it.")
+    if found.kind == "too_early":
+        ready = shown(found.ready_at or 0.0, tz)
+        return error(
+            f"Too early: case #{case.id} has been at {current.title} since {_day(case.stage_since, tz)}, and "
+            f"a case stays there {_days(current.min_days)}. It can move on from {ready} ({tz})."
+        )
+    lines: list[str | tuple[Span, ...]] = [
+        f"Not yet: before {following.title if following else 'the next stage'}, the rubric asks for:"
+    ]
+    for requirement in current.before_next:
+        mark = "✓" if evidence.met(requirement) else "✗"
+        lines.append(f"{mark} {requirement.text} ({evidence.has(requirement)} of {requirement.count})")
+    return error(*lines)
+
+
+def moved_reply(case: Case, stage: EscalationStage) -> Reply:
+    return ok(rich(f"Case #{case.id} moved to {stage.title}. ", Mention(case.person), " is told now."))
+
+
+def moved_message(syntax: Syntax, case: Case, stage: EscalationStage, rubric: Rubric) -> Message:
+    blocks: list[Block] = [
+        Section(
+            rich(
+                "📋 ",
+                Mention(case.manager),
+                f" moved case #{case.id} about you to stage {_stage_number(rubric, stage.slug)} of "
+                f"{len(rubric.stages)}: {stage.title}.",
+            )
+        )
+    ]
+    blocks += _where_and_next(stage, rubric)
+    if stage.before_next:
+        blocks.append(Context(rich("Before the next stage: " + " ".join(r.text for r in stage.before_next))))
+    blocks.append(
+        Context(
+            rich(
+                f"{_esc(syntax, Verb.SHOW + ' ' + str(case.id))} shows the case; "
+                f"{_esc(syntax, Verb.RUBRIC)} the whole path."
+            )
+        )
+    )
+    return Message(tuple(blocks))
+
+
+def only_manager(case: Case, closing: bool = False) -> Reply:
+    if closing:
+        return error(rich(f"Only the manager who opened case #{case.id}, or a Candor admin, can close it."))
+    return error(rich(f"Only the manager who opened case #{case.id} can move it or add to it."))
+
+
+def not_found(number: int | str) -> Reply:
+    return error(f"I cannot find case #{str(number)[:12]} among the cases you can see.")
+
+
+def move_usage(syntax: Syntax, rubric: Rubric) -> Reply:
+    stages = ", ".join(s.slug for s in rubric.stages)
+    return error(
+        f"{_esc(syntax, Verb.MOVE + ' 7')} moves case 7 to its next stage; you may name it ({stages})."
+    )
+
+
+def case_usage(syntax: Syntax, verb: str) -> Reply:
+    return error(f"Say which case, by its number: {_esc(syntax, verb + ' 7')}.")
+
+
+# --- closing ------------------------------------------------------------------------------------------
+def close_form(case: Case) -> Reply:
+    return open_form(
+        Form(
+            callback=FormId.CLOSE,
+            title="Close the case",
+            submit="Close it",
+            fields=(
+                Field(
+                    "outcome",
+                    "How does it end?",
+                    "select",
+                    choices=(
+                        Choice(Outcome.RESOLVED, "Resolved"),
+                        Choice(Outcome.CLOSED, "Closed for another reason"),
+                    ),
+                    initial=Outcome.RESOLVED,
+                ),
+                Field("note", "A note to them", "multiline", optional=True, max_length=MAX_TEXT),
+            ),
+            intro=(
+                Section(rich(f"Case #{case.id} about ", Mention(case.person), ". They are told, kindly.")),
+            ),
+            context=f'{{"case":{case.id}}}',
+        )
+    )
+
+
+def closed_message(case: Case, outcome: Outcome, rubric: Rubric, note: str | None, by: str) -> Message:
+    head = "🌱 " if outcome == Outcome.RESOLVED else "📋 "
+    blocks: list[Block] = [
+        Section(rich(head, Mention(by), f" closed case #{case.id} about you.")),
+        Section(rich(rubric.resolved if outcome == Outcome.RESOLVED else rubric.closed)),
+    ]
+    if note:
+        blocks.append(Quote(note))
+    return Message(tuple(blocks))
+
+
+def closed_reply(case: Case, outcome: Outcome) -> Reply:
+    how = "as resolved" if outcome == Outcome.RESOLVED else ""
+    return ok(rich(f"Case #{case.id} is closed {how}".rstrip() + ". ", Mention(case.person), " is told."))
+
+
+def already_closed(case: Case) -> Reply:
+    return ok(f"Case #{case.id} is already closed.")
+
+
+# --- a case's record --------------------------------------------------------------------------------------
+_STEP = {StepKind.OPENED: "opened at", StepKind.MOVED: "moved to", StepKind.CLOSED: "closed at"}
+
+
+def record(
+    syntax: Syntax,
+    case: Case,
+    rubric: Rubric,
+    tz: str,
+    steps: list[Step],
+    observations: list[Observation],
+    evidence: Evidence,
+    plan: list[Agreement],
+    buttons: tuple[Button, ...],
+) -> Reply:
+    stage = rubric.stage(case.stage)
+    state = "open" if case.status == Status.OPEN else f"closed ({case.outcome})"
+    blocks: list[Block] = [
+        Section(
+            rich(
+                Strong(f"Escalation case #{case.id}"),
+                " about ",
+                Mention(case.person),
+                " · manager ",
+                Mention(case.manager),
+                f" · {state}",
+            )
+        ),
+        Section(
+            rich(
+                f"Stage {_stage_number(rubric, stage.slug)} of {len(rubric.stages)}: {stage.title}, "
+                f"since {_day(case.stage_since, tz)}"
+            )
+        ),
+        Context(rich(stage.means)),
+    ]
+    for o in observations:
+        blocks += _observation(o)
+    blocks.append(Section(rich(Strong("Steps"))))
+    for s in steps:
+        title = rubric.stage(s.stage).title
+        blocks.append(
+            Context(rich(f"{_day(s.at, tz)}: ", f"{_STEP[s.kind]} {title} by ", Mention(s.by_user)))
+        )
+        if s.note:
+            blocks.append(Quote(s.note))
+    if case.stage != Stage.OBSERVATION:
+        dates = ", ".join(_day(at, tz) for at in evidence.coaching_dates) or "none yet"
+        blocks.append(
+            Section(
+                rich(
+                    "Coaching conversations since the case reached coaching: "
+                    f"{len(evidence.coaching_dates)} ({dates}). "
+                    "The notes are private; only their dates count."
+                )
+            )
+        )
+    if plan:
+        blocks.append(Section(rich(Strong("The documented plan"))))
+        for a in plan:
+            blocks.append(
+                Context(rich(f"#{a.id} ", Strong(a.what[:200]), f" · due {shown(a.due_at, tz)} · {a.state}"))
+            )
+    if case.status == Status.OPEN and stage.before_next:
+        blocks.append(Section(rich(Strong("Before the next stage"))))
+        for requirement in stage.before_next:
+            mark = "✓" if evidence.met(requirement) else "✗"
+            blocks.append(
+                Context(
+                    rich(f"{mark} {requirement.text} ({evidence.has(requirement)} of {requirement.count})")
+                )
+            )
+    if buttons:
+        blocks.append(Actions(buttons))
+    return Reply(Message(tuple(blocks)))
+
+
+def case_buttons(case: Case, rubric: Rubric, *, manager: bool, admin: bool) -> tuple[Button, ...]:
+    if case.status != Status.OPEN:
+        return ()
+    buttons: list[Button] = []
+    following = rubric.after(case.stage)
+    if manager and following is not None:
+        buttons.append(
+            Button(f"Move to {following.title}", ActionId.MOVE, f"{case.id}:{case.stage}", "primary")
+        )
+    if manager and case.stage == Stage.PLAN:
+        buttons.append(Button("Add a plan agreement", ActionId.PLAN, str(case.id)))
+    if manager or admin:
+        buttons.append(Button("Close the case", ActionId.CLOSE, str(case.id)))
+    return tuple(buttons)
+
+
+def listing(
+    syntax: Syntax, viewer: str, cases: list[Case], rubric: Rubric, tz: str, admin_view: list[Case]
+) -> Reply:
+    lines: list[str | tuple[Span, ...]] = []
+
+    def line(case: Case) -> tuple[Span, ...]:
+        stage = rubric.stage(case.stage).title
+        state = stage if case.status == Status.OPEN else f"closed ({case.outcome})"
+        return rich(
+            f"#{case.id} about ",
+            Mention(case.person),
+            " · manager ",
+            Mention(case.manager),
+            f" · {state} · opened {_day(case.opened_at, tz)}",
+        )
+
+    managed = [c for c in cases if c.manager == viewer]
+    about_me = [c for c in cases if c.person == viewer]
+    if managed:
+        lines.append(rich(Strong("Cases you manage")))
+        lines += [line(c) for c in managed]
+    if about_me:
+        lines.append(rich(Strong("Cases about you")))
+        lines += [line(c) for c in about_me]
+    others = [c for c in admin_view if c.manager != viewer and c.person != viewer]
+    if others:
+        lines.append(rich(Strong("Every other open case (you are an admin)")))
+        lines += [line(c) for c in others]
+    if not lines:
+        return ok(
+            "There are no escalation cases for you to see.",
+            f"{_esc(syntax, Verb.RUBRIC)} shows how they work.",
+        )
+    lines.append(f"{_esc(syntax, Verb.SHOW + ' 7')} shows one case's record.")
+    return ok(*lines)
+
+
+def plan_not_now(case: Case) -> Reply:
+    return error(f"Plan agreements are made while case #{case.id} is at its documented plan stage.")

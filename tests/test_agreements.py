@@ -29,7 +29,9 @@ def day(h: Harness, days: int, tz: ZoneInfo = BERLIN) -> str:
     return (datetime.fromtimestamp(h.clock.now(), tz).date() + timedelta(days=days)).isoformat()
 
 
-async def ask(h: Harness, *, by="alice", to="bob", what="Draft the Q3 plan", days=9, at="17:00", **more) -> int:
+async def ask(
+    h: Harness, *, by="alice", to="bob", what="Draft the Q3 plan", days=9, at="17:00", **more
+) -> int:
     """alice asks bob (by default) in #team; returns the agreement's number."""
     form = (await h.command("agree", f"@{to}", user=by)).form
     assert form is not None
@@ -41,16 +43,27 @@ async def ask(h: Harness, *, by="alice", to="bob", what="Draft the Q3 plan", day
 
 
 def state(h: Harness, number: int) -> tuple:
-    return h.store.db.execute("select state, turn, offer_seq from agreements where id = ?", [number]).fetchone()
+    return h.store.db.execute(
+        "select state, turn, offer_seq from agreements where id = ?", [number]
+    ).fetchone()
 
 
 def rows(h: Harness) -> tuple[int, ...]:
-    return tuple(h.count(t) for t in ("agreements", "agreement_offers", "agreement_reviews", "outbox", "processed"))
+    return tuple(
+        h.count(t) for t in ("agreements", "agreement_offers", "agreement_reviews", "outbox", "processed")
+    )
 
 
 async def test_a_request_accepted_done_and_accepted_as_done(h):
     form = (await h.command("agree", "@bob Draft the Q3 plan")).form
-    assert [f.id for f in form.fields] == ["person", "what", "done_means", "due_date", "due_time", "process_goal"]
+    assert [f.id for f in form.fields] == [
+        "person",
+        "what",
+        "done_means",
+        "due_date",
+        "due_time",
+        "process_goal",
+    ]
     assert (form.fields[0].initial, form.fields[1].initial) == ("bob", "Draft the Q3 plan")
     assert form.fields[4].label == "Due time (Europe/Berlin)"
     reply = await h.submit(
@@ -94,9 +107,13 @@ async def test_a_request_accepted_done_and_accepted_as_done(h):
         "You both said yes to the same thing. If something changes, renegotiate before the due date: "
         "that is a good sign, not a failure.",
     )
-    assert posts[2][0] == "@bob" and (
-        "Candor reminds you once, on Thu 18 Jun 2026, 17:00 (Europe/Berlin).\n[Done]  [Need to renegotiate]"
-    ) in posts[2][1]
+    assert (
+        posts[2][0] == "@bob"
+        and (
+            "Candor reminds you once, on Thu 18 Jun 2026, 17:00 (Europe/Berlin).\n[Done]  [Need to renegotiate]"
+        )
+        in posts[2][1]
+    )
 
     assert text_of(await h.click(ActionId.DONE, "1", user="bob")) == (
         "Marked done. @alice is asked to accept it as done."
@@ -119,7 +136,9 @@ async def test_a_request_accepted_done_and_accepted_as_done(h):
     # Pressed again: nothing changes, nothing is sent.
     before = rows(h)
     assert text_of(await h.click(ActionId.ACCEPT_DONE, "1")) == "Agreement #1 has moved on: it is kept ✅."
-    assert text_of(await h.click(ActionId.DONE, "1", user="bob")) == "Agreement #1 has moved on: it is kept ✅."
+    assert (
+        text_of(await h.click(ActionId.DONE, "1", user="bob")) == "Agreement #1 has moved on: it is kept ✅."
+    )
     assert rows(h) == before
 
 
@@ -145,11 +164,18 @@ async def test_propose_counter_accept_keeps_the_thread_of_offers(h):
     form = (await h.click(ActionId.PROPOSE, "1:2")).form
     reply = await h.submit(
         form,
-        {"due_date": day(h, 15), "done_means": "A draft finance has seen", "reason": "The board meets Friday"},
+        {
+            "due_date": day(h, 15),
+            "done_means": "A draft finance has seen",
+            "reason": "The board meets Friday",
+        },
     )
     assert text_of(reply) == "Your proposal is sent to @bob."
     counter = h.posts()[2]
-    assert counter[0] == "@bob" and "Done means\n> A draft finance has seen\nWas: Finance has reviewed it" in counter[1]
+    assert (
+        counter[0] == "@bob"
+        and "Done means\n> A draft finance has seen\nWas: Finance has reviewed it" in counter[1]
+    )
     assert "[Accept]  [Propose a change]  [Decline]" in counter[1]
     # An old button changes nothing.
     assert text_of(await h.click(ActionId.ACCEPT, "1:1", user="bob")) == (
@@ -162,11 +188,21 @@ async def test_propose_counter_accept_keeps_the_thread_of_offers(h):
     ).fetchall()
     assert thread == [
         (1, "alice", "request", "countered", "Finance has reviewed it", None),
-        (2, "bob", "proposal", "countered", "Finance has reviewed it", "The finance review is only on Thursdays"),
+        (
+            2,
+            "bob",
+            "proposal",
+            "countered",
+            "Finance has reviewed it",
+            "The finance review is only on Thursdays",
+        ),
         (3, "alice", "proposal", "accepted", "A draft finance has seen", "The board meets Friday"),
     ]
     shown = text_of(await h.command("agree", "show 1", user="bob"))
-    assert "1. @alice asked on Wed 10 Jun 2026, 10:00: due Fri 19 Jun 2026, 17:00 · answered with another proposal" in shown
+    assert (
+        "1. @alice asked on Wed 10 Jun 2026, 10:00: due Fri 19 Jun 2026, 17:00 · answered with another proposal"
+        in shown
+    )
     assert "3. @alice proposed on Wed 10 Jun 2026, 10:00: due Thu 25 Jun 2026, 17:00 · accepted" in shown
     assert "> The board meets Friday" in shown
 
@@ -174,7 +210,10 @@ async def test_propose_counter_accept_keeps_the_thread_of_offers(h):
 async def test_decline_with_a_reason(h):
     await ask(h)
     form = (await h.click(ActionId.DECLINE, "1:1", user="bob")).form
-    assert text_of(await h.submit(form, {"reason": "  "}, user="bob")) == '{"reason": "The reason cannot be empty."}'
+    assert (
+        text_of(await h.submit(form, {"reason": "  "}, user="bob"))
+        == '{"reason": "The reason cannot be empty."}'
+    )
     assert text_of(await h.submit(form, {"reason": "I am on leave that week"}, user="bob")) == (
         "Declined. @alice sees your reason."
     )
@@ -185,25 +224,43 @@ async def test_decline_with_a_reason(h):
     )
     assert h.posts()[0][1].endswith("✖️ Declined.")
     assert state(h, 1) == ("declined", None, 1)
-    assert h.store.db.execute("select answer from agreement_offers").fetchone() == ("I am on leave that week",)
+    assert h.store.db.execute("select answer from agreement_offers").fetchone() == (
+        "I am on leave that week",
+    )
     # The same form sent again, or an old Accept: nothing changes.
     before = rows(h)
     again = await h.submit(form, {"reason": "I am on leave that week"}, user="bob")
-    assert text_of(again) == '{"reason": "Agreement #1 has moved on since this form opened: it is declined now."}'
-    assert text_of(await h.click(ActionId.ACCEPT, "1:1", user="bob")) == "Agreement #1 has moved on: it is declined."
+    assert (
+        text_of(again)
+        == '{"reason": "Agreement #1 has moved on since this form opened: it is declined now."}'
+    )
+    assert (
+        text_of(await h.click(ActionId.ACCEPT, "1:1", user="bob"))
+        == "Agreement #1 has moved on: it is declined."
+    )
     assert rows(h) == before
 
 
-REVIEW_ANSWERS = {
-    "alice": {"clear": "The standard was vague", "agreed": "Yes, on the 10th", "differently": "Write the standard down"},
-    "bob": {"in_the_way": "The data came late", "would_help": "A check-in mid-way", "differently": "Say so earlier"},
+REVIEW_ANSWERS = {  # by side: the one who asked, the one who agreed
+    "requester": {
+        "clear": "The standard was vague",
+        "agreed": "Yes, on the 10th",
+        "differently": "Write the standard down",
+    },
+    "performer": {
+        "in_the_way": "The data came late",
+        "would_help": "A check-in mid-way",
+        "differently": "Say so earlier",
+    },
 }
 
 
 async def answer_review(h: Harness, number: int, user: str) -> str:
     form = (await h.click(ActionId.REVIEW, str(number), user=user)).form
     assert form is not None, user
-    return text_of(await h.submit(form, REVIEW_ANSWERS[user], user=user))
+    (requester,) = h.store.db.execute("select requester from agreements where id = ?", [number]).fetchone()
+    answers = REVIEW_ANSWERS["requester" if user == requester else "performer"]
+    return text_of(await h.submit(form, answers, user=user))
 
 
 async def test_a_miss_asks_both_sides_how_to_do_better_and_closes_as_reviewed(h):
@@ -217,22 +274,29 @@ async def test_a_miss_asks_both_sides_how_to_do_better_and_closes_as_reviewed(h)
     await h.run_jobs()
     cards = h.posts()[before:]
     assert [where for where, _ in cards] == ["@alice", "@bob"]
-    assert cards[0][1] == cards[1][1] == (
-        "🔁 How can we do this better next time?\n> Draft the Q3 plan\n"
-        "It was due Fri 12 Jun 2026, 17:00 (Europe/Berlin)\n"
-        "The due time passed before this was marked done. That tells us something about how the work was "
-        "set up, not about anyone's worth. Let us find out what got in the way.\n"
-        "We look at the process, not the person. Each of you answers your own questions; you both see both "
-        "answers once you have both answered.\n"
-        "For @alice, who asked: Was the request clear — task, deadline, standard of done? Did they agree to it, "
-        "or only hear it?\n"
-        "For @bob, who agreed: What got in the way? What would have helped?\n"
-        "For both of you: What will each of us do differently?\n"
-        "[Answer]"
+    assert (
+        cards[0][1]
+        == cards[1][1]
+        == (
+            "🔁 How can we do this better next time?\n> Draft the Q3 plan\n"
+            "It was due Fri 12 Jun 2026, 17:00 (Europe/Berlin)\n"
+            "The due time passed before this was marked done. That tells us something about how the work was "
+            "set up, not about anyone's worth. Let us find out what got in the way.\n"
+            "We look at the process, not the person. Each of you answers your own questions; you both see both "
+            "answers once you have both answered.\n"
+            "For @alice, who asked: Was the request clear — task, deadline, standard of done? Did they agree to it, "
+            "or only hear it?\n"
+            "For @bob, who agreed: What got in the way? What would have helped?\n"
+            "For both of you: What will each of us do differently?\n"
+            "[Answer]"
+        )
     )
     assert state(h, 1) == ("reviewing", None, 1)
     await h.run_jobs()  # the job again, or a late Done: nothing twice
-    assert text_of(await h.click(ActionId.DONE, "1", user="bob")) == "Agreement #1 has moved on: it is in review (how can we do this better next time)."
+    assert (
+        text_of(await h.click(ActionId.DONE, "1", user="bob"))
+        == "Agreement #1 has moved on: it is in review (how can we do this better next time)."
+    )
     assert len(h.posts()) == before + 2
 
     form = (await h.click(ActionId.REVIEW, "1")).form
@@ -270,7 +334,9 @@ async def test_a_miss_asks_both_sides_how_to_do_better_and_closes_as_reviewed(h)
     assert state(h, 1)[0] == "reviewed"
     assert h.store.db.execute("select miss from agreements").fetchone() == ("missed",)
     shown = text_of(await h.command("agree", "show 1", user="bob"))
-    assert "State: reviewed" in shown and "> The data came late" in shown and "> The standard was vague" in shown
+    assert (
+        "State: reviewed" in shown and "> The data came late" in shown and "> The standard was vague" in shown
+    )
 
 
 async def test_not_yet_says_what_is_missing_and_leads_to_the_same_review(h):
@@ -314,13 +380,18 @@ async def test_renegotiating_before_the_due_time_changes_the_terms_once_both_agr
     )
     proposal = h.posts()[-1]
     assert proposal[0] == "@alice" and proposal[1].startswith("↪️ @bob proposes a change to your agreement:")
-    assert "[Accept the change]  [Propose another]\nUntil you accept a change, the agreement stands as it was." in proposal[1]
+    assert (
+        "[Accept the change]  [Propose another]\nUntil you accept a change, the agreement stands as it was."
+        in proposal[1]
+    )
     assert text_of(await h.click(ActionId.RENEGOTIATE, "1", user="bob")) == (
         "Your proposed change waits for @alice's answer."
     )
     assert h.store.db.execute("select state, due_at from agreements").fetchone()[0] == "accepted"
     await h.click(ActionId.ACCEPT, "1:2")
-    state_row = h.store.db.execute("select state, renegotiated_at is not null, remind_at from agreements").fetchone()
+    state_row = h.store.db.execute(
+        "select state, renegotiated_at is not null, remind_at from agreements"
+    ).fetchone()
     assert state_row[:2] == ("accepted", 1)
     assert datetime.fromtimestamp(state_row[2], BERLIN).isoformat() == "2026-06-19T17:00:00+02:00"
     assert "🤝 Agreed, with the change: @alice" in h.posts()[-1][1]
@@ -448,7 +519,9 @@ async def test_a_reminder_caught_up_in_quiet_hours_waits_for_morning_unless_that
     # Due Thursday 08:30: the reminder was for Wednesday 09:00. Back at 22:00: the morning is too late.
     h = await agreed_at(tmp_path, "2026-06-15T08:00:00+00:00", "2026-06-18T08:30", name="late")
     try:
-        assert await reminders_between(h, "2026-06-17T20:00:00+00:00", "2026-06-18T07:00:00+00:00", 1800) == []
+        assert (
+            await reminders_between(h, "2026-06-17T20:00:00+00:00", "2026-06-18T07:00:00+00:00", 1800) == []
+        )
         assert [w for w, t in h.posts() if t.startswith("🔁")] == ["@alice", "@bob"]  # the review, at 08:30
     finally:
         h.close()
@@ -466,7 +539,10 @@ async def test_a_reminder_caught_up_in_quiet_hours_waits_for_morning_unless_that
             "Start with the person you are asking, mentioned with @, or leave it empty to choose them in the "
             "form.\nExample: /agree @alex. /agree help shows everything else.",
         ),
-        ("x" * 5000, "That is too long to read as a command. Use /agree @person and write the request in the form."),
+        (
+            "x" * 5000,
+            "That is too long to read as a command. Use /agree @person and write the request in the form.",
+        ),
         ("list everything", "/agree list takes nothing after it."),
         ("show", "Say which agreement, by its number: /agree show 12."),
         ("show 99", "I cannot find agreement #99 among yours."),
@@ -481,7 +557,10 @@ async def test_commands_that_cannot_be_done_say_why(h, text, answer):
 
 async def test_a_person_unknown_to_the_directory_is_refused(h):
     marked = [("@zed", "UZED")]
-    assert text_of(await h.command("agree", "@zed", mentions=marked)) == "I could not find that person in this workspace."
+    assert (
+        text_of(await h.command("agree", "@zed", mentions=marked))
+        == "I could not find that person in this workspace."
+    )
 
 
 @pytest.mark.parametrize(
@@ -492,22 +571,45 @@ async def test_a_person_unknown_to_the_directory_is_refused(h):
         ({"person": ""}, {"person": "Choose the person you are asking."}),
         ({"what": " \u200b\u202e "}, {"what": "What is asked cannot be empty."}),
         ({"what": "w" * 2001}, {"what": "What is asked is 2,001 characters; keep it to 2,000 characters."}),
-        ({"done_means": "\ud83d"}, {"done_means": "Done means contains a broken character (part of an emoji?) that cannot be saved. Please retype it."}),
-        ({"process_goal": "p" * 2001}, {"process_goal": "The process goal is 2,001 characters; keep it to 2,000 characters."}),
-        ({"due_date": "2026-06-09"}, {"due_date": "Tue 09 Jun 2026, 17:00 (Europe/Berlin) has passed. Choose a time from now on."}),
-        ({"due_date": "2026-06-10", "due_time": "09:59"}, {"due_date": "Wed 10 Jun 2026, 09:59 (Europe/Berlin) has passed. Choose a time from now on."}),
+        (
+            {"done_means": "\ud83d"},
+            {
+                "done_means": "Done means contains a broken character (part of an emoji?) that cannot be saved. Please retype it."
+            },
+        ),
+        (
+            {"process_goal": "p" * 2001},
+            {"process_goal": "The process goal is 2,001 characters; keep it to 2,000 characters."},
+        ),
+        (
+            {"due_date": "2026-06-09"},
+            {"due_date": "Tue 09 Jun 2026, 17:00 (Europe/Berlin) has passed. Choose a time from now on."},
+        ),
+        (
+            {"due_date": "2026-06-10", "due_time": "09:59"},
+            {"due_date": "Wed 10 Jun 2026, 09:59 (Europe/Berlin) has passed. Choose a time from now on."},
+        ),
         ({"due_date": "2027-06-11"}, {"due_date": "Choose a date at most 365 days ahead."}),
         ({"due_date": "11/06/2026"}, {"due_date": "Give the date as YYYY-MM-DD, e.g. 2026-12-15."}),
         ({"due_date": "2026-02-30"}, {"due_date": "2026-02-30 is not a date in the calendar."}),
         ({"due_date": None}, {"due_date": "Give the date as YYYY-MM-DD, e.g. 2026-12-15."}),
         ({"due_time": "25:00"}, {"due_time": "25:00 is not a time of day. Use 00:00 to 23:59."}),
-        ({"due_date": "2027-03-28", "due_time": "02:30"}, {"due_time": "02:30 does not exist on 2027-03-28 in Europe/Berlin: the clocks go forward then."}),
+        (
+            {"due_date": "2027-03-28", "due_time": "02:30"},
+            {"due_time": "02:30 does not exist on 2027-03-28 in Europe/Berlin: the clocks go forward then."},
+        ),
     ],
 )
 async def test_a_refused_form_names_the_field_and_stores_nothing(h, values, errors):
     form = (await h.command("agree")).form
     assert form.fields[0].initial is None
-    good = {"person": "bob", "what": "Draft it", "done_means": "Reviewed", "due_date": "2026-06-19", "due_time": "17:00"}
+    good = {
+        "person": "bob",
+        "what": "Draft it",
+        "done_means": "Reviewed",
+        "due_date": "2026-06-19",
+        "due_time": "17:00",
+    }
     before = rows(h)
     reply = await h.submit(form, good | values)
     assert getattr(reply, "errors", None) == errors
@@ -517,7 +619,9 @@ async def test_a_refused_form_names_the_field_and_stores_nothing(h, values, erro
 async def test_hostile_text_is_kept_as_text(h):
     await ask(h, what="<!channel> *bold* <https://evil|click> @here")
     assert "> <!channel> *bold* <https://evil|click> @here" in h.posts()[0][1]
-    assert h.store.db.execute("select what from agreements").fetchone() == ("<!channel> *bold* <https://evil|click> @here",)
+    assert h.store.db.execute("select what from agreements").fetchone() == (
+        "<!channel> *bold* <https://evil|click> @here",
+    )
 
 
 async def test_a_form_sent_twice_makes_one_request(h):
@@ -528,7 +632,9 @@ async def test_a_form_sent_twice_makes_one_request(h):
     assert (h.count("agreements"), h.count("outbox")) == (1, 1)
 
 
-@pytest.mark.parametrize("context", ["", "not json", "[1]", '{"n": 1}', '{"n":"x","tz":"UTC","case":true}', "{" * 600])
+@pytest.mark.parametrize(
+    "context", ["", "not json", "[1]", '{"n": 1}', '{"n":"x","tz":"UTC","case":true}', "{" * 600]
+)
 async def test_a_form_whose_context_is_not_ours_is_refused(h, context):
     from dataclasses import replace
 
@@ -543,16 +649,22 @@ async def test_only_the_two_parties_act_and_only_on_their_turn(h):
     await ask(h)
     before = rows(h)
     for action in ActionId:
-        assert text_of(await h.click(action, "1:1", user="carol")) == "I cannot find agreement #1 among yours."
+        assert (
+            text_of(await h.click(action, "1:1", user="carol")) == "I cannot find agreement #1 among yours."
+        )
         assert text_of(await h.click(action, "1", user="carol")) == "I cannot find agreement #1 among yours."
-    assert text_of(await h.command("agree", "show 1", user="carol")) == "I cannot find agreement #1 among yours."
+    assert (
+        text_of(await h.command("agree", "show 1", user="carol")) == "I cannot find agreement #1 among yours."
+    )
     assert text_of(await h.click(ActionId.ACCEPT, "1:1")) == "This waits for @bob's answer."
     assert text_of(await h.click(ActionId.PROPOSE, "1:1")) == "This waits for @bob's answer."
     assert text_of(await h.click(ActionId.DONE, "1", user="bob")) == (
         "Agreement #1 has moved on: it is waiting for your answer."
     )
     for value in ("", "x", "1:", ":1", "1:2:3", "9" * 13, "-1", "1:-1"):
-        assert text_of(await h.click(ActionId.ACCEPT, value, user="bob")).startswith("I cannot find agreement #")
+        assert text_of(await h.click(ActionId.ACCEPT, value, user="bob")).startswith(
+            "I cannot find agreement #"
+        )
     assert rows(h) == before
 
 
@@ -694,9 +806,13 @@ async def test_the_words_of_a_miss_and_the_review_come_from_the_data_file(tmp_pa
     from bot.config import REPO_ROOT
 
     content = tmp_path / "content"
-    shutil.copytree(REPO_ROOT / "data", content, ignore=shutil.ignore_patterns("*.py", "__pycache__", "*.db*"))
+    shutil.copytree(
+        REPO_ROOT / "data", content, ignore=shutil.ignore_patterns("*.py", "__pycache__", "*.db*")
+    )
     words = (content / "agreements.yml").read_text()
-    words = words.replace("title: How can we do this better next time?", "title: What did the process teach us?")
+    words = words.replace(
+        "title: How can we do this better next time?", "title: What did the process teach us?"
+    )
     words = words.replace("text: What got in the way?", "text: Which step of the process got in the way?")
     (content / "agreements.yml").write_text(words)
     h = Harness(tmp_path, FakeClock(WED_10_BERLIN), data_dir=content)

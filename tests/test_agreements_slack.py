@@ -14,14 +14,18 @@ from tests.support.candor import blocks_text
 
 
 def due_day(clock, days: int) -> str:
-    return (datetime.fromtimestamp(clock.now(), ZoneInfo("Europe/Berlin")).date() + timedelta(days=days)).isoformat()
+    return (
+        datetime.fromtimestamp(clock.now(), ZoneInfo("Europe/Berlin")).date() + timedelta(days=days)
+    ).isoformat()
 
 
 def buttons(message: dict) -> list[tuple[str, str]]:
     blocks = message.get("blocks") or []
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
-    return [(e["action_id"], e.get("value", "")) for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    return [
+        (e["action_id"], e.get("value", "")) for b in blocks if b["type"] == "actions" for e in b["elements"]
+    ]
 
 
 def responses(slack) -> list[str]:
@@ -34,7 +38,9 @@ async def ask(candor, slack, clock, text="<@UBOB|bob> Draft the Q3 plan", days=5
     assert (status, reply) == (200, {}), blocks_text(reply)
     view = slack.opened_views()[-1]
     assert view["callback_id"] == FormId.NEW
-    ack = await candor.submit(view, {"done_means": "Finance has reviewed it", "due_date": due_day(clock, days)})
+    ack = await candor.submit(
+        view, {"done_means": "Finance has reviewed it", "due_date": due_day(clock, days)}
+    )
     assert ack["response_action"] == "update", ack
     await candor.settle()
     return ack
@@ -54,8 +60,12 @@ async def test_a_whole_agreement_in_slack_request_accept_done_not_yet_and_the_re
         (ActionId.DECLINE, "1:1"),
     ]
 
-    assert await candor.click(ActionId.ACCEPT, "1:1", user="UBOB", channel="DBOB", trigger_id="t-accept") == 200
-    assert await candor.click(ActionId.ACCEPT, "1:1", user="UBOB", channel="DBOB", trigger_id="t-accept") == 200
+    assert (
+        await candor.click(ActionId.ACCEPT, "1:1", user="UBOB", channel="DBOB", trigger_id="t-accept") == 200
+    )
+    assert (
+        await candor.click(ActionId.ACCEPT, "1:1", user="UBOB", channel="DBOB", trigger_id="t-accept") == 200
+    )
     await candor.settle()
     assert "Agreed: #1." in responses(slack)[0] and len(responses(slack)) == 1  # the replay did nothing
     [edit] = slack.calls_to("chat.update")
@@ -84,8 +94,14 @@ async def test_a_whole_agreement_in_slack_request_accept_done_not_yet_and_the_re
 
     await candor.click(ActionId.REVIEW, "1", user="UALICE", channel="DALICE")
     alice_form = slack.opened_views()[-1]
-    assert [b["block_id"] for b in alice_form["blocks"] if b["type"] == "input"] == ["clear", "agreed", "differently"]
-    await candor.submit(alice_form, {"clear": "Mostly", "agreed": "Yes", "differently": "Say the standard"}, user="UALICE")
+    assert [b["block_id"] for b in alice_form["blocks"] if b["type"] == "input"] == [
+        "clear",
+        "agreed",
+        "differently",
+    ]
+    await candor.submit(
+        alice_form, {"clear": "Mostly", "agreed": "Yes", "differently": "Say the standard"}, user="UALICE"
+    )
     await candor.click(ActionId.REVIEW, "1", user="UBOB", channel="DBOB")
     bob_form = slack.opened_views()[-1]
     assert [b["block_id"] for b in bob_form["blocks"] if b["type"] == "input"] == [
@@ -94,7 +110,9 @@ async def test_a_whole_agreement_in_slack_request_accept_done_not_yet_and_the_re
         "differently",
     ]
     ack = await candor.submit(
-        bob_form, {"in_the_way": "Late data", "would_help": "A check-in", "differently": "Ask sooner"}, user="UBOB"
+        bob_form,
+        {"in_the_way": "Late data", "would_help": "A check-in", "differently": "Ask sooner"},
+        user="UBOB",
     )
     assert "Reviewed together" in blocks_text(ack["view"])
     await candor.settle()
@@ -135,8 +153,12 @@ async def test_the_person_is_chosen_in_the_form_when_not_mentioned(candor, slack
     view = slack.opened_views()[-1]
     person = next(b for b in view["blocks"] if b.get("block_id") == "person")
     assert person["element"]["type"] == "users_select" and "initial_user" not in person["element"]
-    errors = await candor.submit(view, {"person": "UHELPER", "what": "x", "done_means": "y", "due_date": due_day(clock, 3)})
+    errors = await candor.submit(
+        view, {"person": "UHELPER", "what": "x", "done_means": "y", "due_date": due_day(clock, 3)}
+    )
     assert errors["errors"] == {"person": "Agreements are between people; a bot cannot agree to anything."}
-    await candor.submit(view, {"person": "UCAROL", "what": "x", "done_means": "y", "due_date": due_day(clock, 3)})
+    await candor.submit(
+        view, {"person": "UCAROL", "what": "x", "done_means": "y", "due_date": due_day(clock, 3)}
+    )
     await candor.settle()
     assert len(slack.delivered_to("UCAROL")) == 1

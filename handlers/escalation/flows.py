@@ -86,6 +86,11 @@ def _case_from(services: Services, req: Command | Action | Submission, raw: str)
 
 
 # --- opening ----------------------------------------------------------------------------------------
+def _after_first_word(text: str) -> int:
+    start = len(text) - len(text.lstrip())
+    return start + len(text[start:].split(maxsplit=1)[0]) if text.strip() else len(text)
+
+
 async def person_problem(services: Services, platform: str, manager: str, person: str) -> str | None:
     if person == manager:
         return views.NOT_YOURSELF
@@ -100,7 +105,7 @@ async def person_problem(services: Services, platform: str, manager: str, person
 async def open_form(cmd: Command, services: Services) -> Reply:
     syntax = services.syntax_for(cmd.platform)
     text = cmd.text
-    after_verb = text.lower().index(Verb.OPEN) + len(Verb.OPEN)
+    after_verb = _after_first_word(text)
     marked = [m for m in cmd.mentions if m.at >= after_verb and text.startswith(m.text, m.at)]
     leftover = text[after_verb:]
     for m in sorted(marked, key=lambda m: m.at, reverse=True):

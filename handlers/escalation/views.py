@@ -119,7 +119,7 @@ def already_open(case: Case) -> Reply:
         rich(
             "You already have an open case about ",
             Mention(case.person),
-            f": #{case.id}. Add to it or close it first.",
+            f": #{case.id}. Go on with it, or close it first.",
         )
     )
 

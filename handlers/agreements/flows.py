@@ -16,7 +16,7 @@ from bot.messages import Button, FormErrors, Reply
 from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms, store, views
-from handlers.agreements.access import find, parse_ref, words, zone_of
+from handlers.agreements.access import Who, check_person, find, parse_ref, words, zone_of
 from handlers.agreements.ids import ActionId, Claim, OfferKind, Role, State, Verb
 from handlers.agreements.rules import DAY_S, LIST_LIMIT, MAX_AHEAD_DAYS, MAX_TEXT, STATS_DAYS, VERB_CHARS
 from handlers.agreements.store import Agreement
@@ -72,16 +72,16 @@ def read_command(cmd: Command, syntax: Syntax) -> Typed | Reply:
 
 async def person_problem(services: Services, platform: str, requester: str, person: str) -> str | None:
     """Why this person cannot be asked, or None."""
-    if not person:
-        return views.NO_PERSON
-    if person == requester:
-        return views.NOT_YOURSELF
-    info = await services.people_for(platform).lookup(person)
-    if info is None or info.deleted:
-        return views.NOT_FOUND
-    if info.is_bot:
-        return views.NOT_A_BOT
-    return None
+    found = await check_person(services, platform, requester, person)
+    return None if found is None else _WHO[found]
+
+
+_WHO = {
+    Who.NOBODY: views.NO_PERSON,
+    Who.YOURSELF: views.NOT_YOURSELF,
+    Who.UNKNOWN: views.NOT_FOUND,
+    Who.BOT: views.NOT_A_BOT,
+}
 
 
 async def new_form(cmd: Command, services: Services) -> Reply:

@@ -13,6 +13,7 @@ from bot import outbox
 from bot.messages import FormErrors, Reply
 from bot.outbox import Person
 from bot.store import claim_once
+from handlers.agreements.access import Who, check_person
 from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import first_working_hour, iso_day, read_date, today
 from handlers.coaching import store, views
@@ -67,15 +68,17 @@ def _after_first_word(text: str) -> int:
     return end
 
 
-async def person_problem(services: Services, platform: str, author: str, person: str) -> str | None:
-    if person == author:
-        return views.NOT_YOURSELF
-    info = await services.people_for(platform).lookup(person)
-    if info is None or info.deleted:
-        return views.NOT_FOUND
-    if info.is_bot:
-        return views.NOT_A_BOT
-    return None
+async def person_problem(services: Services, platform: str, asker: str, person: str) -> str | None:
+    found = await check_person(services, platform, asker, person)
+    return None if found is None else _WHO[found]
+
+
+_WHO = {
+    Who.NOBODY: views.NOT_FOUND,
+    Who.YOURSELF: views.NOT_YOURSELF,
+    Who.UNKNOWN: views.NOT_FOUND,
+    Who.BOT: views.NOT_A_BOT,
+}
 
 
 async def note_form(cmd: Command, services: Services) -> Reply:

@@ -14,6 +14,7 @@ from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms as agreement_forms
 from handlers.agreements import store as agreements
+from handlers.agreements.access import Who, check_person
 from handlers.agreements.access import words as agreement_words
 from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import iso_day, read_date, today
@@ -91,15 +92,17 @@ def _after_first_word(text: str) -> int:
     return start + len(text[start:].split(maxsplit=1)[0]) if text.strip() else len(text)
 
 
-async def person_problem(services: Services, platform: str, manager: str, person: str) -> str | None:
-    if person == manager:
-        return views.NOT_YOURSELF
-    info = await services.people_for(platform).lookup(person)
-    if info is None or info.deleted:
-        return views.NOT_FOUND
-    if info.is_bot:
-        return views.NOT_A_BOT
-    return None
+async def person_problem(services: Services, platform: str, asker: str, person: str) -> str | None:
+    found = await check_person(services, platform, asker, person)
+    return None if found is None else _WHO[found]
+
+
+_WHO = {
+    Who.NOBODY: views.NOT_FOUND,
+    Who.YOURSELF: views.NOT_YOURSELF,
+    Who.UNKNOWN: views.NOT_FOUND,
+    Who.BOT: views.NOT_A_BOT,
+}
 
 
 async def open_form(cmd: Command, services: Services) -> Reply:

@@ -823,3 +823,73 @@ async def test_the_words_of_a_miss_and_the_review_come_from_the_data_file(tmp_pa
         assert form.fields[0].label == "Which step of the process got in the way?"
     finally:
         h.close()
+
+
+async def test_a_long_negotiation_shows_its_latest_offers_within_one_slack_message(h):
+    from bot.slack.render import reply_payload
+
+    await ask(h, what="w" * 2000)
+    for seq in range(1, 15):
+        user = "bob" if seq % 2 else "alice"
+        form = (await h.click(ActionId.PROPOSE, f"1:{seq}", user=user)).form
+        await h.submit(form, {"due_date": day(h, 9 + seq), "reason": "r" * 2000}, user=user)
+    shown = await h.command("agree", "show 1")
+    assert "5 earlier offers are not shown." in text_of(shown)
+    assert len(reply_payload(shown)["blocks"]) <= 50
+
+
+def test_the_words_file_is_checked_when_candor_starts(tmp_path):
+    import shutil
+
+    from bot.config import REPO_ROOT
+    from handlers.catalog import CatalogError, load_catalog
+
+    content = tmp_path / "content"
+    content.mkdir()
+    for name in ("behaviours.yml", "checkins.yml", "nudges.yml"):
+        shutil.copy(REPO_ROOT / "data" / name, content / name)
+    # A data directory set up before agreements existed uses the shipped words.
+    assert load_catalog(content).agreements == load_catalog(REPO_ROOT / "data").agreements
+    shipped = (REPO_ROOT / "data" / "agreements.yml").read_text()
+    for broken, message in [
+        (shipped.replace("missed: >-", "mised: >-"), "agreements.yml: missed needs text"),
+        (
+            shipped.replace("      - id: clear", "      - id: Clear!"),
+            "review.questions.requester: id 'Clear!' is malformed",
+        ),
+        (
+            shipped.replace("      - id: differently", "      - id: clear"),
+            "review.questions.both: id 'clear' is malformed or repeated",
+        ),
+        ("review: [", "cannot read"),
+    ]:
+        (content / "agreements.yml").write_text(broken)
+        with pytest.raises(CatalogError, match=message.replace("(", r"\(").replace("?", r"\?")):
+            load_catalog(content)
+
+
+async def test_forms_sent_twice_change_nothing_twice(h):
+    await ask(h)
+    form = (await h.click(ActionId.PROPOSE, "1:1", user="bob")).form
+    values = {"due_date": day(h, 12), "reason": "Finance is away"}
+    assert text_of(await h.submit(form, values, user="bob")) == "Your proposal is sent to @alice."
+    again = await h.submit(form, values, user="bob")
+    assert again.errors == {
+        "reason": "Agreement #1 has moved on since this form opened: it is waiting for an answer now."
+    }
+    assert h.count("agreement_offers") == 2
+    await h.click(ActionId.ACCEPT, "1:2")
+    await h.click(ActionId.DONE, "1", user="bob")
+    form = (await h.click(ActionId.NOT_YET, "1")).form
+    await h.submit(form, {"missing": "m"})
+    assert (await h.submit(form, {"missing": "m"})).errors == {
+        "missing": "Agreement #1 has moved on since this form opened: it is in review now."
+    }
+    review = (await h.click(ActionId.REVIEW, "1", user="bob")).form
+    answers = REVIEW_ANSWERS["performer"]
+    await h.submit(review, answers, user="bob")
+    posts = len(h.posts())
+    assert text_of(await h.submit(review, answers, user="bob")) == (
+        "You have answered this review. Both answers are shown once @alice has answered too."
+    )
+    assert (h.count("agreement_reviews"), len(h.posts())) == (1, posts)

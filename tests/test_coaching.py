@@ -56,12 +56,11 @@ async def test_a_private_note_with_a_check_in_date(h):
     assert text_of(await h.command("coach", "list @bob")) == (
         "Your coaching notes about @bob\n"
         "Next check-in: Wed 17 Jun 2026\n"
-        "#1 · Wed 10 Jun 2026, 10:00 · about @bob · private\n"
-        "What we talked about\n"
+        "#1 · Wed 10 Jun 2026, 10:00 · about @bob · private · next check-in Wed 17 Jun 2026\n"
+        "What we talked about:\n"
         f"> {TALKED}\n"
-        "What we agreed\n"
+        "What we agreed:\n"
         "> Stand-up moves to 10:00\n"
-        "Next check-in: Wed 17 Jun 2026\n"
         "[Share with them]\n"
         "Only you can read this note, and the person if you share it. It is in no report, export, admin view "
         "or escalation record; an escalation case counts only its date."
@@ -216,3 +215,13 @@ async def test_buttons_with_values_that_are_not_notes(h):
     await write(h)
     for value in ("", "x", "1:1", "9" * 13, "-1", "2"):
         assert text_of(await h.click(ActionId.READ, value)) == "I cannot show you that note."
+
+
+async def test_the_longest_list_fits_in_one_slack_message(h):
+    from bot.slack.render import reply_payload
+
+    for _ in range(12):
+        await write(h, talked="t" * 2000, agreed="a" * 2000, next_checkin="2026-06-17")
+    listed = await h.command("coach", "list @bob")
+    assert text_of(listed).count("What we talked about:") == 8  # the newest 8
+    assert len(reply_payload(listed)["blocks"]) <= 50

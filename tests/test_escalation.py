@@ -420,3 +420,61 @@ async def test_a_plan_agreement_only_for_the_cases_manager_at_its_plan_stage(h):
             "person": "Escalation case #1 is not at its documented plan stage with you as its manager."
         }
     assert h.count("agreements") == 0
+
+
+def test_the_rubric_file_is_checked_when_candor_starts(tmp_path):
+    import shutil
+
+    from bot.config import REPO_ROOT
+    from handlers.catalog import ESCALATION_CHECKS, ESCALATION_STAGES, CatalogError, load_catalog
+    from handlers.escalation.ids import Check, Stage
+
+    assert tuple(Stage) == ESCALATION_STAGES and set(Check) == ESCALATION_CHECKS
+    content = tmp_path / "content"
+    shutil.copytree(
+        REPO_ROOT / "data", content, ignore=shutil.ignore_patterns("*.py", "__pycache__", "*.db*")
+    )
+    shipped = (content / "escalation.yml").read_text()
+    for broken, message in [
+        (
+            shipped.replace("slug: coaching", "slug: chat"),
+            "stages must be observation, coaching, plan, corrective",
+        ),
+        (
+            shipped.replace("min_days: 14", "min_days: -1"),
+            "stage 'coaching': min_days must be a whole number",
+        ),
+        (
+            shipped.replace("check: coaching_notes", "check: vibes"),
+            "stage 'coaching': each before_next needs a check",
+        ),
+        (shipped.replace("count: 1", "count: 0", 1), "stage 'observation': count must be 1 to 100"),
+        (shipped.replace("  resolved: >-", "  fixed: >-"), "closing.resolved needs text"),
+    ]:
+        (content / "escalation.yml").write_text(broken)
+        with pytest.raises(CatalogError, match=message):
+            load_catalog(content)
+
+
+async def test_a_rubric_edited_in_the_data_file_is_the_one_enforced_and_shown(tmp_path):
+    import shutil
+
+    from bot.config import REPO_ROOT
+
+    content = tmp_path / "content"
+    shutil.copytree(
+        REPO_ROOT / "data", content, ignore=shutil.ignore_patterns("*.py", "__pycache__", "*.db*")
+    )
+    edited = (content / "escalation.yml").read_text().replace("min_days: 3", "min_days: 10")
+    (content / "escalation.yml").write_text(edited)
+    h = Harness(tmp_path, FakeClock(WED_10_BERLIN), data_dir=content)
+    h.people.add("mara", tz="Europe/Berlin")
+    try:
+        assert "1. Observation · at least 10 days" in await say(h, "rubric")
+        await open_case(h)
+        until(h, "2026-06-13T10:00")
+        assert (await say(h, "move 1")).endswith(
+            "It can move on from Sat 20 Jun 2026, 10:00 (Europe/Berlin)."
+        )
+    finally:
+        h.close()

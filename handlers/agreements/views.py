@@ -26,7 +26,7 @@ from bot.messages import (
     rich,
 )
 from handlers.agreements.ids import ActionId, Commands, Miss, Outcome, Role, State, Verb
-from handlers.agreements.rules import MAX_TEXT, STATS_DAYS
+from handlers.agreements.rules import SHOWN_OFFERS, STATS_DAYS
 from handlers.agreements.store import Agreement, Offer, Review, Tally
 from handlers.agreements.when import shown
 from handlers.catalog import AgreementWords, Question
@@ -483,7 +483,9 @@ def show(
     if a.missing:
         blocks += [Section(rich("What was missing")), Quote(a.missing)]
     blocks.append(Section(rich(Strong("The offers"))))
-    for o in offers:
+    if len(offers) > SHOWN_OFFERS:  # a long negotiation: its latest offers, within a message's blocks
+        blocks.append(Context(rich(f"{len(offers) - SHOWN_OFFERS} earlier offers are not shown.")))
+    for o in offers[-SHOWN_OFFERS:]:
         kind = "asked" if o.seq == 1 else "proposed"
         outcome = f" · {_OFFER_OUTCOME[o.outcome]}" if o.outcome else " · open"
         blocks.append(
@@ -549,10 +551,6 @@ def stats(syntax: Syntax, t: Tally, k: int) -> Reply:
     lines.append(share("Reviewed after a miss", t.reviewed_after_miss, t.missed, "missed"))
     lines.append("A team view: no one is listed by name.")
     return ok(*lines)
-
-
-def text_limit_hint() -> str:
-    return f"Up to {MAX_TEXT:,} characters."
 
 
 _STATE_WORDS = {

@@ -148,16 +148,17 @@ def shared_message(note: Note) -> Message:
 
 
 def _note_blocks(note: Note, tz: str, viewer: str) -> list[Block]:
+    """At most four blocks a note, so a list of LIST_LIMIT stays within a message's 50."""
     head: list[str | Span] = [f"#{note.id} · {shown(note.created_at, tz)} · "]
     if viewer == note.author:
         head += ["about ", Mention(note.person), " · ", "shared with them" if note.shared_at else "private"]
     else:
         head += ["from ", Mention(note.author)]
-    blocks: list[Block] = [Section(rich(*head)), Context(rich("What we talked about")), Quote(note.talked)]
-    if note.agreed:
-        blocks += [Context(rich("What we agreed")), Quote(note.agreed)]
     if note.next_checkin:
-        blocks.append(Context(rich(f"Next check-in: {shown_day(date.fromisoformat(note.next_checkin))}")))
+        head.append(f" · next check-in {shown_day(date.fromisoformat(note.next_checkin))}")
+    blocks: list[Block] = [Section(rich(*head, "\nWhat we talked about:")), Quote(note.talked)]
+    if note.agreed:
+        blocks += [Section(rich("What we agreed:")), Quote(note.agreed)]
     return blocks
 
 

@@ -36,6 +36,7 @@ from handlers.practice import HelpLine
 from handlers.text import plural
 
 MAX_TEXT = 2000
+SHOWN_PLAN = 10  # a case's record lists its latest plan agreements; /agree list has them all
 
 HELP = (
     HelpLine(
@@ -413,7 +414,7 @@ def record(
         )
     if plan:
         blocks.append(Section(rich(Strong("The documented plan"))))
-        for a in plan:
+        for a in plan[-SHOWN_PLAN:]:
             blocks.append(
                 Context(rich(f"#{a.id} ", Strong(a.what[:200]), f" · due {shown(a.due_at, tz)} · {a.state}"))
             )

@@ -458,6 +458,12 @@ async def test_the_reminder_comes_once_a_working_day_before_in_the_performers_ow
         assert await reminders_between(h, "2026-06-15T08:00:00+00:00", "2026-06-24T00:00:00+00:00", 1800) == (
             reminded
         )
+        # bob was told when, in his own zone, when he agreed.
+        local = datetime.fromisoformat(reminded[0]).astimezone(ZoneInfo(performer_tz))
+        told = local.strftime("%a %d %b %Y, %H:%M") + f" ({performer_tz})"
+        assert f"Candor reminds you once, on {told}." in next(
+            t for w, t in h.posts() if t.startswith("🤝") and w == "@bob"
+        )
     finally:
         h.close()
 
@@ -893,3 +899,54 @@ async def test_forms_sent_twice_change_nothing_twice(h):
         "You have answered this review. Both answers are shown once @alice has answered too."
     )
     assert (h.count("agreement_reviews"), len(h.posts())) == (1, posts)
+
+
+async def test_two_processes_that_read_the_same_due_rows_remind_and_start_the_review_once(tmp_path):
+    from handlers.agreements import jobs
+
+    first = await agreed_at(tmp_path, "2026-06-15T08:00:00+00:00", "2026-06-18T15:00")
+    second = Harness(tmp_path / "h", FakeClock(at("2026-06-15T08:00:00+00:00")))
+    try:
+        for h in (first, second):
+            h.clock.t = at("2026-06-17T13:00:00+00:00")
+        both = [jobs.reminders_due(first.services), jobs.reminders_due(second.services)]
+        assert [len(found) for found in both] == [1, 1]  # each read the row before either claimed it
+        assert await jobs.remind(first.services, both[0]) == 1
+        assert await jobs.remind(second.services, both[1]) == 0
+        assert len([t for _, t in first.posts() if t.startswith("⏰")]) == 1
+
+        for h in (first, second):
+            h.clock.t = at("2026-06-18T13:00:00+00:00")
+        both = [jobs.misses_due(first.services), jobs.misses_due(second.services)]
+        assert await jobs.start_reviews(second.services, both[1]) == 1
+        assert await jobs.start_reviews(first.services, both[0]) == 0
+        assert len([t for _, t in first.posts() if t.startswith("🔁")]) == 2
+    finally:
+        first.close()
+        second.close()
+
+
+async def test_two_processes_taking_the_same_click_at_once_agree_once(tmp_path):
+    import asyncio
+
+    first = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    second = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    try:
+        await ask(first)
+        answers = await asyncio.gather(
+            first.click(ActionId.ACCEPT, "1:1", user="bob"), second.click(ActionId.ACCEPT, "1:1", user="bob")
+        )
+        assert sorted(text_of(a)[:20] for a in answers) == ["Agreed: #1. You both", "Agreement #1 has mov"]
+        assert len([t for _, t in first.posts() if t.startswith("🤝")]) == 2
+        # Done pressed after the due time in one process while the other's job found the miss.
+        first.clock.advance(10 * 86400)
+        second.clock.advance(10 * 86400)
+        from handlers.agreements import jobs
+
+        found = jobs.misses_due(second.services)
+        await first.click(ActionId.DONE, "1", user="bob")
+        assert await jobs.start_reviews(second.services, found) == 0
+        assert len([t for _, t in first.posts() if t.startswith("🔁")]) == 2
+    finally:
+        first.close()
+        second.close()

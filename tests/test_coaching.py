@@ -225,3 +225,22 @@ async def test_the_longest_list_fits_in_one_slack_message(h):
     listed = await h.command("coach", "list @bob")
     assert text_of(listed).count("What we talked about:") == 8  # the newest 8
     assert len(reply_payload(listed)["blocks"]) <= 50
+
+
+async def test_two_processes_that_read_the_same_due_check_in_remind_once(tmp_path):
+    from handlers.coaching import jobs
+
+    first = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    second = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    try:
+        await write(first, next_checkin="2026-06-11")
+        for h in (first, second):
+            h.clock.advance(86400)
+        both = [jobs.checkins_due(first.services), jobs.checkins_due(second.services)]
+        assert [len(found) for found in both] == [1, 1]
+        assert await jobs.remind(second.services, both[1]) == 1
+        assert await jobs.remind(first.services, both[0]) == 0
+        assert len(first.posts()) == 1
+    finally:
+        first.close()
+        second.close()

@@ -53,14 +53,20 @@ def _postpone(tx: Database, a: Agreement, later: float | None) -> bool:
     )
 
 
-async def send_reminders(services: Services) -> int:
-    """Remind performers whose reminder time came, outside their quiet hours and weekends. One late
-    (after downtime) still goes if it is still before the due time and a working moment now."""
+def reminders_due(services: Services) -> list[Agreement]:
+    """Accepted agreements whose reminder time came (not yet claimed)."""
+    return store.due_reminders(services.store.db, now=services.clock.now(), limit=BATCH)
+
+
+async def remind(services: Services, due: list[Agreement]) -> int:
+    """Remind each performer, outside their quiet hours and weekends, claiming each row first: one
+    another process reminded meanwhile is not reminded again. One late (after downtime) still goes
+    if it is a working moment now and before the due time; in quiet hours it waits for the morning."""
     now = services.clock.now()
     sent = 0
-    for a in store.due_reminders(services.store.db, now=now, limit=BATCH):
+    for a in due:
         moment = next_working_moment(now, a.performer_tz or "UTC", services.settings.quiet_hours, [])
-        if moment is not None and moment > now:  # caught up in quiet hours: later, if still in time
+        if moment is not None and moment > now:
             later = moment if moment < a.due_at else None
             await services.store.run(partial(_postpone, a=a, later=later))
             continue
@@ -69,12 +75,17 @@ async def send_reminders(services: Services) -> int:
     return sent
 
 
-async def start_missed_reviews(services: Services) -> int:
-    """Agreements whose due time passed without being done go to review, once."""
+def misses_due(services: Services) -> list[Agreement]:
+    """Accepted agreements whose due time passed without being done (not yet claimed)."""
+    return store.due_misses(services.store.db, now=services.clock.now(), limit=BATCH)
+
+
+async def start_reviews(services: Services, due: list[Agreement]) -> int:
+    """Send both sides of each missed agreement the review card, claiming each row first."""
     now = services.clock.now()
     word_list = words(services)
     started = 0
-    for a in store.due_misses(services.store.db, now=now, limit=BATCH):
+    for a in due:
         tz = await zones(services, a.platform, a.requester, a.performer)
         begin = partial(
             start_review,
@@ -93,8 +104,8 @@ async def start_missed_reviews(services: Services) -> int:
 
 async def run_due(services: Services) -> int:
     """The job: reminders first (those still before their due time), then misses."""
-    reminded = await send_reminders(services)
-    missed = await start_missed_reviews(services)
+    reminded = await remind(services, reminders_due(services))
+    missed = await start_reviews(services, misses_due(services))
     if reminded or missed:
         log.info("agreements due", extra={"reminded": reminded, "missed": missed})
     return reminded + missed

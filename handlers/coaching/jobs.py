@@ -29,10 +29,21 @@ def _remind(tx: Database, note: Note, now: float) -> bool:
     return True
 
 
-async def remind_checkins(services: Services) -> int:
+def checkins_due(services: Services) -> list[Note]:
+    """Notes whose check-in date came (not yet claimed)."""
+    return store.due_checkins(services.store.db, now=services.clock.now(), limit=BATCH)
+
+
+async def remind(services: Services, due: list[Note]) -> int:
+    """Remind each author, claiming each note first: one another process reminded is not sent again."""
     now = services.clock.now()
     sent = 0
-    for note in store.due_checkins(services.store.db, now=now, limit=BATCH):
+    for note in due:
         if await services.store.run(partial(_remind, note=note, now=now)):
             sent += 1
     return sent
+
+
+async def remind_checkins(services: Services) -> int:
+    """The job."""
+    return await remind(services, checkins_due(services))

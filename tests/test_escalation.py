@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.agreements.ids import ActionId as AgreeAction
+from handlers.catalog import load_catalog
 from handlers.escalation.ids import ActionId
 from tests.support.clock import FakeClock
 from tests.support.harness import Harness, text_of
@@ -158,8 +159,8 @@ async def test_a_case_through_every_stage_with_each_refusal(h):
     until(h, "2026-06-27T10:00")
     assert await say(h, "move 1 documented plan") == (
         "Not yet: before Documented plan, the rubric asks for:\n"
-        "✗ At least one coaching conversation at this stage. (0 of 1)\n"
-        "✗ At least one agreement between you that was missed and reviewed together. (0 of 1)"
+        "✗ At least one coaching conversation at this stage. (now 0, needs 1)\n"
+        "✗ At least one agreement between you that was missed and reviewed together. (now 0, needs 1)"
     )
     form = (await h.command("coach", "@bob", user="mara")).form
     await h.submit(form, {"talked": "What gets in the way in the mornings"}, user="mara")
@@ -216,7 +217,19 @@ async def test_a_case_through_every_stage_with_each_refusal(h):
         user="mara",
     )
     await h.click(AgreeAction.ACCEPT, "2:1", user="bob")
-    assert h.store.db.execute("select case_id from agreements where id = 2").fetchone() == (1,)
+    form = (await h.click(ActionId.PLAN, "1", user="mara")).form
+    plan = {
+        "what": "Say so by 09:30 when late",
+        "done_means": "Told",
+        "due_date": "2026-07-10",
+        "due_time": "09:30",
+    }
+    await h.submit(form, plan, user="mara")
+    await h.click(AgreeAction.ACCEPT, "3:1", user="bob")
+    assert h.store.db.execute("select id, case_id from agreements where id > 1").fetchall() == [
+        (2, 1),
+        (3, 1),
+    ]
     until(h, "2026-07-29T09:59")
     await h.run_jobs()  # the plan agreement was missed
     assert (await say(h, "move 1")).startswith(
@@ -225,11 +238,16 @@ async def test_a_case_through_every_stage_with_each_refusal(h):
     until(h, "2026-07-29T10:00")
     assert await say(h, "move 1") == (
         "Not yet: before Corrective action, the rubric asks for:\n"
-        "✓ The plan has at least one agreement the person accepted. (1 of 1)\n"
-        "✗ Plan agreements were missed, and every miss was reviewed together. (0 of 1)"
+        "✓ The plan has at least one agreement the person accepted. (now 2, needs 1)\n"
+        "✗ Plan agreements were missed, and every miss was reviewed together. (now 0, needs 1)"
     )
     await answer_review(h, 2, "bob")
     await answer_review(h, 2, "mara")
+    assert (await say(h, "move 1")).endswith(  # one miss reviewed, the other still waiting for its review
+        "✗ Plan agreements were missed, and every miss was reviewed together. (now 0, needs 1)"
+    )
+    await answer_review(h, 3, "mara")
+    await answer_review(h, 3, "bob")
     record = await say(h, "show 1")
     assert (
         "The documented plan\n#2 Stand-up notes every day · due Fri 03 Jul 2026, 17:00 · reviewed" in record
@@ -342,7 +360,13 @@ async def test_one_open_case_per_manager_and_person_and_the_forms_refusals(h):
     assert counts(h) == (0, 0, 0, 0, 0)
     forged = await h.submit(replace(form, context='{"n":"z","to":"mara","tz":"UTC"}'), good, user="mara")
     assert forged.errors == {"seen": "A case is about someone else."}
+    second_form = (
+        await h.command("escalation", "open @bob", user="mara")
+    ).form  # opened before either is sent
     assert text_of(await h.submit(form, good, user="mara")).startswith("Case #1 is open")
+    assert (await h.submit(second_form, good, user="mara")).errors == {
+        "seen": "You already have an open case about them: #1."
+    }
     assert text_of(await h.submit(form, good, user="mara")) == "That case is already open."  # sent twice
     assert (
         await say(h, "open @bob")
@@ -354,14 +378,33 @@ async def test_one_open_case_per_manager_and_person_and_the_forms_refusals(h):
 
 
 async def test_a_retried_move_command_moves_once(h):
+    import shutil
+
+    from bot.config import REPO_ROOT
+
+    # A rubric where a case could move twice at once: only a retry must not do that.
+    content = h.settings.db_path.parent / "content"
+    shutil.copytree(
+        REPO_ROOT / "data", content, ignore=shutil.ignore_patterns("*.py", "__pycache__", "*.db*")
+    )
+    rubric = (content / "escalation.yml").read_text().replace("min_days: 3", "min_days: 0")
+    rubric = rubric.replace("min_days: 14", "min_days: 0").replace(
+        "check: coaching_notes", "check: observations"
+    )
+    rubric = rubric.replace("check: reviewed_agreements", "check: observations")
+    (content / "escalation.yml").write_text(rubric)
+    h.services = replace(h.services, catalog=load_catalog(content))
     await open_case(h)
-    until(h, "2026-06-13T10:00")
     first = await h.command("escalation", "move 1", user="mara", delivery_id="retried")
     again = await h.command("escalation", "move 1", user="mara", delivery_id="retried")
     assert text_of(first) == "Case #1 moved to Coaching. @bob is told now."
+    assert text_of(again) == "Case #1 is already at Coaching."
     assert h.store.db.execute("select stage from escalation_cases").fetchone() == ("coaching",)
-    assert text_of(again).startswith("Too early: case #1 has been at Coaching")  # it did not move again
     assert h.count("escalation_steps") == 2
+    assert (
+        text_of(await h.command("escalation", "move 1", user="mara"))
+        == "Case #1 moved to Documented plan. @bob is told now."
+    )
 
 
 async def test_who_sees_which_cases(h):
@@ -478,3 +521,31 @@ async def test_a_rubric_edited_in_the_data_file_is_the_one_enforced_and_shown(tm
         )
     finally:
         h.close()
+
+
+async def test_a_move_decided_on_a_case_another_process_moved_meanwhile_changes_nothing(tmp_path):
+    from handlers.context import Action
+    from handlers.escalation import flows
+    from handlers.escalation import store as cases
+    from handlers.escalation.ids import Stage
+    from tests.support.harness import PLATFORM, WORKSPACE
+
+    first = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    second = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    try:
+        first.people.add("mara")
+        second.people.add("mara")
+        await open_case(first)
+        for h in (first, second):
+            until(h, "2026-06-13T10:00")
+        stale = cases.case(second.store.db, case_id=1, platform=PLATFORM, workspace=WORKSPACE)
+        await first.click(ActionId.MOVE, "1:observation", user="mara")
+        click = Action(PLATFORM, WORKSPACE, "mara", "team", ActionId.MOVE, "1:observation")
+        assert text_of(await flows.move(click, second.services, stale, None, Stage.OBSERVATION)) == (
+            "Case #1 is already at Coaching."
+        )
+        assert first.count("escalation_steps") == 2
+        assert len([t for _, t in first.posts() if "moved case #1" in t]) == 1
+    finally:
+        first.close()
+        second.close()

@@ -253,7 +253,9 @@ def refusal(case: Case, found: Refusal, rubric: Rubric, tz: str, evidence: Evide
     ]
     for requirement in current.before_next:
         mark = "✓" if evidence.met(requirement) else "✗"
-        lines.append(f"{mark} {requirement.text} ({evidence.has(requirement)} of {requirement.count})")
+        lines.append(
+            f"{mark} {requirement.text} (now {evidence.has(requirement)}, needs {requirement.count})"
+        )
     return error(*lines)
 
 
@@ -424,7 +426,9 @@ def record(
             mark = "✓" if evidence.met(requirement) else "✗"
             blocks.append(
                 Context(
-                    rich(f"{mark} {requirement.text} ({evidence.has(requirement)} of {requirement.count})")
+                    rich(
+                        f"{mark} {requirement.text} (now {evidence.has(requirement)}, needs {requirement.count})"
+                    )
                 )
             )
     if buttons:

@@ -950,3 +950,28 @@ async def test_two_processes_taking_the_same_click_at_once_agree_once(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+async def test_a_change_still_on_the_table_closes_when_the_work_is_done_or_missed(h):
+    await ask(h)
+    await h.click(ActionId.ACCEPT, "1:1", user="bob")
+    form = (await h.click(ActionId.RENEGOTIATE, "1", user="bob")).form
+    await h.submit(form, {"due_date": day(h, 12), "reason": "More time"}, user="bob")
+    assert text_of(await h.click(ActionId.DONE, "1", user="bob")).startswith("Marked done.")
+    proposal = next(t for w, t in h.posts() if t.startswith("↪️"))
+    assert proposal.endswith("This offer is no longer open.")  # its buttons are gone
+    assert h.store.db.execute("select outcome from agreement_offers where seq = 2").fetchone() == (
+        "superseded",
+    )
+    assert text_of(await h.click(ActionId.ACCEPT, "1:2")) == (
+        "Agreement #1 has moved on: it is done, waiting for @alice to accept it."
+    )
+    await ask(h)
+    await h.click(ActionId.ACCEPT, "2:1", user="bob")
+    form = (await h.click(ActionId.RENEGOTIATE, "2", user="bob")).form
+    await h.submit(form, {"due_date": day(h, 12), "reason": "More time"}, user="bob")
+    h.clock.advance(10 * 86400)
+    await h.run_jobs()
+    assert h.store.db.execute(
+        "select outcome from agreement_offers where agreement_id = 2 and seq = 2"
+    ).fetchone() == ("superseded",)

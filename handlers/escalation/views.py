@@ -27,7 +27,7 @@ from bot.messages import (
 )
 from handlers.agreements.store import Agreement
 from handlers.agreements.when import shown, shown_day
-from handlers.catalog import EscalationStage, Rubric
+from handlers.catalog import EscalationStage, Requirement, Rubric
 from handlers.context import Syntax
 from handlers.escalation.ids import ActionId, Commands, FormId, Outcome, Stage, Status, StepKind, Verb
 from handlers.escalation.rules import Evidence, Refusal
@@ -222,6 +222,11 @@ def opened_message(syntax: Syntax, case: Case, o: Observation, rubric: Rubric) -
     return Message(tuple(blocks))
 
 
+def _requirement_line(requirement: Requirement, evidence: Evidence) -> str:
+    mark = "✓" if evidence.met(requirement) else "✗"
+    return f"{mark} {requirement.text} (now {evidence.has(requirement)}, needs {requirement.count})"
+
+
 # --- moving a case ------------------------------------------------------------------------------------
 def refusal(case: Case, found: Refusal, rubric: Rubric, tz: str, evidence: Evidence) -> Reply:
     current = rubric.stage(case.stage)
@@ -251,11 +256,7 @@ def refusal(case: Case, found: Refusal, rubric: Rubric, tz: str, evidence: Evide
     lines: list[str | tuple[Span, ...]] = [
         f"Not yet: before {following.title if following else 'the next stage'}, the rubric asks for:"
     ]
-    for requirement in current.before_next:
-        mark = "✓" if evidence.met(requirement) else "✗"
-        lines.append(
-            f"{mark} {requirement.text} (now {evidence.has(requirement)}, needs {requirement.count})"
-        )
+    lines += [_requirement_line(requirement, evidence) for requirement in current.before_next]
     return error(*lines)
 
 
@@ -423,14 +424,7 @@ def record(
     if case.status == Status.OPEN and stage.before_next:
         blocks.append(Section(rich(Strong("Before the next stage"))))
         for requirement in stage.before_next:
-            mark = "✓" if evidence.met(requirement) else "✗"
-            blocks.append(
-                Context(
-                    rich(
-                        f"{mark} {requirement.text} (now {evidence.has(requirement)}, needs {requirement.count})"
-                    )
-                )
-            )
+            blocks.append(Context(rich(_requirement_line(requirement, evidence))))
     if buttons:
         blocks.append(Actions(buttons))
     return Reply(Message(tuple(blocks)))

@@ -134,8 +134,8 @@ async def test_a_coaching_note_reaches_no_one_but_its_author_and_the_person_it_i
         and "I cannot show you that note." in shown_to_others[7]
     )
 
-    # The check-in reminder goes to alice alone, without the text.
-    clock.advance(86400)
+    # The check-in reminder goes to alice alone, without the text (09:00 tomorrow has passed by then).
+    clock.advance(2 * 86400)
     seen = len(slack.calls)
     assert await jobs.remind_checkins(services) == 1
     await candor.settle()

@@ -162,3 +162,71 @@ async def test_the_person_is_chosen_in_the_form_when_not_mentioned(candor, slack
     )
     await candor.settle()
     assert len(slack.delivered_to("UCAROL")) == 1
+
+
+async def test_propose_counter_accept_then_done_and_accepted_as_done_in_slack(candor, slack, clock):
+    await ask(candor, slack, clock, days=5)
+    await candor.click(ActionId.PROPOSE, "1:1", user="UBOB", channel="DBOB")
+    view = slack.opened_views()[-1]
+    assert view["callback_id"] == FormId.PROPOSE
+    date_field = next(b for b in view["blocks"] if b.get("block_id") == "due_date")["element"]
+    assert date_field == {"type": "datepicker", "action_id": "due_date", "initial_date": due_day(clock, 5)}
+    await candor.submit(
+        view, {"due_date": due_day(clock, 8), "reason": "Finance reviews on Thursdays"}, user="UBOB"
+    )
+    await candor.settle()
+    proposal = slack.delivered_to("UALICE")[-1]
+    assert buttons(proposal) == [(ActionId.ACCEPT, "1:2"), (ActionId.PROPOSE, "1:2")]
+    await candor.click(ActionId.PROPOSE, "1:2", user="UALICE", channel="DALICE")
+    await candor.submit(
+        slack.opened_views()[-1], {"due_date": due_day(clock, 7), "reason": "Board on Friday"}, user="UALICE"
+    )
+    await candor.settle()
+    counter = slack.delivered_to("UBOB")[-1]
+    assert buttons(counter) == [
+        (ActionId.ACCEPT, "1:3"),
+        (ActionId.PROPOSE, "1:3"),
+        (ActionId.DECLINE, "1:3"),
+    ]
+    await candor.click(ActionId.ACCEPT, "1:3", user="UBOB", channel="DBOB")
+    await candor.click(ActionId.DONE, "1", user="UBOB", channel="DBOB")
+    await candor.click(ActionId.ACCEPT_DONE, "1", user="UALICE", channel="DALICE")
+    await candor.settle()
+    assert "accepted this as done" in blocks_text(slack.delivered_to("UBOB")[-1])
+    assert candor.db.execute("select state, offer_seq from agreements").fetchone() == ("kept", 3)
+    # Each answered offer's message was edited to say so, without its buttons.
+    edited = [c.params for c in slack.calls_to("chat.update")]
+    assert len(edited) == 3 and all(buttons(p) == [] for p in edited)
+
+
+async def test_decline_in_slack(candor, slack, clock):
+    await ask(candor, slack, clock)
+    await candor.click(ActionId.DECLINE, "1:1", user="UBOB", channel="DBOB")
+    view = slack.opened_views()[-1]
+    assert view["callback_id"] == FormId.DECLINE
+    await candor.submit(view, {"reason": "On leave <@UCAROL> that week"}, user="UBOB")
+    await candor.settle()
+    declined = blocks_text(slack.delivered_to("UALICE")[-1])
+    assert "<@UBOB> declined your request" in declined and "&lt;@UCAROL&gt;" in declined
+
+
+async def test_the_reminder_in_slack_at_the_local_time_across_dst(candor, slack, clock):
+    clock.t = datetime(2026, 3, 25, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+    await candor.command("/agree", "<@UBOB|bob>")
+    await candor.submit(
+        slack.opened_views()[-1],
+        {"what": "Ship it", "done_means": "Live", "due_date": "2026-03-30", "due_time": "10:00"},
+    )
+    await candor.click(ActionId.ACCEPT, "1:1", user="UBOB", channel="DBOB")
+    services = candor.app[SERVICES]
+    clock.t = datetime(2026, 3, 27, 9, 59, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+    await jobs.run_due(services)
+    await candor.settle()
+    assert not any("A reminder" in blocks_text(m) for m in slack.delivered_to("UBOB"))
+    clock.advance(60)  # Friday 10:00 in Berlin (09:00 UTC; Monday's 10:00 is 08:00 UTC)
+    await jobs.run_due(services)
+    await jobs.run_due(services)
+    await candor.settle()
+    reminders = [m for m in slack.delivered_to("UBOB") if "A reminder" in blocks_text(m)]
+    assert len(reminders) == 1 and "Mon 30 Mar 2026, 10:00 (Europe/Berlin)" in blocks_text(reminders[0])
+    assert buttons(reminders[0]) == [(ActionId.DONE, "1"), (ActionId.RENEGOTIATE, "1")]

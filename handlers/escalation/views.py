@@ -25,6 +25,7 @@ from bot.messages import (
     open_form,
     rich,
 )
+from handlers.agreements.forms import context
 from handlers.agreements.store import Agreement
 from handlers.agreements.when import shown, shown_day
 from handlers.catalog import EscalationStage, Requirement, Rubric
@@ -333,7 +334,7 @@ def close_form(case: Case) -> Reply:
             intro=(
                 Section(rich(f"Case #{case.id} about ", Mention(case.person), ". They are told, kindly.")),
             ),
-            context=f'{{"case":{case.id}}}',
+            context=context(case=case.id),
         )
     )
 

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from bot import outbox
 from bot.messages import FormErrors, Reply
 from bot.outbox import Person
-from handlers.agreements import forms, store, views
+from handlers.agreements import forms, posts, store, views
 from handlers.agreements.access import find, parse_ref, words, zone_of, zones
 from handlers.agreements.ids import OfferKind, Outcome, Role, State
 from handlers.agreements.progress import miss_now
@@ -89,7 +89,7 @@ async def accept(action: Action, services: Services) -> Reply:
                 tx,
                 platform=a.platform,
                 to=Person(user),
-                message=views.accepted_message(
+                message=posts.accepted_message(
                     agreed, to=role, tz=tz[user], words=word_list, renegotiated=renegotiated
                 ),
                 now=now,
@@ -216,7 +216,7 @@ async def submit_proposal(sub: Submission, services: Services) -> Reply | FormEr
             tx,
             platform=a.platform,
             to=Person(answerer),
-            message=views.offer_message(
+            message=posts.offer_message(
                 moved, offer, to=a.other(role), tz=answerer_tz, words=word_list, previous=standing
             ),
             now=now,
@@ -270,7 +270,7 @@ async def submit_decline(sub: Submission, services: Services) -> Reply | FormErr
             tx,
             platform=a.platform,
             to=Person(a.requester),
-            message=views.declined_message(a, reason),
+            message=posts.declined_message(a, reason),
             now=now,
         )
         return True

@@ -15,7 +15,7 @@ from bot import outbox
 from bot.messages import Button, FormErrors, Reply
 from bot.outbox import Person
 from bot.store import claim_once
-from handlers.agreements import forms, store, views
+from handlers.agreements import forms, posts, store, views
 from handlers.agreements.access import Who, check_person, find, parse_ref, words, zone_of
 from handlers.agreements.ids import ActionId, Claim, OfferKind, Role, State, Verb
 from handlers.agreements.rules import DAY_S, LIST_LIMIT, MAX_AHEAD_DAYS, MAX_TEXT, STATS_DAYS, VERB_CHARS
@@ -190,7 +190,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
             tx,
             platform=sub.platform,
             to=Person(performer),
-            message=views.offer_message(a, offer, to=Role.PERFORMER, tz=performer_tz, words=word_list),
+            message=posts.offer_message(a, offer, to=Role.PERFORMER, tz=performer_tz, words=word_list),
             now=now,
         )
         store.set_offer_dm(tx, agreement_id=agreement_id, seq=1, dm_outbox=dm)
@@ -255,7 +255,7 @@ async def show(cmd: Command, services: Services, args: list[str]) -> Reply:
 def buttons_for(a: Agreement, viewer: str, answered: set[Role]) -> tuple[Button, ...]:
     """What the viewer can press on this agreement now."""
     role = a.role_of(viewer)
-    value = views.ref(a, a.offer_seq)
+    value = posts.ref(a, a.offer_seq)
     if a.turn is not None and a.turn == role and a.state in (State.OFFERED, State.ACCEPTED):
         buttons = [
             Button("Accept", ActionId.ACCEPT, value, "primary"),
@@ -264,20 +264,20 @@ def buttons_for(a: Agreement, viewer: str, answered: set[Role]) -> tuple[Button,
         if a.state == State.OFFERED and role == Role.PERFORMER:
             buttons.append(Button("Decline", ActionId.DECLINE, value, "danger"))
         if a.state == State.ACCEPTED and role == Role.PERFORMER:
-            buttons.append(Button("Done", ActionId.DONE, views.ref(a)))
+            buttons.append(Button("Done", ActionId.DONE, posts.ref(a)))
         return tuple(buttons)
     if a.state == State.ACCEPTED and role == Role.PERFORMER:
         return (
-            Button("Done", ActionId.DONE, views.ref(a), "primary"),
-            Button("Need to renegotiate", ActionId.RENEGOTIATE, views.ref(a)),
+            Button("Done", ActionId.DONE, posts.ref(a), "primary"),
+            Button("Need to renegotiate", ActionId.RENEGOTIATE, posts.ref(a)),
         )
     if a.state == State.DONE and role == Role.REQUESTER:
         return (
-            Button("Accept as done", ActionId.ACCEPT_DONE, views.ref(a), "primary"),
-            Button("Not yet", ActionId.NOT_YET, views.ref(a)),
+            Button("Accept as done", ActionId.ACCEPT_DONE, posts.ref(a), "primary"),
+            Button("Not yet", ActionId.NOT_YET, posts.ref(a)),
         )
     if a.state == State.REVIEWING and role is not None and role not in answered:
-        return (Button("Answer the review", ActionId.REVIEW, views.ref(a), "primary"),)
+        return (Button("Answer the review", ActionId.REVIEW, posts.ref(a), "primary"),)
     return ()
 
 

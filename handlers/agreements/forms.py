@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.messages import Block, Context, Field, Form, Reply, Section, open_form, rich
 from handlers.agreements.ids import FormId, Role
+from handlers.agreements.posts import questions_for
 from handlers.agreements.rules import DEFAULT_DUE_TIME, MAX_AHEAD_DAYS, MAX_TEXT
 from handlers.agreements.store import Agreement, Offer
-from handlers.agreements.views import questions_for
 from handlers.agreements.when import iso_day, zone
 from handlers.catalog import AgreementWords
 

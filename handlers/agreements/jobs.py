@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from bot import outbox
 from bot.outbox import Person
-from handlers.agreements import store, views
+from handlers.agreements import posts, store
 from handlers.agreements.access import words, zones
 from handlers.agreements.ids import Miss, State
 from handlers.agreements.progress import start_review
@@ -38,7 +38,7 @@ def _send_reminder(tx: Database, a: Agreement, now: float) -> bool:
         tx,
         platform=a.platform,
         to=Person(a.performer),
-        message=views.reminder_message(a, a.performer_tz or "UTC"),
+        message=posts.reminder_message(a, a.performer_tz or "UTC"),
         now=now,
     )
     return True

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from bot import outbox
 from bot.messages import FormErrors, Reply
 from bot.outbox import Person
-from handlers.agreements import forms, store, views
+from handlers.agreements import forms, posts, store, views
 from handlers.agreements.access import find, parse_ref, words, zone_of, zones
 from handlers.agreements.ids import Miss, Outcome, Role, State
 from handlers.agreements.rules import MAX_TEXT
@@ -64,7 +64,7 @@ def start_review(
             tx,
             platform=a.platform,
             to=Person(user),
-            message=views.review_card(reviewing, tz=zones_by_user.get(user, "UTC"), words=words),
+            message=posts.review_card(reviewing, tz=zones_by_user.get(user, "UTC"), words=words),
             now=now,
         )
     return True
@@ -121,7 +121,7 @@ async def done(action: Action, services: Services) -> Reply:
             tx,
             platform=a.platform,
             to=Person(a.requester),
-            message=views.done_message(a, requester_tz),
+            message=posts.done_message(a, requester_tz),
             now=now,
         )
         return True
@@ -152,7 +152,7 @@ async def accept_done(action: Action, services: Services) -> Reply:
         ):
             return False
         outbox.enqueue(
-            tx, platform=a.platform, to=Person(a.performer), message=views.kept_message(a, word_list), now=now
+            tx, platform=a.platform, to=Person(a.performer), message=posts.kept_message(a, word_list), now=now
         )
         return True
 
@@ -227,11 +227,11 @@ async def submit_review(sub: Submission, services: Services) -> Reply | FormErro
     word_list = words(services)
     ctx = forms.read_context(sub.context)
     agreement_id, role_raw = (ctx or {}).get("a"), (ctx or {}).get("role")
-    first_field = views.questions_for(Role.REQUESTER, word_list)[0].id
+    first_field = posts.questions_for(Role.REQUESTER, word_list)[0].id
     if not isinstance(agreement_id, int) or role_raw not in (Role.REQUESTER.value, Role.PERFORMER.value):
         return FormErrors({first_field: views.OUT_OF_DATE})
     role = Role(str(role_raw))
-    questions = views.questions_for(role, word_list)
+    questions = posts.questions_for(role, word_list)
     a = find(services, sub, agreement_id)
     if a is None or a.role_of(sub.user) != role:
         return FormErrors({questions[0].id: views.OUT_OF_DATE})
@@ -269,7 +269,7 @@ async def submit_review(sub: Submission, services: Services) -> Reply | FormErro
                 tx,
                 platform=a.platform,
                 to=Person(user),
-                message=views.reviewed_message(a, both, word_list),
+                message=posts.reviewed_message(a, both, word_list),
                 now=now,
             )
         return "reviewed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from bot import outbox
-from handlers.agreements import store, views
+from handlers.agreements import posts, store
 from handlers.agreements.ids import Outcome, Role
 from handlers.agreements.store import Agreement
 from handlers.catalog import AgreementWords
@@ -22,5 +22,5 @@ def close_offer(
         return
     to = a.other(a.role_of(offer.by_user) or Role.REQUESTER)
     tz = offer.due_tz or "UTC"
-    message = views.offer_message(a, offer, to=to, tz=tz, words=words, answered=outcome)
+    message = posts.offer_message(a, offer, to=to, tz=tz, words=words, answered=outcome)
     outbox.edit(tx, original=offer.dm_outbox, message=message, now=now)

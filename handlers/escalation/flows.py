@@ -20,7 +20,7 @@ from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import iso_day, read_date, today
 from handlers.catalog import EscalationStage, Rubric
 from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
-from handlers.escalation import rules, store, views
+from handlers.escalation import posts, rules, store, views
 from handlers.escalation.ids import Claim, Outcome, Stage, Status, Verb
 from handlers.escalation.rules import Refusal
 from handlers.escalation.store import Case
@@ -195,7 +195,7 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
             tx,
             platform=sub.platform,
             to=Person(person),
-            message=views.opened_message(syntax, case, observation, rubric),
+            message=posts.opened_message(syntax, case, observation, rubric),
             now=now,
         )
         return case_id
@@ -292,7 +292,7 @@ async def move(
             tx,
             platform=case.platform,
             to=Person(case.person),
-            message=views.moved_message(syntax, case, decided, rubric),
+            message=posts.moved_message(syntax, case, decided, rubric),
             now=now,
         )
         return True
@@ -378,7 +378,7 @@ async def submit_close(sub: Submission, services: Services) -> Reply | FormError
             tx,
             platform=case.platform,
             to=Person(case.person),
-            message=views.closed_message(case, outcome, rubric, note or None, sub.user),
+            message=posts.closed_message(case, outcome, rubric, note or None, sub.user),
             now=now,
         )
         return True

@@ -1,9 +1,7 @@
-"""What escalation says. The rubric is public and the person is told at every step, in full: the
-stage, what it means, what happens next and the whole path. Coaching appears only as dates."""
+"""What escalation answers the person who asked: help, the public rubric, refusals that say which
+rule and why, and a case's record. What the person a case is about receives is in posts.py."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from bot.messages import (
     Actions,
@@ -27,14 +25,14 @@ from bot.messages import (
 )
 from handlers.agreements.forms import context
 from handlers.agreements.store import Agreement
-from handlers.agreements.when import shown, shown_day
+from handlers.agreements.when import shown
 from handlers.catalog import EscalationStage, Requirement, Rubric
 from handlers.context import Syntax
 from handlers.escalation.ids import ActionId, Commands, FormId, Outcome, Stage, Status, StepKind, Verb
+from handlers.escalation.posts import command, days_phrase, observation_blocks, rubric_lines, stage_number
 from handlers.escalation.rules import Evidence, Refusal
 from handlers.escalation.store import Case, Observation, Step
 from handlers.practice import HelpLine
-from handlers.text import plural
 
 MAX_TEXT = 2000
 SHOWN_PLAN = 10  # a case's record lists its latest plan agreements; /agree list has them all
@@ -46,58 +44,40 @@ HELP = (
 )
 
 
-def _esc(syntax: Syntax, args: str = "") -> str:
-    return syntax.command(Commands.ESCALATION, args)
-
-
 def _day(instant: float, tz: str) -> str:
     return shown(instant, tz).split(",")[0]
-
-
-def _days(n: int) -> str:
-    return "no minimum time" if n == 0 else f"at least {plural(n, 'day', 'days')}"
 
 
 def usage(syntax: Syntax) -> Reply:
     return ok(
         rich(Strong("Staged escalation, with a public rubric")),
-        f"{_esc(syntax, Verb.RUBRIC)}: the stages, what each means, how long it lasts and what must exist "
+        f"{command(syntax, Verb.RUBRIC)}: the stages, what each means, how long it lasts and what must exist "
         "before the next. The same for everyone.",
-        f"{_esc(syntax, Verb.OPEN + ' @person')}: open a case with an observed behaviour; you become its "
+        f"{command(syntax, Verb.OPEN + ' @person')}: open a case with an observed behaviour; you become its "
         "manager, and the person is told at once.",
-        f"{_esc(syntax, Verb.LIST)}: the cases you manage or that are about you (admins: every open case).",
-        f"{_esc(syntax, Verb.SHOW + ' 7')}: a case's record. {_esc(syntax, Verb.MOVE + ' 7')} moves it "
-        f"to its next stage; {_esc(syntax, Verb.CLOSE + ' 7')} closes it.",
+        f"{command(syntax, Verb.LIST)}: the cases you manage or that are about you "
+        "(admins: every open case).",
+        f"{command(syntax, Verb.SHOW + ' 7')}: a case's record. "
+        f"{command(syntax, Verb.MOVE + ' 7')} moves it to its next stage; "
+        f"{command(syntax, Verb.CLOSE + ' 7')} closes it.",
     )
 
 
 def too_long(syntax: Syntax) -> Reply:
-    return error(f"That is too long to read as a command. {_esc(syntax, Verb.HELP)} shows what it takes.")
+    return error(f"That is too long to read as a command. {command(syntax, Verb.HELP)} shows what it takes.")
 
 
 def unknown(syntax: Syntax, verb: str) -> Reply:
     return error(
-        f"{verb[:30]!r} is not something {_esc(syntax)} does.",
-        f"{_esc(syntax, Verb.HELP)} shows what it does.",
+        f"{verb[:30]!r} is not something {command(syntax)} does.",
+        f"{command(syntax, Verb.HELP)} shows what it does.",
     )
-
-
-def rubric_lines(rubric: Rubric) -> list[Block]:
-    blocks: list[Block] = []
-    for number, stage in enumerate(rubric.stages, 1):
-        blocks.append(Section(rich(Strong(f"{number}. {stage.title}"), f" · {_days(stage.min_days)}")))
-        blocks.append(Context(rich(stage.means)))
-        if stage.before_next:
-            blocks.append(
-                Context(rich("Before the next stage: " + " ".join(r.text for r in stage.before_next)))
-            )
-    return blocks
 
 
 def rubric(syntax: Syntax, rubric: Rubric) -> Reply:
     blocks: list[Block] = [Section(rich(Strong("How escalation works here"))), Context(rich(rubric.intro))]
     blocks += rubric_lines(rubric)
-    blocks.append(Context(rich(f"No stage is skipped. {_esc(syntax, Verb.HELP)} shows the commands.")))
+    blocks.append(Context(rich(f"No stage is skipped. {command(syntax, Verb.HELP)} shows the commands.")))
     return Reply(Message(tuple(blocks)))
 
 
@@ -109,7 +89,7 @@ OUT_OF_DATE = "This form is out of date. Please start again."
 
 
 def open_usage(syntax: Syntax) -> Reply:
-    return error(f"Say who the case is about, with one @mention: {_esc(syntax, Verb.OPEN + ' @alex')}.")
+    return error(f"Say who the case is about, with one @mention: {command(syntax, Verb.OPEN + ' @alex')}.")
 
 
 def refused(problem: str) -> Reply:
@@ -176,53 +156,6 @@ def already_opened() -> Reply:
     return ok("That case is already open.")
 
 
-def _stage_number(rubric: Rubric, slug: str) -> int:
-    return [s.slug for s in rubric.stages].index(slug) + 1
-
-
-def _observation(o: Observation) -> list[Block]:
-    return [
-        Section(rich(Strong("What was seen"), f" · {shown_day(date.fromisoformat(o.seen_on))}")),
-        Quote(o.seen),
-        Section(rich(Strong("Its impact"))),
-        Quote(o.impact),
-    ]
-
-
-def _where_and_next(stage: EscalationStage, rubric: Rubric) -> list[Block]:
-    return [
-        Section(rich(Strong("What this stage means: "), stage.means)),
-        Section(rich(Strong("What happens next: "), stage.next)),
-    ]
-
-
-def opened_message(syntax: Syntax, case: Case, o: Observation, rubric: Rubric) -> Message:
-    stage = rubric.stage(case.stage)
-    blocks: list[Block] = [
-        Section(
-            rich(
-                "📋 ",
-                Mention(case.manager),
-                f" opened an escalation case about you, #{case.id}. It starts at stage 1 of "
-                f"{len(rubric.stages)}: {stage.title}.",
-            )
-        )
-    ]
-    blocks += _observation(o)
-    blocks += _where_and_next(stage, rubric)
-    blocks += [Section(rich(Strong("The whole path, the same for everyone"))), *rubric_lines(rubric)]
-    blocks.append(
-        Context(
-            rich(
-                "Talk to ",
-                Mention(case.manager),
-                f" about it. {_esc(syntax, Verb.SHOW + ' ' + str(case.id))} shows the case at any time.",
-            )
-        )
-    )
-    return Message(tuple(blocks))
-
-
 def _requirement_line(requirement: Requirement, evidence: Evidence) -> str:
     mark = "✓" if evidence.met(requirement) else "✗"
     return f"{mark} {requirement.text} (now {evidence.has(requirement)}, needs {requirement.count})"
@@ -252,7 +185,7 @@ def refusal(case: Case, found: Refusal, rubric: Rubric, tz: str, evidence: Evide
         ready = shown(found.ready_at or 0.0, tz)
         return error(
             f"Too early: case #{case.id} has been at {current.title} since {_day(case.stage_since, tz)}, and "
-            f"a case stays there {_days(current.min_days)}. It can move on from {ready} ({tz})."
+            f"a case stays there {days_phrase(current.min_days)}. It can move on from {ready} ({tz})."
         )
     lines: list[str | tuple[Span, ...]] = [
         f"Not yet: before {following.title if following else 'the next stage'}, the rubric asks for:"
@@ -263,31 +196,6 @@ def refusal(case: Case, found: Refusal, rubric: Rubric, tz: str, evidence: Evide
 
 def moved_reply(case: Case, stage: EscalationStage) -> Reply:
     return ok(rich(f"Case #{case.id} moved to {stage.title}. ", Mention(case.person), " is told now."))
-
-
-def moved_message(syntax: Syntax, case: Case, stage: EscalationStage, rubric: Rubric) -> Message:
-    blocks: list[Block] = [
-        Section(
-            rich(
-                "📋 ",
-                Mention(case.manager),
-                f" moved case #{case.id} about you to stage {_stage_number(rubric, stage.slug)} of "
-                f"{len(rubric.stages)}: {stage.title}.",
-            )
-        )
-    ]
-    blocks += _where_and_next(stage, rubric)
-    if stage.before_next:
-        blocks.append(Context(rich("Before the next stage: " + " ".join(r.text for r in stage.before_next))))
-    blocks.append(
-        Context(
-            rich(
-                f"{_esc(syntax, Verb.SHOW + ' ' + str(case.id))} shows the case; "
-                f"{_esc(syntax, Verb.RUBRIC)} the whole path."
-            )
-        )
-    )
-    return Message(tuple(blocks))
 
 
 def only_manager(case: Case, closing: bool = False) -> Reply:
@@ -303,12 +211,12 @@ def not_found(number: int | str) -> Reply:
 def move_usage(syntax: Syntax, rubric: Rubric) -> Reply:
     stages = ", ".join(s.slug for s in rubric.stages)
     return error(
-        f"{_esc(syntax, Verb.MOVE + ' 7')} moves case 7 to its next stage; you may name it ({stages})."
+        f"{command(syntax, Verb.MOVE + ' 7')} moves case 7 to its next stage; you may name it ({stages})."
     )
 
 
 def case_usage(syntax: Syntax, verb: str) -> Reply:
-    return error(f"Say which case, by its number: {_esc(syntax, verb + ' 7')}.")
+    return error(f"Say which case, by its number: {command(syntax, verb + ' 7')}.")
 
 
 # --- closing ------------------------------------------------------------------------------------------
@@ -337,17 +245,6 @@ def close_form(case: Case) -> Reply:
             context=context(case=case.id),
         )
     )
-
-
-def closed_message(case: Case, outcome: Outcome, rubric: Rubric, note: str | None, by: str) -> Message:
-    head = "🌱 " if outcome == Outcome.RESOLVED else "📋 "
-    blocks: list[Block] = [
-        Section(rich(head, Mention(by), f" closed case #{case.id} about you.")),
-        Section(rich(rubric.resolved if outcome == Outcome.RESOLVED else rubric.closed)),
-    ]
-    if note:
-        blocks.append(Quote(note))
-    return Message(tuple(blocks))
 
 
 def closed_reply(case: Case, outcome: Outcome) -> Reply:
@@ -389,14 +286,14 @@ def record(
         ),
         Section(
             rich(
-                f"Stage {_stage_number(rubric, stage.slug)} of {len(rubric.stages)}: {stage.title}, "
+                f"Stage {stage_number(rubric, stage.slug)} of {len(rubric.stages)}: {stage.title}, "
                 f"since {_day(case.stage_since, tz)}"
             )
         ),
         Context(rich(stage.means)),
     ]
     for o in observations:
-        blocks += _observation(o)
+        blocks += observation_blocks(o)
     blocks.append(Section(rich(Strong("Steps"))))
     for s in steps:
         title = rubric.stage(s.stage).title
@@ -478,9 +375,9 @@ def listing(
     if not lines:
         return ok(
             "There are no escalation cases for you to see.",
-            f"{_esc(syntax, Verb.RUBRIC)} shows how they work.",
+            f"{command(syntax, Verb.RUBRIC)} shows how they work.",
         )
-    lines.append(f"{_esc(syntax, Verb.SHOW + ' 7')} shows one case's record.")
+    lines.append(f"{command(syntax, Verb.SHOW + ' 7')} shows one case's record.")
     return ok(*lines)
 
 

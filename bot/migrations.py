@@ -293,7 +293,7 @@ def m016_accountability(db: Database) -> None:
             "created_at": float,
             "outcome": str,  # accepted | countered | declined | superseded, once answered
             "answer": str,  # what the answer said: the reason to decline
-            "dm_outbox": int,  # the message that carried it, edited once it is answered
+            "dm_outbox": int,  # the message that carries an open offer, edited (and let go) once answered
         },
         pk=("agreement_id", "seq"),
         not_null={"agreement_id", "seq", "by_user", "kind", "due_at", "done_means", "created_at"},

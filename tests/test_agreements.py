@@ -975,3 +975,24 @@ async def test_a_change_still_on_the_table_closes_when_the_work_is_done_or_misse
     assert h.store.db.execute(
         "select outcome from agreement_offers where agreement_id = 2 and seq = 2"
     ).fetchone() == ("superseded",)
+
+
+async def test_retention_keeps_the_message_of_an_open_offer_and_lets_answered_ones_go(h):
+    from bot.retention import RETENTION_S, prune
+    from handlers.registry import REGISTRY
+
+    await ask(h)
+    await ask(h, what="Second", days=60)
+    await h.click(ActionId.ACCEPT, "1:1", user="bob")
+    h.store.db.execute("update outbox set status = 'sent', sent_at = ?", [h.clock.now()])
+    h.clock.advance(RETENTION_S + 3600)
+    await prune(
+        h.store, h.clock.now(), references=REGISTRY.outbox_references, permanent_keys=REGISTRY.permanent_keys
+    )
+    [(kept,)] = h.store.db.execute("select id from outbox").fetchall()
+    assert h.store.db.execute("select dm_outbox from agreement_offers where agreement_id = 2").fetchone() == (
+        kept,
+    )
+    # Answering it later still edits the message it was sent in.
+    await h.click(ActionId.ACCEPT, "2:1", user="bob")
+    assert h.store.db.execute("select count(*) from outbox where replaces = ?", [kept]).fetchone() == (1,)

@@ -15,10 +15,12 @@ def close_offer(
     tx: Database, a: Agreement, outcome: Outcome, words: AgreementWords, now: float, answer: str | None = None
 ) -> None:
     """Mark the agreement's latest offer answered (if it was open) and edit its message to say so."""
-    if not store.answer_offer(tx, agreement_id=a.id, seq=a.offer_seq, outcome=outcome, answer=answer):
-        return
     offer = store.offer(tx, agreement_id=a.id, seq=a.offer_seq)
-    if offer is None or offer.dm_outbox is None:
+    if offer is None or not store.answer_offer(
+        tx, agreement_id=a.id, seq=a.offer_seq, outcome=outcome, answer=answer
+    ):
+        return
+    if offer.dm_outbox is None:
         return
     to = a.other(a.role_of(offer.by_user) or Role.REQUESTER)
     tz = offer.due_tz or "UTC"

@@ -12,7 +12,8 @@ the person.
 The package: `ids` (stable strings), `rules` (the numbers), `when` (dates in people's zones),
 `store` (all its SQL), `flows` (the command and a new request), `answers` (accept, propose,
 decline), `progress` (done, not yet, the review), `thread` (the offers), `jobs` (reminders and
-misses), `views` and `forms` (what it says), `report` (the team figures).
+misses), `posts` (what each side receives), `views` (answers to the one asking), `forms`, `report`
+(the team figures).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ happens next. Candor refuses to skip a stage, to move before a stage's minimum t
 what it asks for exists, and says why. A documented plan is a set of agreements (/agree); coaching
 counts the manager's coaching notes by date only.
 
-The package: `ids`, `store` (all its SQL), `rules` (when a case may move), `flows`, `views`.
+The package: `ids`, `store` (all its SQL), `rules` (when a case may move), `flows`, `posts` (what
+the person is told), `views` (answers to the one asking).
 """
 
 from __future__ import annotations

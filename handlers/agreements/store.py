@@ -261,8 +261,10 @@ def offers(db: Database, *, agreement_id: int) -> list[Offer]:
 def answer_offer(
     tx: Database, *, agreement_id: int, seq: int, outcome: Outcome, answer: str | None = None
 ) -> bool:
+    """Record what became of an offer, once. Its message is edited in the same transaction and
+    not needed after, so the outbox may forget it (only open offers' messages are kept)."""
     cursor = tx.execute(
-        "update agreement_offers set outcome = ?, answer = ? "
+        "update agreement_offers set outcome = ?, answer = ?, dm_outbox = null "
         "where agreement_id = ? and seq = ? and outcome is null",
         [outcome, answer, agreement_id, seq],
     )

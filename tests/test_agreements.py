@@ -996,3 +996,25 @@ async def test_retention_keeps_the_message_of_an_open_offer_and_lets_answered_on
     # Answering it later still edits the message it was sent in.
     await h.click(ActionId.ACCEPT, "2:1", user="bob")
     assert h.store.db.execute("select count(*) from outbox where replaces = ?", [kept]).fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        ({"reason": ""}, {"reason": "The reason cannot be empty."}),
+        ({"reason": "r" * 2001}, {"reason": "The reason is 2,001 characters; keep it to 2,000 characters."}),
+        ({"done_means": " "}, {"done_means": "Done means cannot be empty."}),
+        (
+            {"due_date": "2020-01-01"},
+            {"due_date": "Wed 01 Jan 2020, 17:00 (Europe/Berlin) has passed. Choose a time from now on."},
+        ),
+        ({"due_time": "noon"}, {"due_time": "Give the time as HH:MM on a 24-hour clock, e.g. 09:30."}),
+    ],
+)
+async def test_a_refused_proposal_names_the_field_and_changes_nothing(h, values, errors):
+    await ask(h)
+    form = (await h.click(ActionId.PROPOSE, "1:1", user="bob")).form
+    before = (rows(h), state(h, 1))
+    reply = await h.submit(form, {"due_date": day(h, 12), "reason": "Later"} | values, user="bob")
+    assert reply.errors == errors
+    assert (rows(h), state(h, 1)) == before

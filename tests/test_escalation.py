@@ -549,3 +549,23 @@ async def test_a_move_decided_on_a_case_another_process_moved_meanwhile_changes_
     finally:
         first.close()
         second.close()
+
+
+async def test_a_refused_close_changes_nothing(h):
+    await open_case(h)
+    form = (await h.click(ActionId.CLOSE, "1", user="mara")).form
+    before = counts(h)
+    assert (await h.submit(form, {"outcome": "fired"}, user="mara")).errors == {
+        "outcome": "Choose how the case ends."
+    }
+    assert (await h.submit(form, {"note": "n" * 2001}, user="mara")).errors == {
+        "note": "The note is 2,001 characters; keep it to 2,000 characters."
+    }
+    assert (await h.submit(form, {}, user="carol")).errors == {
+        "note": "This form is out of date. Please start again."
+    }
+    assert (await h.submit(replace(form, context="{}"), {}, user="mara")).errors == {
+        "note": "This form is out of date. Please start again."
+    }
+    assert counts(h) == before
+    assert h.store.db.execute("select status from escalation_cases").fetchone() == ("open",)

@@ -337,3 +337,168 @@ def m015_nominations(db: Database) -> None:
     )
     # A person's evidence (/nominate mine) reads the kudos they received.
     db.table("kudos").create_index(["receiver"])
+
+
+@candor()
+def m016_accountability(db: Database) -> None:
+    # Agreements (/agree): a request becomes an agreement only when the other side accepts it.
+    # The current terms live here; every offer that led to them is kept in agreement_offers.
+    db.table("agreements").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # where it was asked: the team /agree stats counts it for
+            "requester": str,  # platform user ids
+            "performer": str,
+            "what": str,
+            "done_means": str,
+            "process_goal": str,
+            "due_at": float,  # epoch seconds
+            "due_tz": str,  # the zone the due time was written in
+            "state": str,  # offered | accepted | done | kept | declined | reviewing | reviewed
+            "turn": str,  # whose answer an open offer waits for: requester | performer | NULL
+            "offer_seq": int,  # the latest offer; buttons carry it, so a stale one changes nothing
+            "case_id": int,  # the escalation case whose documented plan it belongs to
+            "created_at": float,
+            "accepted_at": float,
+            "done_at": float,  # when the performer said it was done
+            "closed_at": float,
+            "renegotiated_at": float,  # changed terms accepted after the first yes, before the due time
+            "performer_tz": str,
+            "remind_at": float,  # the one reminder: 1 working day before, in the performer's zone
+            "reminded_at": float,  # claimed by the process that sends it
+            "miss": str,  # missed | not_yet, once the review starts
+            "missing": str,  # what the requester said was missing ("Not yet")
+        },
+        pk="id",
+        not_null={
+            "platform",
+            "workspace",
+            "conversation",
+            "requester",
+            "performer",
+            "what",
+            "done_means",
+            "due_at",
+            "state",
+            "offer_seq",
+            "created_at",
+        },
+    )
+    db.table("agreements").create_index(["state", "due_at"])
+    db.table("agreements").create_index(["state", "remind_at"])
+    db.table("agreements").create_index(["platform", "workspace", "requester"])
+    db.table("agreements").create_index(["platform", "workspace", "performer"])
+    db.table("agreements").create_index(["platform", "workspace", "conversation", "accepted_at"])
+    db.table("agreements").create_index(["case_id"])
+    db.table("agreement_offers").create(
+        {
+            "agreement_id": int,
+            "seq": int,
+            "by_user": str,
+            "kind": str,  # request | proposal
+            "due_at": float,
+            "due_tz": str,
+            "done_means": str,
+            "reason": str,
+            "created_at": float,
+            "outcome": str,  # accepted | countered | declined | superseded, once answered
+            "answer": str,  # what the answer said: the reason to decline
+            "dm_outbox": int,  # the message that carries an open offer, edited (and let go) once answered
+        },
+        pk=("agreement_id", "seq"),
+        not_null={"agreement_id", "seq", "by_user", "kind", "due_at", "done_means", "created_at"},
+        foreign_keys=[("agreement_id", "agreements", "id")],
+    )
+    # "How can we do this better next time?": one row per side, shown to both once both answered.
+    db.table("agreement_reviews").create(
+        {"agreement_id": int, "role": str, "by_user": str, "answers": str, "created_at": float},
+        pk=("agreement_id", "role"),
+        not_null={"agreement_id", "role", "by_user", "answers", "created_at"},
+        foreign_keys=[("agreement_id", "agreements", "id")],
+    )
+    # Staged escalation (/escalation): one case per manager and person at a time, never secret.
+    db.table("escalation_cases").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "person": str,
+            "manager": str,
+            "stage": str,  # observation | coaching | plan | corrective
+            "stage_since": float,
+            "status": str,  # open | closed
+            "outcome": str,  # resolved | closed
+            "opened_at": float,
+            "closed_at": float,
+            "closed_by": str,
+        },
+        pk="id",
+        not_null={
+            "platform",
+            "workspace",
+            "person",
+            "manager",
+            "stage",
+            "stage_since",
+            "status",
+            "opened_at",
+        },
+    )
+    db.table("escalation_cases").create_index(["platform", "workspace", "person"])
+    db.table("escalation_cases").create_index(["platform", "workspace", "manager"])
+    # The record of a case: every step, and the observed behaviour it started with.
+    db.table("escalation_steps").create(
+        {
+            "id": int,
+            "case_id": int,
+            "kind": str,  # opened | moved | closed
+            "stage": str,
+            "by_user": str,
+            "at": float,
+            "note": str,
+        },
+        pk="id",
+        not_null={"case_id", "kind", "stage", "by_user", "at"},
+        foreign_keys=[("case_id", "escalation_cases", "id")],
+    )
+    db.table("escalation_steps").create_index(["case_id"])
+    db.table("escalation_observations").create(
+        {
+            "id": int,
+            "case_id": int,
+            "seen": str,
+            "seen_on": str,  # the day it happened, ISO
+            "impact": str,
+            "by_user": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"case_id", "seen", "seen_on", "impact", "by_user", "created_at"},
+        foreign_keys=[("case_id", "escalation_cases", "id")],
+    )
+    db.table("escalation_observations").create_index(["case_id"])
+    # Coaching notes (/coach): read only by their author, and by the person once shared. No
+    # report, admin view or escalation record reads this table's text; escalation counts dates.
+    db.table("coaching_notes").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "author": str,
+            "person": str,
+            "talked": str,
+            "agreed": str,
+            "next_checkin": str,  # ISO date, in the author's zone
+            "created_at": float,
+            "shared_at": float,  # NULL while private to the author
+            "remind_at": float,  # the check-in date's first working hour, in the author's zone
+            "reminded_at": float,
+        },
+        pk="id",
+        not_null={"platform", "workspace", "author", "person", "talked", "created_at"},
+    )
+    db.table("coaching_notes").create_index(["platform", "workspace", "author", "person"])
+    db.table("coaching_notes").create_index(["platform", "workspace", "person", "shared_at"])
+    db.table("coaching_notes").create_index(["remind_at"])

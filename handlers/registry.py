@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from handlers import checkins, kudos, nominations, nudges, speakup
+from handlers import agreements, checkins, coaching, escalation, kudos, nominations, nudges, speakup
 from handlers.practice import Registry
 
-PRACTICES = (kudos.PRACTICE, checkins.PRACTICE, nudges.PRACTICE, speakup.PRACTICE, nominations.PRACTICE)
+PRACTICES = (
+    kudos.PRACTICE,
+    checkins.PRACTICE,
+    nudges.PRACTICE,
+    speakup.PRACTICE,
+    nominations.PRACTICE,
+    agreements.PRACTICE,
+    escalation.PRACTICE,
+    coaching.PRACTICE,
+)
 REGISTRY = Registry(PRACTICES)

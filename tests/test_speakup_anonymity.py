@@ -211,6 +211,14 @@ ALL_TABLES = {
     # Teams' conversation references: a personal one names its member, written when Candor is
     # installed, never by a speak-up flow (tests/test_teams_speakup.py proves it for Teams).
     "teams_references",
+    # Accountability: named by design (agreements, escalation, coaching); none is anonymous.
+    "agreements",
+    "agreement_offers",
+    "agreement_reviews",
+    "escalation_cases",
+    "escalation_steps",
+    "escalation_observations",
+    "coaching_notes",
 }
 
 

@@ -7,15 +7,29 @@ limits pause the platform for Retry-After; transient errors are retried with cap
 back-off for up to `RETRY_WINDOW_S`; a row is marked sent only once the platform said ok. A row is
 never dropped silently: it ends `sent` or `failed` with the reason.
 
+Several dispatchers may share the database (two processes now, several hosts later). Each works
+only the conversations whose lease it holds (`outbox_leases`): taken with a conditional write,
+renewed before every send and while a worker waits, and given up when a worker ends; a dispatcher
+that dies lets go `LEASE_S` (30 s) after its last renewal. A lease given up runs until the moment
+the conversation's next post may go, so whoever takes it over keeps the pacing. It also names the
+row being sent: whoever takes over a lease that ran out during a send holds that row back for
+`INTERRUPTED_WAIT_S`, since it may be out and its sender may yet record it.
+
 Pacing and pauses are waits in memory, measured on the monotonic clock, so a step of the wall
 clock neither freezes a conversation nor lets it run early. The instants stored in rows
-(`not_before`, `sent_at`) stay wall-clock times.
+(`not_before`, `sent_at`, `lease_until`) stay wall-clock times: a step of the wall clock moves
+when another dispatcher may take a conversation over (a step back of an hour delays taking over
+from a dead one by an hour), never when this one sends.
 
 If the database refuses a write (disk full, read-only file, a lock held too long), what the
 dispatcher meant to record (above all "this row was sent") is kept in memory, in order, and the
 dispatcher takes no new work until the database accepts those writes: sending again a row whose
 send could not be recorded is how a post gets repeated. That is logged once when it starts and once
-when it ends. Only a restart in that state (the memory lost) can post such a row a second time.
+when it ends. Taking a lease is a write too, so no dispatcher starts a send meanwhile. Only losing
+that memory (a crash in that state) can post such a row a second time.
+
+Finding work costs the same however long a queue is: a pass walks the conversations that have
+posts waiting, one index seek each, and sleeps until the next row comes due rather than polling.
 """
 
 from __future__ import annotations
@@ -24,7 +38,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
+import secrets
+import socket
 import sqlite3
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
@@ -162,28 +179,109 @@ class StoreRefused(Exception):
     """The database refused a dispatcher write; the write is kept to be replayed."""
 
 
-# Conversations with something due, except those where a row failed and is backing off: posts
-# in one conversation keep their order. Each gets a worker that reads its own rows.
+# --- the outbox's own SQL (SQLite: `indexed by` pins the plans that keep a pass cheap) ------------
+
+# Conversations with a post due, walked one conversation at a time over the partial index of
+# pending rows (a loose index scan): the cost grows with the conversations waiting, never with the
+# length of one queue. Skipped: a conversation where a row is backing off (its posts keep their
+# order) and one another dispatcher holds. Stops after :limit found.
 _DUE_CONVERSATIONS = """
-select platform, conversation from outbox o
-where status = 'pending' and not_before <= :now
-  and not exists (
-    select 1 from outbox p indexed by idx_outbox_backing_off
-    where p.platform = o.platform and p.conversation = o.conversation and p.status = 'pending'
-      and p.attempts > 0 and p.not_before > :now
-  )
-group by platform, conversation limit :limit
+with recursive walk(platform, conversation, due, found) as (
+  select '', '', 0, 0
+  union all
+  select o.platform, o.conversation,
+    o.not_before <= :now
+    and not exists (
+      select 1 from outbox b indexed by idx_outbox_backing_off
+      where b.platform = o.platform and b.conversation = o.conversation and b.status = 'pending'
+        and b.attempts > 0 and b.not_before > :now)
+    and not exists (
+      select 1 from outbox_leases l
+      where l.platform = o.platform and l.conversation = o.conversation and l.owner != :me
+        and l.lease_until > :now),
+    walk.found + walk.due
+  from walk join outbox o on o.id = coalesce(
+    (select n.id from outbox n indexed by idx_outbox_pending
+     where n.status = 'pending' and n.platform = walk.platform and n.conversation > walk.conversation
+     order by n.platform, n.conversation, n.not_before limit 1),
+    (select n.id from outbox n indexed by idx_outbox_pending
+     where n.status = 'pending' and n.platform > walk.platform
+     order by n.platform, n.conversation, n.not_before limit 1))
+  where walk.found + walk.due < :limit
+)
+select platform, conversation from walk where due
 """
+# A conversation's due rows in order, up to the first row that is backing off: the rows after it
+# wait for it.
 _DUE_IN_CONVERSATION = """
 select id, platform, conversation, recipient, thread, payload, reply_to, replaces
 from outbox indexed by idx_outbox_platform_conversation_status_id
 where platform = :platform and conversation = :conversation and status = 'pending' and not_before <= :now
+  and id < coalesce((
+    select min(b.id) from outbox b indexed by idx_outbox_backing_off
+    where b.platform = :platform and b.conversation = :conversation and b.status = 'pending'
+      and b.attempts > 0 and b.not_before > :now), 9223372036854775807)
 order by id limit :limit
 """
+# The next instant a waiting row comes due (rows due already are their workers' business).
+_NEXT_DUE = "select min(not_before) from outbox where status = 'pending' and not_before > :now"
+
+# A lease names the dispatcher working on a conversation's queue and until when. It is taken with
+# a conditional write whose row count says who won: free, lapsed, or already ours.
+_CLAIM = """
+insert into outbox_leases (platform, conversation, owner, lease_until, sending)
+values (:platform, :conversation, :me, :until, null)
+on conflict (platform, conversation) do update
+  set owner = excluded.owner, lease_until = excluded.lease_until, sending = null
+  where outbox_leases.owner = excluded.owner or outbox_leases.lease_until <= :now
+"""
+# Taking over a lease that lapsed in the middle of a send: that post may have gone out and its
+# holder (alive, but unable to write) may still record it. It waits as a failed attempt does, and
+# the rows after it with it, long enough for that record to land.
+_HOLD_INTERRUPTED = """
+update outbox set attempts = attempts + 1, not_before = :now + :wait, last_error = :reason,
+  failing_since = coalesce(failing_since, :now)
+where status = 'pending' and id = (
+  select sending from outbox_leases
+  where platform = :platform and conversation = :conversation and owner != :me and lease_until <= :now)
+returning id
+"""
+# Renewed just before each send, naming the row in flight; no row changed means the lease is gone.
+_RENEW_SENDING = """
+update outbox_leases set lease_until = :until, sending = :sending
+where platform = :platform and conversation = :conversation and owner = :me
+"""
+# After a send (or on letting go) the lease runs until :until: the moment the conversation's next
+# post may go, so a dispatcher that takes it over keeps the pacing.
+_SET_LEASE = """
+update outbox_leases set lease_until = :until, sending = null
+where platform = :platform and conversation = :conversation and owner = :me
+"""
+_RENEW = """
+update outbox_leases set lease_until = :until
+where platform = :platform and conversation = :conversation and owner = :me
+"""
+_FORGET_LEASES = "delete from outbox_leases where lease_until <= :cutoff and sending is null"
+
+LEASE_S = 30.0  # a dispatcher that dies lets go of its conversations this long after its last renewal
+RENEW_EVERY_S = LEASE_S / 3  # while a worker waits (rate-limit pause, a slow send), its lease is renewed
+INTERRUPTED_WAIT_S = LEASE_S  # a post whose send was interrupted waits this long for its record
+DUE_BATCH = 100  # rows a worker reads at a time
 PASS_INTERVAL_S = 0.05  # at most this often a full pass; a burst of commits shares one
+
+Statement = tuple[str, dict[str, object]]
+
+
+def _new_owner() -> str:
+    """A name for this dispatcher, unique across processes and restarts, readable by an operator."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Dispatcher:
+    """Delivers the outbox. Several may share a database (processes, hosts): each conversation is
+    worked by the one that holds its lease, so a row is sent once and a conversation's posts keep
+    their order and pacing."""
+
     def __init__(
         self,
         store: Store,
@@ -193,20 +291,24 @@ class Dispatcher:
         min_interval: float = 1.0,
         concurrency: int = 16,
         idle_poll: float = 1.0,
+        owner: str | None = None,
     ) -> None:
         self.store = store
         self.senders = senders
         self.clock = clock
         self.min_interval = min_interval
         self.idle_poll = idle_poll
+        self.owner = owner or _new_owner()
         self._slots = asyncio.Semaphore(concurrency)
         # Monotonic instants: a conversation's next allowed send, a platform's end of pause.
         self._next_ok: dict[Key, float] = {}
         self._paused_until: dict[str, float] = {}
         self._next_forget = 0.0
         self._workers: dict[Key, asyncio.Task[None]] = {}
+        # Leases this dispatcher holds (its workers' conversations), with when each was renewed.
+        self._held: dict[Key, float] = {}
         # Writes the database refused, in order; while there are any, no new work starts.
-        self._unwritten: list[tuple[str, list[object]]] = []
+        self._unwritten: list[Statement] = []
         self._store_error: str | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -225,12 +327,13 @@ class Dispatcher:
         return self._store_error is not None
 
     async def run(self) -> None:
-        """Deliver until stopped; sleeps until woken by a commit, a finished worker or a due row."""
+        """Deliver until stopped; sleeps until woken by a commit, the next row coming due, or
+        `idle_poll` (rows another process queued, a lease another dispatcher let go)."""
         while not self._stopping:
             self._wake.clear()
             try:
-                self.deliver_due()
-                wait = self._idle_wait()
+                started = self.deliver_due()
+                wait = 0.0 if started >= BATCH else self._idle_wait()  # a full batch: more may wait
             except sqlite3.Error as exc:
                 self._store_failed(exc)
                 wait = self.idle_poll
@@ -257,14 +360,15 @@ class Dispatcher:
             )
 
     def _idle_wait(self) -> float:
+        """Until the next row comes due. Rows due already belong to a worker, or to another
+        dispatcher's lease (looked at again within `idle_poll`)."""
         if self.store_failing:
             return self.idle_poll  # try the database again about once a second, not in a loop
-        (soonest,) = self.store.db.execute(
-            "select min(not_before) from outbox where status = 'pending'"
-        ).fetchone()
+        now = self.clock.now()
+        (soonest,) = self.store.db.execute(_NEXT_DUE, {"now": now}).fetchone()
         if soonest is None:
             return self.idle_poll
-        return max(0.01, min(self.idle_poll, soonest - self.clock.now()))
+        return max(0.01, min(self.idle_poll, soonest - now))
 
     async def drain(self) -> None:
         """Deliver until nothing is due now and no worker is busy (the shell and tests use it)."""
@@ -276,52 +380,164 @@ class Dispatcher:
                 return
 
     def deliver_due(self) -> int:
-        """Start a worker for each conversation with due rows that has none; workers started.
+        """Claim each conversation with due rows that has no worker here and start one; workers
+        started.
 
         None while the database refuses writes: what it has not recorded is written first.
         """
-        self._forget_idle()
         if not self._store_writable():
             return 0
+        self._forget_idle()
+        self._renew_held()
         limit = BATCH + len(self._workers)  # busy conversations come back too; they are skipped
+        now = self.clock.now()
         try:
             keys = self.store.db.execute(
-                _DUE_CONVERSATIONS, {"now": self.clock.now(), "limit": limit}
+                _DUE_CONVERSATIONS, {"now": now, "limit": limit, "me": self.owner}
             ).fetchall()
         except sqlite3.Error as exc:
             self._store_failed(exc)
             return 0
-        self._store_recovered()
+        # A busy worker takes its conversation's new rows itself.
+        wanted = [
+            (platform, conversation)
+            for platform, conversation in keys
+            if (platform, conversation) not in self._workers
+        ]
         started = 0
-        for platform, conversation in keys:
-            key = (platform, conversation)
-            if (
-                key not in self._workers and started < BATCH
-            ):  # a busy worker takes its conversation's new rows itself
-                self._workers[key] = asyncio.create_task(self._work(key), name=f"outbox:{conversation}")
-                started += 1
+        for key in self._claim(wanted[:BATCH]):
+            self._workers[key] = asyncio.create_task(self._work(key), name=f"outbox:{key[1]}")
+            started += 1
         return started
 
     def _forget_idle(self) -> None:
-        """Drop pacing instants that have passed: one entry per conversation ever posted to adds up."""
+        """Drop pacing instants that have passed (one entry per conversation ever posted to adds
+        up), and lapsed leases nobody is sending under."""
         now = self.clock.monotonic()
         if now < self._next_forget:
             return
         self._next_forget = now + FORGET_EVERY_S
         self._next_ok = {key: at for key, at in self._next_ok.items() if at > now}
         self._paused_until = {key: at for key, at in self._paused_until.items() if at > now}
+        # Only tidying: if the database refuses, the next round tries again.
+        with contextlib.suppress(sqlite3.Error), self.store.db.atomic():
+            self.store.db.execute(_FORGET_LEASES, {"cutoff": self.clock.now() - LEASE_S})
+
+    # --- leases --------------------------------------------------------------------------------
+    def _lease_params(self, key: Key, **values: object) -> dict[str, object]:
+        return {"platform": key[0], "conversation": key[1], "me": self.owner, **values}
+
+    def _claim(self, keys: list[Key]) -> list[Key]:
+        """Take the leases of these conversations in one transaction; the ones won."""
+        if not keys:
+            return []
+        now, ticks = self.clock.now(), self.clock.monotonic()
+        won: list[Key] = []
+        held: list[int] = []
+        try:
+            with self.store.db.atomic():
+                for key in keys:
+                    held += [
+                        row[0]
+                        for row in self.store.db.execute(
+                            _HOLD_INTERRUPTED,
+                            self._lease_params(
+                                key, now=now, wait=INTERRUPTED_WAIT_S, reason="interrupted during its send"
+                            ),
+                        ).fetchall()
+                    ]
+                    params = self._lease_params(key, now=now, until=now + LEASE_S)
+                    if self.store.db.execute(_CLAIM, params).rowcount == 1:
+                        won.append(key)
+        except sqlite3.Error as exc:
+            self._store_failed(exc)
+            return []
+        self._store_recovered()
+        for outbox_id in held:
+            log.warning(
+                "took over a conversation whose sender stopped during a send; that post waits in "
+                "case it went out",
+                extra={"outbox_id": outbox_id, "wait_s": INTERRUPTED_WAIT_S},
+            )
+        for key in won:
+            self._held[key] = ticks
+        return won
+
+    def _renew_held(self) -> None:
+        """Renew the leases of workers that have waited a while (a rate-limit pause, a slow send)."""
+        ticks = self.clock.monotonic()
+        due = [key for key, renewed in self._held.items() if ticks - renewed >= RENEW_EVERY_S]
+        if not due:
+            return
+        until = self.clock.now() + LEASE_S
+        try:
+            with self.store.db.atomic():
+                lost = [
+                    key
+                    for key in due
+                    if self.store.db.execute(_RENEW, self._lease_params(key, until=until)).rowcount == 0
+                ]
+        except sqlite3.Error as exc:
+            self._store_failed(exc)
+            return
+        for key in due:
+            self._held[key] = ticks
+        for key in lost:  # taken over; its worker stops before its next send
+            self._held.pop(key, None)
+
+    def _begin_send(self, key: Key, outbox_id: int) -> bool:
+        """Renew the conversation's lease and name the row in flight, just before sending it.
+        False if the lease is gone or the database refuses: the row is not sent."""
+        if self.store_failing:
+            return False
+        try:
+            with self.store.db.atomic():
+                params = self._lease_params(key, until=self.clock.now() + LEASE_S, sending=outbox_id)
+                ours = self.store.db.execute(_RENEW_SENDING, params).rowcount == 1
+        except sqlite3.Error as exc:
+            self._store_failed(exc)
+            return False
+        if ours:
+            self._held[key] = self.clock.monotonic()
+        else:
+            self._held.pop(key, None)
+            log.info("another dispatcher took over a conversation", extra={"outbox_id": outbox_id})
+        return ours
+
+    def _after_send(self, key: Key, keep: bool) -> Statement:
+        """The lease write that goes with a send's record: kept while the worker has the next row in
+        hand, else running out when the conversation's next post may go."""
+        now = self.clock.now()
+        if keep:
+            self._held[key] = self.clock.monotonic()
+            return _SET_LEASE, self._lease_params(key, until=now + LEASE_S)
+        self._held.pop(key, None)
+        return _SET_LEASE, self._lease_params(key, until=now + self._pacing_left(key))
+
+    def _pacing_left(self, key: Key) -> float:
+        return max(0.0, self._next_ok.get(key, 0.0) - self.clock.monotonic())
+
+    def _let_go(self, key: Key) -> None:
+        """A worker ends: its lease runs out when the conversation's next post may go."""
+        if self._held.pop(key, None) is None or self._unwritten:
+            return
+        until = self.clock.now() + self._pacing_left(key)
+        # If the database refuses, the lease runs out by itself.
+        with contextlib.suppress(sqlite3.Error), self.store.db.atomic():
+            self.store.db.execute(_RENEW, self._lease_params(key, until=until))
 
     # --- the database refusing writes ------------------------------------------------------
-    def _write(self, sql: str, params: list[object]) -> None:
-        """Run one dispatcher write in its own transaction; keep it for later if it is refused."""
+    def _write(self, *statements: Statement) -> None:
+        """Run a record in its own transaction; keep it for later if it is refused."""
         if self._unwritten:  # behind earlier refused writes, in order
-            self._unwritten.append((sql, params))
+            self._unwritten.extend(statements)
             raise StoreRefused
         try:
             with self.store.db.atomic():  # rolls back a half-done write, so a replay is exact
-                self.store.db.execute(sql, params)
+                for sql, params in statements:
+                    self.store.db.execute(sql, params)
         except sqlite3.Error as exc:
-            self._unwritten.append((sql, params))
+            self._unwritten.extend(statements)
             self._store_failed(exc)
             raise StoreRefused from exc
 
@@ -366,7 +582,7 @@ class Dispatcher:
     def _due_in(self, key: Key) -> list[OutboxItem]:
         rows = self.store.db.execute(
             _DUE_IN_CONVERSATION,
-            {"now": self.clock.now(), "limit": 100, "platform": key[0], "conversation": key[1]},
+            {"now": self.clock.now(), "limit": DUE_BATCH, "platform": key[0], "conversation": key[1]},
         ).fetchall()
         return [item for item in map(self._item, rows) if item]
 
@@ -375,8 +591,9 @@ class Dispatcher:
         items: list[OutboxItem] = []
         try:
             while items := self._due_in(key):
-                for item in items:
-                    if self._stopping or self.store_failing or not await self._deliver_one(key, item):
+                for index, item in enumerate(items):
+                    more = index + 1 < len(items) or len(items) == DUE_BATCH
+                    if self._stopping or self.store_failing or not await self._deliver_one(key, item, more):
                         return  # keep a conversation's posts in order: the rest wait for this one
         except StoreRefused:
             pass  # logged once; the conversation goes on when the database records again
@@ -386,6 +603,7 @@ class Dispatcher:
             log.exception("outbox worker failed", extra={"outbox_id": items[0].id if items else None})
         finally:
             self._workers.pop(key, None)
+            self._let_go(key)
 
     async def _wait_turn(self, key: Key) -> None:
         while True:
@@ -395,8 +613,9 @@ class Dispatcher:
                 return
             await self.clock.sleep(delay)
 
-    async def _deliver_one(self, key: Key, item: OutboxItem) -> bool:
-        """Send one row; False when the conversation must stop here for now."""
+    async def _deliver_one(self, key: Key, item: OutboxItem, more: bool) -> bool:
+        """Send one row; False when the conversation must stop here for now. `more`: the worker
+        has the conversation's next row in hand."""
         sender = self.senders.get(item.platform)
         if sender is None:
             self._fail(item.id, f"no sender for platform {item.platform!r}")
@@ -417,6 +636,8 @@ class Dispatcher:
         while True:
             await self._wait_turn(key)
             async with self._slots:
+                if not self._begin_send(key, item.id):
+                    return False  # the conversation is another dispatcher's now, or unwritable
                 try:
                     outcome = await sender.send(item)
                 except Exception as exc:  # a bug in a sender must not stop the queue
@@ -433,25 +654,31 @@ class Dispatcher:
             self._next_ok[key] = ticks + self.min_interval
             if outcome.kind == "sent":
                 self._write(
-                    "update outbox set status = 'sent', sent_at = ?, sent_ref = ?, attempts = attempts + 1 "
-                    "where id = ?",
-                    [now, outcome.ref, item.id],
+                    (
+                        "update outbox set status = 'sent', sent_at = :now, sent_ref = :ref, "
+                        "attempts = attempts + 1 where id = :id",
+                        {"now": now, "ref": outcome.ref, "id": item.id},
+                    ),
+                    self._after_send(key, keep=more),
                 )
                 return True
             if outcome.kind == "permanent":
-                self._fail(item.id, outcome.error or "permanent error")
+                self._fail(item.id, outcome.error or "permanent error", self._after_send(key, keep=more))
                 return True
-            return self._retry_later(item.id, outcome.error or "transient error", now)
+            return self._retry_later(
+                item.id, outcome.error or "transient error", now, self._after_send(key, keep=False)
+            )
 
-    def _retry_later(self, outbox_id: int, reason: str, now: float) -> bool:
+    def _retry_later(self, outbox_id: int, reason: str, now: float, *lease: Statement) -> bool:
         attempts, failing_since = self.store.db.execute(
             "select attempts + 1, coalesce(failing_since, ?) from outbox where id = ?", [now, outbox_id]
         ).fetchone()
         if now - failing_since > RETRY_WINDOW_S:
-            self._fail(outbox_id, f"gave up after {attempts} attempts: {reason}")
+            self._fail(outbox_id, f"gave up after {attempts} attempts: {reason}", *lease)
             return True
         self._update(
             outbox_id,
+            *lease,
             attempts=attempts,
             not_before=now + backoff(attempts),
             last_error=reason,
@@ -465,13 +692,17 @@ class Dispatcher:
         )
         return False
 
-    def _update(self, outbox_id: int, **values: object) -> None:
-        columns = ", ".join(f"{k} = ?" for k in values)
-        self._write(f"update outbox set {columns} where id = ?", [*values.values(), outbox_id])
+    def _update(self, outbox_id: int, *lease: Statement, **values: object) -> None:
+        columns = ", ".join(f"{k} = :{k}" for k in values)
+        self._write((f"update outbox set {columns} where id = :id", {**values, "id": outbox_id}), *lease)
 
-    def _fail(self, outbox_id: int, reason: str) -> None:
+    def _fail(self, outbox_id: int, reason: str, *lease: Statement) -> None:
         log.error("message could not be delivered", extra={"outbox_id": outbox_id, "error": reason})
         self._write(
-            "update outbox set status = 'failed', last_error = ?, attempts = attempts + 1 where id = ?",
-            [reason, outbox_id],
+            (
+                "update outbox set status = 'failed', last_error = :reason, attempts = attempts + 1 "
+                "where id = :id",
+                {"reason": reason, "id": outbox_id},
+            ),
+            *lease,
         )

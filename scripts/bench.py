@@ -394,8 +394,8 @@ async def backlog_case(waiting_counts: list[int], n: int, concurrencies: list[in
     rows = []
     try:
         await asyncio.sleep(0.5)
-        for waiting in waiting_counts:
-            db_path = f"{tmp}/backlog-{waiting}.db"
+        for run, waiting in enumerate(waiting_counts):
+            db_path = f"{tmp}/backlog-{run}-{waiting}.db"  # a fresh database each run
             fill_backlog(db_path, waiting)
             port = free_port()
             env = os.environ | {

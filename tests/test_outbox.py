@@ -272,7 +272,10 @@ async def test_a_send_the_database_cannot_record_is_not_repeated_and_is_recorded
             now=clock.now(),
             not_before=clock.now() + 30,
         )
-    restore = refuse_writes(candor, how)  # no await since the commit: nothing was sent yet
+    # The database starts refusing while Slack takes the first post: it went out, and its record
+    # cannot be written.
+    undo: list = []
+    slack.meanwhile["chat.postMessage"] = lambda: undo.append(refuse_writes(candor, how))
     caplog.set_level(logging.INFO, logger="candor.outbox")
     for _ in range(5):  # passes, with time enough for pacing, back-off and the delayed row
         await candor.settle()
@@ -283,6 +286,7 @@ async def test_a_send_the_database_cannot_record_is_not_repeated_and_is_recorded
     [paused] = [r for r in caplog.records if r.levelno >= logging.WARNING]  # once, not once a pass
     assert paused.levelno == logging.ERROR and "database refuses writes" in paused.getMessage()
 
+    [restore] = undo
     restore()
     recovered_at = clock.now()
     await candor.settle()

@@ -200,6 +200,7 @@ ALL_TABLES = {
     "concerns",
     "concern_messages",
     "heartbeat",  # a counter the health check updates; nothing of anyone
+    "outbox_leases",  # which dispatcher works on which conversation until when; no author, no text
 }
 
 

@@ -261,6 +261,7 @@ _RENEW = """
 update outbox_leases set lease_until = :until
 where platform = :platform and conversation = :conversation and owner = :me
 """
+_ROW_NOW = "select status, payload from outbox where id = ?"
 _FORGET_LEASES = "delete from outbox_leases where lease_until <= :cutoff and sending is null"
 
 LEASE_S = 30.0  # a dispatcher that dies lets go of its conversations this long after its last renewal
@@ -485,24 +486,26 @@ class Dispatcher:
         for key in lost:  # taken over; its worker stops before its next send
             self._held.pop(key, None)
 
-    def _begin_send(self, key: Key, outbox_id: int) -> bool:
-        """Renew the conversation's lease and name the row in flight, just before sending it.
-        False if the lease is gone or the database refuses: the row is not sent."""
+    def _begin_send(self, key: Key, outbox_id: int) -> tuple[str, str] | None:
+        """Renew the conversation's lease and name the row in flight, just before sending it; the
+        row's status and payload as they are now (an edit may have changed it since it was read).
+        None if the lease is gone or the database refuses: the row is not sent."""
         if self.store_failing:
-            return False
+            return None
         try:
             with self.store.db.atomic():
                 params = self._lease_params(key, until=self.clock.now() + LEASE_S, sending=outbox_id)
                 ours = self.store.db.execute(_RENEW_SENDING, params).rowcount == 1
+                row = self.store.db.execute(_ROW_NOW, [outbox_id]).fetchone() if ours else None
         except sqlite3.Error as exc:
             self._store_failed(exc)
-            return False
-        if ours:
-            self._held[key] = self.clock.monotonic()
-        else:
+            return None
+        if not ours:
             self._held.pop(key, None)
             log.info("another dispatcher took over a conversation", extra={"outbox_id": outbox_id})
-        return ours
+            return None
+        self._held[key] = self.clock.monotonic()
+        return row or ("gone", "")
 
     def _after_send(self, key: Key, keep: bool) -> Statement:
         """The lease write that goes with a send's record: kept while the worker has the next row in
@@ -570,37 +573,46 @@ class Dispatcher:
             log.warning("outbox resumed: the database accepts writes again", extra={"recorded": recorded})
 
     # --- one conversation ------------------------------------------------------------------
-    def _item(self, row: tuple) -> OutboxItem | None:
-        id_, platform, conversation, kind, thread, payload, reply_to, replaces = row
+    def _message(self, outbox_id: int, payload: str) -> Message | None:
         try:
-            message = decode(json.loads(payload))
+            return decode(json.loads(payload))
         except Exception:
-            self._fail(id_, "the stored message could not be read")
+            self._fail(outbox_id, "the stored message could not be read")
             return None
-        return OutboxItem(id_, platform, _KINDS[kind](conversation), thread, message, reply_to, replaces)
 
-    def _due_in(self, key: Key) -> list[OutboxItem]:
+    def _due_in(self, key: Key) -> list[tuple[OutboxItem, str]]:
+        """The conversation's next due rows, each with the payload it was read with."""
         rows = self.store.db.execute(
             _DUE_IN_CONVERSATION,
             {"now": self.clock.now(), "limit": DUE_BATCH, "platform": key[0], "conversation": key[1]},
         ).fetchall()
-        return [item for item in map(self._item, rows) if item]
+        items = []
+        for id_, platform, conversation, kind, thread, payload, reply_to, replaces in rows:
+            message = self._message(id_, payload)
+            if message is not None:
+                to = _KINDS[kind](conversation)
+                items.append((OutboxItem(id_, platform, to, thread, message, reply_to, replaces), payload))
+        return items
 
     async def _work(self, key: Key) -> None:
         """Deliver a conversation's due rows in order, including any that come due meanwhile."""
-        items: list[OutboxItem] = []
+        items: list[tuple[OutboxItem, str]] = []
         try:
             while items := self._due_in(key):
-                for index, item in enumerate(items):
+                for index, (item, payload) in enumerate(items):
                     more = index + 1 < len(items) or len(items) == DUE_BATCH
-                    if self._stopping or self.store_failing or not await self._deliver_one(key, item, more):
+                    if (
+                        self._stopping
+                        or self.store_failing
+                        or not await self._deliver_one(key, item, payload, more)
+                    ):
                         return  # keep a conversation's posts in order: the rest wait for this one
         except StoreRefused:
             pass  # logged once; the conversation goes on when the database records again
         except sqlite3.Error as exc:
             self._store_failed(exc)
         except Exception:
-            log.exception("outbox worker failed", extra={"outbox_id": items[0].id if items else None})
+            log.exception("outbox worker failed", extra={"outbox_id": items[0][0].id if items else None})
         finally:
             self._workers.pop(key, None)
             self._let_go(key)
@@ -613,9 +625,9 @@ class Dispatcher:
                 return
             await self.clock.sleep(delay)
 
-    async def _deliver_one(self, key: Key, item: OutboxItem, more: bool) -> bool:
-        """Send one row; False when the conversation must stop here for now. `more`: the worker
-        has the conversation's next row in hand."""
+    async def _deliver_one(self, key: Key, item: OutboxItem, payload: str, more: bool) -> bool:
+        """Send one row; False when the conversation must stop here for now. `payload`: what the
+        row said when it was read; `more`: the worker has the conversation's next row in hand."""
         sender = self.senders.get(item.platform)
         if sender is None:
             self._fail(item.id, f"no sender for platform {item.platform!r}")
@@ -636,8 +648,17 @@ class Dispatcher:
         while True:
             await self._wait_turn(key)
             async with self._slots:
-                if not self._begin_send(key, item.id):
+                now_row = self._begin_send(key, item.id)
+                if now_row is None:
                     return False  # the conversation is another dispatcher's now, or unwritable
+                status, stored = now_row
+                if status != "pending":
+                    return True  # recorded meanwhile: nothing to send
+                if stored != payload:  # edited since it was read (say, /kudos undo)
+                    message = self._message(item.id, stored)
+                    if message is None:
+                        return True
+                    item = replace(item, message=message)
                 try:
                     outcome = await sender.send(item)
                 except Exception as exc:  # a bug in a sender must not stop the queue

@@ -483,3 +483,22 @@ async def test_a_disabled_seeded_speakup_channel_stays_disabled_after_pruning(ca
     await prune_now(candor)
     _, reply = await candor.command("/speakup", "", user="UALICE")  # the setting is not applied again
     assert "Speak-up is not set up yet" in blocks_text(reply)
+
+
+async def test_an_edit_made_while_a_post_waits_behind_others_is_what_goes_out(candor, slack, clock):
+    # The worker reads a conversation's queue ahead (up to 100 rows); an edit made in the meantime,
+    # say /kudos undo behind a long queue, must not be lost.
+    with candor.app[STORE].transaction() as tx:
+        ids = [
+            outbox.enqueue(tx, platform="slack", to=Channel("CX"), message=text_message(t), now=clock.now())
+            for t in ("one", "two", "three")
+        ]
+
+    def undo_the_third() -> None:
+        with candor.app[STORE].transaction() as tx:
+            outbox.edit(tx, original=ids[2], message=text_message("taken back"), now=clock.now())
+
+    slack.meanwhile["chat.postMessage"] = undo_the_third  # while Slack takes "one"
+    await candor.settle()
+    assert [blocks_text(p).split("\n")[0] for p in slack.delivered_to("CX")] == ["one", "two", "taken back"]
+    assert [r["status"] for r in candor.outbox()] == ["sent"] * 3

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot import outbox, retention
+from bot import dispatcher, outbox, retention
 from bot.messages import text_message
 from bot.outbox import Channel
 from bot.server import SCHEDULER, STORE
@@ -368,7 +368,7 @@ async def test_idle_conversations_are_forgotten_by_the_pacing_map(candor, slack,
     await candor.command("/kudos", "<@UBOB> #mentoring thanks")
     await candor.settle()
     assert candor.dispatcher.remembered == 2  # the channel and the DM, paced for a second
-    clock.advance(outbox.FORGET_EVERY_S + 1)
+    clock.advance(dispatcher.FORGET_EVERY_S + 1)
     await candor.settle()  # any pass forgets what has passed
     assert candor.dispatcher.remembered == 0
 

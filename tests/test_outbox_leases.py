@@ -15,9 +15,11 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import outbox
+from bot import dispatcher, outbox
+from bot.dispatcher import Dispatcher
 from bot.messages import text_message
-from bot.outbox import Channel, Dispatcher, OutboxItem, Person, Recipient, SendOutcome
+from bot.outbox import Channel, OutboxItem, Person, Recipient, SendOutcome
+from bot.outbox_leases import INTERRUPTED_WAIT_S, LEASE_S, RENEW_EVERY_S
 from bot.slack.sender import SlackSender
 from bot.store import Store, open_store
 from tests.support.candor import TOKEN, blocks_text
@@ -50,14 +52,14 @@ async def pair(tmp_path, clock, slack) -> AsyncIterator[Pair]:
     notes: list[tuple[str, int]] = []
     sessions: list[aiohttp.ClientSession] = []
 
-    def dispatcher(name: str) -> Dispatcher:
+    def process(name: str) -> Dispatcher:
         session = aiohttp.ClientSession()
         sessions.append(session)
         client = AsyncWebClient(token=TOKEN, base_url=slack.url, session=session, retry_handlers=[])
         sender = NoteWho(name, SlackSender(client), notes)
         return Dispatcher(open_store(path), {"slack": sender}, clock, owner=name, idle_poll=0.01)
 
-    both = Pair(dispatcher("A"), dispatcher("B"), notes)
+    both = Pair(process("A"), process("B"), notes)
     yield both
     for d in (both.a, both.b):
         await d.stop()
@@ -155,7 +157,7 @@ async def test_a_dispatcher_that_dies_lets_go_of_its_conversations_after_the_lea
         task.cancel()
     await asyncio.sleep(0)
 
-    clock.advance(outbox.LEASE_S - 1)
+    clock.advance(LEASE_S - 1)
     assert pair.b.deliver_due() == 0
     clock.advance(1)
     assert pair.b.deliver_due() == 2
@@ -177,7 +179,7 @@ async def test_a_post_whose_record_the_database_refused_is_not_sent_again_by_the
     await pair.a.drain()  # sends "one"; cannot record it; keeps the record and stops
     assert pair.a.store_failing and statuses(pair.b.store) == {one: "pending", two: "pending"}
 
-    clock.advance(outbox.LEASE_S)  # A's lease on CX runs out while A cannot renew it
+    clock.advance(LEASE_S)  # A's lease on CX runs out while A cannot renew it
     assert pair.b.deliver_due() == 1  # B takes CX over, but "one" may be out: it waits
     await pair.b.drain()
     assert [text for text, _ in posts(slack, "CX")] == ["one"]
@@ -189,7 +191,7 @@ async def test_a_post_whose_record_the_database_refused_is_not_sent_again_by_the
     pair.a.store.db.execute("PRAGMA query_only = 0")  # A's writes work again: it records "one"
     pair.a.deliver_due()
     assert not pair.a.store_failing and statuses(pair.b.store)[one] == "sent"
-    clock.advance(outbox.INTERRUPTED_WAIT_S)
+    clock.advance(INTERRUPTED_WAIT_S)
     await asyncio.gather(pair.a.drain(), pair.b.drain())
     assert [text for text, _ in posts(slack, "CX")] == ["one", "two"]  # each once, in order
     assert statuses(pair.b.store) == {one: "sent", two: "sent"}
@@ -203,11 +205,11 @@ async def test_a_post_whose_sender_died_during_the_send_goes_out_after_the_wait(
     await pair.a.drain()
     pair.a.store.close()  # and then A dies, its record lost
 
-    clock.advance(outbox.LEASE_S)
+    clock.advance(LEASE_S)
     pair.b.deliver_due()
     await pair.b.drain()
     assert [text for text, _ in posts(slack, "CX")] == ["one"]
-    clock.advance(outbox.INTERRUPTED_WAIT_S)
+    clock.advance(INTERRUPTED_WAIT_S)
     await pair.b.drain()
     assert [text for text, _ in posts(slack, "CX")] == ["one", "one", "two"]
     assert set(statuses(pair.b.store).values()) == {"sent"}
@@ -230,13 +232,13 @@ async def test_a_slow_send_keeps_its_conversation_because_its_lease_is_renewed(p
 
     def two_minutes_pass_while_slack_answers() -> None:
         for _ in range(12):
-            clock.advance(outbox.RENEW_EVERY_S)
+            clock.advance(RENEW_EVERY_S)
             pair.a.deliver_due()  # A's passes go on meanwhile
             others_started.append(pair.b.deliver_due())
 
     slack.meanwhile["chat.postMessage"] = two_minutes_pass_while_slack_answers
     await pair.a.drain()
-    assert 12 * outbox.RENEW_EVERY_S > 3 * outbox.LEASE_S
+    assert 12 * RENEW_EVERY_S > 3 * LEASE_S
     assert others_started == [0] * 12
     assert pair.sent_by("A") == [one] and pair.sent_by("B") == []
     assert statuses(pair.b.store) == {one: "sent"}
@@ -247,6 +249,6 @@ async def test_leases_nobody_holds_any_more_are_forgotten(pair, slack, clock):
     queue(pair.a.store, clock.now(), Person("UBOB"), "dm")
     await pair.a.drain()
     assert pair.a.store.db.table("outbox_leases").count == 2
-    clock.advance(outbox.FORGET_EVERY_S + outbox.LEASE_S)
+    clock.advance(dispatcher.FORGET_EVERY_S + LEASE_S)
     pair.a.deliver_due()
     assert pair.a.store.db.table("outbox_leases").count == 0

@@ -14,7 +14,8 @@ when another dispatcher may take a conversation over (a step back of an hour del
 from a dead one by an hour), never when the holder sends.
 
 Every function runs its own transaction, except `released`, which gives the statement to write
-with a send's record. The SQL is SQLite's and PostgreSQL's alike.
+with a send's record. Each transaction writes before it reads, so it holds SQLite's write lock
+from its first statement. The SQL is SQLite's and PostgreSQL's alike.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ update outbox set attempts = attempts + 1, not_before = :now + :wait, last_error
 where status = 'pending' and id = (
   select sending from outbox_leases
   where platform = :platform and conversation = :conversation and owner != :me and lease_until <= :now)
-returning id
 """
+_SENDING = "select sending from outbox_leases where platform = :platform and conversation = :conversation"
 _RENEW = """
 update outbox_leases set lease_until = :until
 where platform = :platform and conversation = :conversation and owner = :me
@@ -76,7 +77,8 @@ def claim(db: Database, *, keys: list[Key], owner: str, now: float) -> tuple[lis
     with db.atomic():
         for key in keys:
             hold = _params(key, owner, now=now, wait=INTERRUPTED_WAIT_S, reason=INTERRUPTED)
-            held += [outbox_id for (outbox_id,) in db.execute(_HOLD_INTERRUPTED, hold).fetchall()]
+            if db.execute(_HOLD_INTERRUPTED, hold).rowcount:  # (no RETURNING: SQLite before 3.35)
+                held.append(db.execute(_SENDING, hold).fetchone()[0])
             if db.execute(_CLAIM, _params(key, owner, now=now, until=now + LEASE_S)).rowcount == 1:
                 won.append(key)
     return won, held

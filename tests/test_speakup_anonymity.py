@@ -219,6 +219,7 @@ ALL_TABLES = {
     "escalation_steps",
     "escalation_observations",
     "coaching_notes",
+    "outbox_leases",  # which dispatcher works on which conversation until when; no author, no text
 }
 
 

@@ -147,13 +147,32 @@ class Store:
         nested = self.db.conn.in_transaction
         guard = _NoAwait()
         try:
-            with self.db.atomic():
+            with self._atomic(nested):
                 yield self.db
                 guard.check()
         finally:
             guard.close()
         if not nested:
             self._committed()
+
+    @contextmanager
+    def _atomic(self, nested: bool) -> Iterator[None]:
+        """A savepoint when nested; else BEGIN IMMEDIATE, which takes the write lock up front. With
+        a plain (deferred) BEGIN, a transaction that reads and then writes fails at its first write
+        (SQLITE_BUSY_SNAPSHOT) whenever another process committed in between; taking the lock first
+        makes the other process wait its turn instead (the busy timeout)."""
+        if nested:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.rollback()
+            raise
+        self.db.conn.commit()
 
     async def run(self, work: Callable[[Database], T]) -> T:
         """Run `work` (a plain function of the transaction) in one transaction, and return what it

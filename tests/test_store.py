@@ -146,3 +146,24 @@ def test_a_transaction_outside_an_event_loop_is_not_guarded(tmp_path):
         tx.execute("insert into processed (key, at) values ('kept', 1.0)")
     assert store.db.table("processed").count == 1
     store.close()
+
+
+def test_a_transaction_holds_the_write_lock_from_its_start(tmp_path):
+    """Two processes on one file: a transaction that reads, then writes, must not fail because the
+    other wrote in between (SQLite's BUSY_SNAPSHOT); the other waits for it instead."""
+    import sqlite3
+
+    from bot.store import open_store
+
+    first = open_store(tmp_path / "shared.db")
+    second = sqlite3.connect(tmp_path / "shared.db", timeout=0)
+    with first.transaction() as tx:
+        (before,) = tx.execute("select count(*) from processed").fetchone()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            second.execute("insert into processed (key, at) values ('other', 1)")  # must wait its turn
+        tx.execute("insert into processed (key, at) values ('mine', ?)", [before])
+    second.execute("insert into processed (key, at) values ('other', 1)")
+    second.commit()
+    assert {k for (k,) in second.execute("select key from processed")} == {"mine", "other"}
+    second.close()
+    first.close()

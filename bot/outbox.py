@@ -88,20 +88,24 @@ def enqueue(
     `reply_to` names an earlier outbox row: the post goes in that message's thread once sent.
     `replaces` names an earlier row whose message this one edits in place once it was sent.
     """
-    row = {
-        "platform": platform,
-        "conversation": to.id,
-        "recipient": recipient_kind(to),
-        "thread": thread,
-        "reply_to": reply_to,
-        "replaces": replaces,
-        "payload": json.dumps(encode(message), ensure_ascii=False),
-        "status": "pending",
-        "attempts": 0,
-        "not_before": now if not_before is None else not_before,
-        "created_at": now if created_at is None else created_at,
-    }
-    return int(db.table("outbox").insert(row).last_pk or 0)
+    # Plain SQL: sqlite-utils' Table.insert inspects the table's columns on every call, and this
+    # runs for every post of every command.
+    cursor = db.execute(
+        "insert into outbox (platform, conversation, recipient, thread, reply_to, replaces, payload, "
+        "status, attempts, not_before, created_at) values (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+        [
+            platform,
+            to.id,
+            recipient_kind(to),
+            thread,
+            reply_to,
+            replaces,
+            json.dumps(encode(message), ensure_ascii=False, separators=(",", ":")),
+            now if not_before is None else not_before,
+            now if created_at is None else created_at,
+        ],
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def edit(db: Database, *, original: int, message: Message, now: float) -> None:

@@ -24,13 +24,14 @@ from bot.config import Settings
 from bot.platform import Connected, Health
 from bot.replays import ReplayGuard
 from bot.slack import payloads
-from bot.slack.app import build_bolt_app
+from bot.slack.app import answer_command, build_bolt_app
 from bot.slack.identity import BotIdentity, identity_for
 from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
 from bot.store import Store
 from handlers.context import Services, SlashSyntax, Syntax
+from handlers.practice import CommandHandler
 
 log = logging.getLogger("candor.slack")
 
@@ -49,6 +50,8 @@ class SlackAdapter:
         self._bolt: AsyncApp | None = None
         self._replays: ReplayGuard | None = None
         self._anonymous: frozenset[str] = frozenset()
+        self._services: Services | None = None
+        self._commands: dict[str, CommandHandler] = {}
 
     async def open(self, store: Store) -> Connected:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -70,6 +73,8 @@ class SlackAdapter:
     def serve(self, services: Services, replays: ReplayGuard) -> None:
         assert self._client is not None, "open() first"
         self._replays = replays
+        self._services = services
+        self._commands = services.registry.commands
         self._anonymous = services.registry.anonymous
         self._bolt = build_bolt_app(self._client, services)
 
@@ -98,6 +103,12 @@ class SlackAdapter:
             return web.json_response({"error": refused.reason}, status=refused.status)
         if not self._first_delivery(parsed, float(timestamp or 0)):
             return web.Response(status=200)  # a replay: the first delivery was answered already
+        practice = self._commands.get(str(parsed.get("command") or "").removeprefix("/"))
+        if practice is not None and self._client is not None and self._services is not None:
+            # Slash commands, the busiest path, go straight to their practice (see answer_command);
+            # Bolt routes buttons, forms and events.
+            answer = await answer_command(practice, parsed, self._services, self._client)
+            return web.json_response(answer) if answer else web.Response(status=200)
         headers: dict[str, str | Sequence[str]] = {
             k: v for k, v in request.headers.items() if k.lower() != "content-type"
         }

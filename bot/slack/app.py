@@ -2,7 +2,9 @@
 
 Requests are verified before Bolt sees them (bot/slack/verify.py), so Bolt's own verification,
 which logs whole request bodies, is off. With `process_before_response=True` the ack is the HTTP
-response, sent when the listener returns; the slow work (posting) is left to the outbox.
+response, sent when the listener returns; the slow work (posting) is left to the outbox. Slash
+commands are answered by `answer_command` before Bolt (bot/slack/adapter.py): the same neutral
+request and rendering, without Bolt's per-request dispatch.
 """
 
 from __future__ import annotations
@@ -132,6 +134,22 @@ async def open_or_reply(
     return None
 
 
+async def answer_command(
+    practice: Callable[..., Awaitable[Reply]],
+    body: dict[str, Any],
+    services: Services,
+    client: AsyncWebClient,
+) -> dict[str, Any] | None:
+    """Run a slash command's practice: the ephemeral answer to ack with, or None when it opened a
+    form. The adapter calls it for every registered command, before Bolt: Bolt's dispatch (a
+    new context, its middleware, listener matching) costs more than the practice itself."""
+    reply = await run_safely(practice, to_command(body), services)
+    shown = await open_or_reply(
+        reply, body.get("trigger_id"), client, services.settings.slack_request_timeout_s
+    )
+    return None if shown is None else reply_payload(shown)
+
+
 def _from_bot(body: dict[str, Any]) -> bool:
     event = body.get("event") or {}
     return bool(event.get("bot_id") or event.get("subtype") == "bot_message")
@@ -166,17 +184,6 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
             return BoltResponse(status=200, body="")
         return await next()
 
-    def command(practice: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[None]]:
-        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-            reply = await run_safely(practice, to_command(body), services)
-            shown = await open_or_reply(reply, body.get("trigger_id"), client, timeout)
-            if shown is None:
-                await ack()
-            else:
-                await ack(**reply_payload(shown))
-
-        return listener
-
     def action(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             reply = await run_safely(handler, to_action(body), services)
@@ -199,9 +206,8 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
 
         return listener
 
+    # Slash commands never reach Bolt: the adapter answers them itself (answer_command).
     registry = services.registry
-    for name, practice in registry.commands.items():
-        app.command("/" + name)(command(practice))
     for action_id, pressed in registry.actions.items():
         app.action(action_id)(action(pressed))
     for callback, submitted in registry.forms.items():

@@ -63,8 +63,17 @@ def _url_end(text: str, start: int, end: int) -> int:
     return end
 
 
+RUN = 256  # characters of plain text per piece: a text object is cut between pieces, at most
+
+
+def _runs(text: str) -> list[str]:
+    """Plain text as escaped pieces of at most RUN characters, so an entity is never cut in two
+    and a long text still fills each text object nearly to its limit."""
+    return [escape(text[i : i + RUN]) for i in range(0, len(text), RUN)]
+
+
 def text_pieces(text: str) -> list[str]:
-    """User text as escaped pieces that may be split between: one per character, and each
+    """User text as escaped pieces that may be split between: runs of plain text, and each
     http(s) address as one working link whose label is the address itself (never another)."""
     pieces: list[str] = []
     done = 0
@@ -73,10 +82,10 @@ def text_pieces(text: str) -> list[str]:
         address = text[match.start() : end]
         if address.endswith("://") or len(address) > MAX_LINK:
             continue
-        pieces += [escape(ch) for ch in text[done : match.start()]]
+        pieces += _runs(text[done : match.start()])
         pieces.append(f"<{escape(address)}>")
         done = end
-    pieces += [escape(ch) for ch in text[done:]]
+    pieces += _runs(text[done:])
     return pieces
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import checkins, kudos, nudges, speakup
+from handlers import checkins, kudos, nudges, reviews, speakup
 from handlers.practice import Registry
 
-PRACTICES = (kudos.PRACTICE, checkins.PRACTICE, nudges.PRACTICE, speakup.PRACTICE)
+PRACTICES = (kudos.PRACTICE, checkins.PRACTICE, nudges.PRACTICE, speakup.PRACTICE, reviews.PRACTICE)
 REGISTRY = Registry(PRACTICES)

@@ -57,7 +57,7 @@ def _phrases(words: BlameWords) -> re.Pattern[str]:
 
 
 def _person_patterns(words: BlameWords, names: tuple[str, ...]) -> list[re.Pattern[str]]:
-    person = r"(?:@[\w.-]+|" + _alternatives((*words.people, *names)) + ")"
+    person = r"(?:@[\w.-]*\w|" + _alternatives((*words.people, *names)) + ")"
     return [
         re.compile(person + _NEAR + _alternatives(words.cause_words), re.IGNORECASE),
         re.compile(_alternatives(words.causes) + r"\s+" + person, re.IGNORECASE),
@@ -87,9 +87,10 @@ def check(sections: Sections, words: BlameWords, *, names: Iterable[str] = ()) -
         for pattern in patterns:
             spans += [m.span() for m in pattern.finditer(text) if m.group().strip()]
         kept: list[tuple[int, int]] = []
-        for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
-            if kept and start < kept[-1][1]:  # inside one already found
-                continue
-            kept.append((start, end))
+        for start, end in sorted(spans):
+            if kept and start < kept[-1][1]:  # overlapping ones read as one: "he should have known better"
+                kept[-1] = (kept[-1][0], max(end, kept[-1][1]))
+            else:
+                kept.append((start, end))
         findings += [Finding(section, " ".join(text[s:e].split())) for s, e in kept[:MAX_FINDINGS]]
     return tuple(findings)

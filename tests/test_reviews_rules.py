@@ -209,7 +209,9 @@ async def test_up_to_ten_action_items_from_rows_and_lines(h):
     before = counts(h)
     lines += f"\n@carol {due(h, 30)} one too many"
     reply = await h.submit(form, {**GOOD, **rows, FieldId.LINES: lines})
-    assert text_of(reply) == json.dumps({FieldId.LINES: "At most 10 action items in all; this review has 11."})
+    assert text_of(reply) == json.dumps(
+        {FieldId.LINES: "At most 10 action items in all; this review has 11."}
+    )
     assert counts(h) == before
 
 
@@ -221,7 +223,10 @@ def _bad_inputs(h: Harness) -> list[tuple[dict, dict]]:
         ({Section.HAPPENED: " \u200b "}, {Section.HAPPENED: "What happened cannot be empty."}),
         (
             {Section.IMPACT: None, Section.FACTORS: ""},
-            {Section.IMPACT: "Impact cannot be empty.", Section.FACTORS: "Contributing factors cannot be empty."},
+            {
+                Section.IMPACT: "Impact cannot be empty.",
+                Section.FACTORS: "Contributing factors cannot be empty.",
+            },
         ),
         (
             {Section.FACTORS: "x" * 3001},
@@ -235,19 +240,46 @@ def _bad_inputs(h: Harness) -> list[tuple[dict, dict]]:
                 "saved. Please retype it."
             },
         ),
-        (row(1, "add a canary", "bob", past), {row_field(1, "due"): f"{past} has passed. Pick today or a later date."}),
-        (row(1, "add a canary", "bob", far), {row_field(1, "due"): f"{far} is more than two years away. Pick a nearer date."}),
-        (row(1, "add a canary", "bob", "2026-02-30"), {row_field(1, "due"): "Pick a date from the calendar (YYYY-MM-DD)."}),
+        (
+            row(1, "add a canary", "bob", past),
+            {row_field(1, "due"): f"{past} has passed. Pick today or a later date."},
+        ),
+        (
+            row(1, "add a canary", "bob", far),
+            {row_field(1, "due"): f"{far} is more than two years away. Pick a nearer date."},
+        ),
+        (
+            row(1, "add a canary", "bob", "2026-02-30"),
+            {row_field(1, "due"): "Pick a date from the calendar (YYYY-MM-DD)."},
+        ),
         (
             row(1, "add a canary", "buildbot", due(h, 3)),
             {row_field(1, "owner"): "Bots cannot own an action: pick the person who will do it."},
         ),
-        (row(1, "add a canary", "nobody", due(h, 3)), {row_field(1, "owner"): "I could not find that person in this workspace."}),
-        (row(1, "add a canary", "gone", due(h, 3)), {row_field(1, "owner"): "I could not find that person in this workspace."}),
-        ({row_field(2, "what"): "half a row"}, {row_field(2, "owner"): "Pick who will do it.", row_field(2, "due"): "Pick a due date."}),
-        ({row_field(1, "owner"): "bob"}, {row_field(1, "what"): "Action 1 cannot be empty.", row_field(1, "due"): "Pick a due date."}),
-        (row(1, "a" * 301, "bob", due(h, 3)), {row_field(1, "what"): "Action 1 is 301 characters; keep it to 300 characters."}),
-        (row(1, "add a canary", "<@U1|x> y", due(h, 3)), {row_field(1, "owner"): "Pick the owner from the list."}),
+        (
+            row(1, "add a canary", "nobody", due(h, 3)),
+            {row_field(1, "owner"): "I could not find that person in this workspace."},
+        ),
+        (
+            row(1, "add a canary", "gone", due(h, 3)),
+            {row_field(1, "owner"): "I could not find that person in this workspace."},
+        ),
+        (
+            {row_field(2, "what"): "half a row"},
+            {row_field(2, "owner"): "Pick who will do it.", row_field(2, "due"): "Pick a due date."},
+        ),
+        (
+            {row_field(1, "owner"): "bob"},
+            {row_field(1, "what"): "Action 1 cannot be empty.", row_field(1, "due"): "Pick a due date."},
+        ),
+        (
+            row(1, "a" * 301, "bob", due(h, 3)),
+            {row_field(1, "what"): "Action 1 is 301 characters; keep it to 300 characters."},
+        ),
+        (
+            row(1, "add a canary", "<@U1|x> y", due(h, 3)),
+            {row_field(1, "owner"): "Pick the owner from the list."},
+        ),
     ]
 
 
@@ -272,20 +304,32 @@ def _bad_lines(h: Harness) -> list[tuple[str, str]]:
             "action row above.",
         ),
         ("@bob add a canary", f"Line 1: after the owner, write the due date as YYYY-MM-DD, {example}"),
-        ("@bob 15/12/2026 add a canary", f"Line 1: after the owner, write the due date as YYYY-MM-DD, {example}"),
+        (
+            "@bob 15/12/2026 add a canary",
+            f"Line 1: after the owner, write the due date as YYYY-MM-DD, {example}",
+        ),
         ("@bob 2026-13-01 add a canary", "Line 1: 2026-13-01 is not a date."),
         (f"@bob {ok_due}", f"Line 1: say what will be done after the date, {example}"),
         (f"@bob {ok_due}   \u200b", f"Line 1: say what will be done after the date, {example}"),
-        (f"@bob {ok_due} fine\n\n@carol {ok_due}", f"Line 3: say what will be done after the date, {example}"),
+        (
+            f"@bob {ok_due} fine\n\n@carol {ok_due}",
+            f"Line 3: say what will be done after the date, {example}",
+        ),
         (f"@bob {ok_due} " + "a" * 301, "Line 1: The action is 301 characters; keep it to 300 characters."),
         (f"@bob {due(h, -2)} add a canary", f"Line 1: {due(h, -2)} has passed. Pick today or a later date."),
-        (f"@buildbot {ok_due} add a canary", "Line 1: Bots cannot own an action: pick the person who will do it."),
+        (
+            f"@buildbot {ok_due} add a canary",
+            "Line 1: Bots cannot own an action: pick the person who will do it.",
+        ),
         (
             f"@bob{ok_due} add a canary",
             f"Line 1: @bob{ok_due} is not someone I can find. Type @ and pick the person from the list, or use "
             "an action row above.",
         ),
-        ("\n".join(f"@bob {ok_due} step {n}" for n in range(11)), "At most 10 action items; these lines have 11."),
+        (
+            "\n".join(f"@bob {ok_due} step {n}" for n in range(11)),
+            "At most 10 action items; these lines have 11.",
+        ),
         ("x" * 3001, "The action lines is 3,001 characters; keep it to 3,000 characters."),
     ]
 
@@ -305,7 +349,9 @@ async def test_hostile_text_is_kept_as_text(h):
     reply = await write(h, **{Section.IMPACT: hostile + " for all 300 customers"})
     assert text_of(reply).startswith("Published.")
     [(impact,)] = h.store.db.execute("select impact from reviews").fetchall()
-    assert impact == "<!channel> <@U0123> *bold* ```code``` gnp.exe for all 300 customers"  # direction mark gone
+    assert (
+        impact == "<!channel> <@U0123> *bold* ```code``` gnp.exe for all 300 customers"
+    )  # direction mark gone
 
 
 async def test_a_form_candor_did_not_write_is_refused(h):
@@ -313,7 +359,9 @@ async def test_a_form_candor_did_not_write_is_refused(h):
     for context in ("", "not json", json.dumps({"c": "team", "r": 99, "s": []}), json.dumps({"r": 3})):
         forged = Form(form.callback, form.title, form.submit, form.fields, form.intro, context)
         reply = await h.submit(forged, GOOD)
-        assert reply == FormErrors({Section.TITLE: "This form is out of date. Please close it and open it again."})
+        assert reply == FormErrors(
+            {Section.TITLE: "This form is out of date. Please close it and open it again."}
+        )
     assert h.count("reviews") == 0
 
 
@@ -360,7 +408,9 @@ async def test_a_review_goes_to_the_channel_chosen_when_it_was_sent(h):
 
 # --- marking actions done -----------------------------------------------------------------------
 async def published_with_two_actions(h: Harness) -> tuple[int, int]:
-    reply = await write(h, **row(1, "add a canary step", "bob", due(h, 30)), **row(2, "fix the alert", "carol", due(h, 9)))
+    reply = await write(
+        h, **row(1, "add a canary step", "bob", due(h, 30)), **row(2, "fix the alert", "carol", due(h, 9))
+    )
     assert text_of(reply).startswith("Published."), text_of(reply)
     first, second = action_ids(h)
     return first, second
@@ -391,7 +441,9 @@ async def test_only_the_owner_or_an_admin_can_mark_it_done(h):
     reply = await h.click(ActionId.DONE, str(alert), user="alice")
     assert text_of(reply) == "Only @carol (its owner) or a Candor admin can mark this action done."
     assert counts(h) == before
-    assert text_of(await h.click(ActionId.DONE, str(alert), user="boss")).startswith("✅ Marked done: fix the alert")
+    assert text_of(await h.click(ActionId.DONE, str(alert), user="boss")).startswith(
+        "✅ Marked done: fix the alert"
+    )
     [(done_by,)] = h.store.db.execute("select done_by from review_actions where id = ?", [alert]).fetchall()
     assert done_by == "boss"
 
@@ -495,7 +547,13 @@ async def test_the_author_edits_a_named_review_and_adds_a_follow_up(h):
     form = (await h.command("review", f"edit {number}")).form
     assert form is not None and form.callback == FormId.EDIT
     assert {f.id: f.initial for f in form.fields}[Section.IMPACT] == GOOD[Section.IMPACT]
-    reply = await h.submit(form, {Section.IMPACT: "About 320 customers could not pay for 40 minutes.", FieldId.FOLLOW_UP: "The canary is live."})
+    reply = await h.submit(
+        form,
+        {
+            Section.IMPACT: "About 320 customers could not pay for 40 minutes.",
+            FieldId.FOLLOW_UP: "The canary is live.",
+        },
+    )
     assert text_of(reply) == "Saved: your changes and your follow-up will appear in a moment."
     posts = h.posts()
     assert "> About 320 customers could not pay for 40 minutes." in posts[0][1]

@@ -191,12 +191,21 @@ async def check_owners(
     """Each owner a person of this workspace (not a bot, and never the hidden author of an
     anonymous review), each date not yet passed on the owner's own calendar."""
     users = list(dict.fromkeys([w.owner for w in wanted] + [m.user for w in wanted for m in w.named]))
+    if anonymous:  # nothing, not even a directory lookup, is asked about a hidden author
+        users = [u for u in users if u != author]
     found: dict[str, PersonInfo | None] = dict(
         zip(users, await asyncio.gather(*(people.lookup(u) for u in users)), strict=True)
     )
     errors: dict[str, str] = {}
     actions: list[ActionItem] = []
     for w in wanted:
+        if anonymous and w.owner == author:
+            errors.setdefault(
+                w.owner_field,
+                f"{w.where}In an anonymous review you cannot own an action yourself: it would show who "
+                "wrote it. Pick someone else, or untick Anonymous.",
+            )
+            continue
         info = found.get(w.owner)
         if info is None or info.deleted:
             errors.setdefault(w.owner_field, f"{w.where}I could not find that person in this workspace.")
@@ -204,13 +213,6 @@ async def check_owners(
         if info.is_bot:
             errors.setdefault(
                 w.owner_field, f"{w.where}Bots cannot own an action: pick the person who will do it."
-            )
-            continue
-        if anonymous and w.owner == author:
-            errors.setdefault(
-                w.owner_field,
-                f"{w.where}In an anonymous review you cannot own an action yourself: it would show who "
-                "wrote it. Pick someone else, or untick Anonymous.",
             )
             continue
         tz = known_tz(info.tz)

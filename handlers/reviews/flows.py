@@ -290,7 +290,20 @@ async def open_edit(cmd: Command, services: Services, raw: str) -> Reply:
         return found
     review, state = found
     actions = store.actions_of(services.store.db, review_id=review.id)
+    # What the author kept when it was published is not pointed out again; only new words are.
+    kept = blame.check(
+        review.sections, _content(services).blame, names=await _owner_names(services, cmd, actions)
+    )
+    state = replace(state, seen=_seen(state, kept))
     return views.edit_form(review, actions, state=state, delay=_delay(services))
+
+
+async def _owner_names(
+    services: Services, req: Command | Submission, actions: list[store.Action]
+) -> list[str]:
+    people = services.people_for(req.platform)
+    found = await asyncio.gather(*(people.lookup(u) for u in dict.fromkeys(a.owner for a in actions)))
+    return [p.name for p in found if p is not None]
 
 
 async def _editable(cmd: Command, services: Services, raw: str) -> tuple[Review, FormState] | Reply:
@@ -364,9 +377,7 @@ async def submit_edit(sub: Submission, services: Services) -> Reply | FormErrors
         return FormErrors(errors)
     actions = store.actions_of(services.store.db, review_id=review.id)
     content = _content(services)
-    people = services.people_for(sub.platform)
-    owners = await asyncio.gather(*(people.lookup(u) for u in dict.fromkeys(a.owner for a in actions)))
-    findings = blame.check(sections, content.blame, names=[p.name for p in owners if p is not None])
+    findings = blame.check(sections, content.blame, names=await _owner_names(services, sub, actions))
     delay = _delay(services)
     if any(f.key not in state.seen for f in findings):
         return views.edit_form(

@@ -24,7 +24,7 @@ from handlers.reviews.ids import Reminder
 from handlers.reviews.local_time import days_until, digest_week
 from handlers.reviews.model import Quality, Sections
 from handlers.reviews.rules import DIGEST_LIMIT
-from handlers.reviews.store import Action, Edit, FollowUp, Review
+from handlers.reviews.store import Action, ChannelSetting, Edit, FollowUp, Review
 
 log = logging.getLogger("candor.reviews")
 
@@ -43,11 +43,18 @@ def due(services: Services) -> list[Due]:
 
 
 def publish_due(services: Services) -> int:
-    """Release what is due as one batch, in random order with the batch's time, then empty the
-    write-ahead log (handlers/anonymity). Returns how many this process released."""
+    """The publication job: release whatever is due. Runs every minute and after a restart; from
+    a request only when the delay is off."""
+    return release(services, due(services))
+
+
+def release(services: Services, items: list[Due]) -> int:
+    """Release `items` as one batch, in random order with the batch's time, then empty the
+    write-ahead log (handlers/anonymity). Returns how many this process released (another may
+    have taken some first)."""
     now = services.clock.now()
 
-    def release(tx: Database, item: Due, batch: float) -> bool:
+    def release_one(tx: Database, item: Due, batch: float) -> bool:
         if isinstance(item, Review):
             if not store.claim_review(tx, review_id=item.id, now=now):
                 return False
@@ -57,7 +64,7 @@ def publish_due(services: Services) -> int:
             return _apply_edit(tx, item, now)
         return _post_follow_up(tx, item, batch, now)
 
-    released = anonymity.release_batch(services.store, items=due(services), release=release, now=now)
+    released = anonymity.release_batch(services.store, items=items, release=release_one, now=now)
     if released and anonymity.is_delayed(services.settings.speakup_delay_s):
         log.info("anonymous review batch published", extra={"published": released})
     return released
@@ -104,10 +111,20 @@ def publish_at_once(services: Services) -> None:
 
 # --- reminders ----------------------------------------------------------------------------------
 def send_reminders(services: Services) -> int:
-    """Remind owners 2 days before and on the due date at 09:00 their time; returns how many."""
+    """The reminder job: owners hear 2 days before and on the due date at 09:00 their time."""
+    return remind(services, reminders_due(services))
+
+
+def reminders_due(services: Services) -> list[Action]:
+    """Open actions with a reminder whose time has come (not yet claimed)."""
+    return store.due_reminders(services.store.db, now=services.clock.now())
+
+
+def remind(services: Services, actions: list[Action]) -> int:
+    """Send each action's due reminders, each claimed first; returns how many this process sent."""
     now = services.clock.now()
     sent = 0
-    for action in store.due_reminders(services.store.db, now=now):
+    for action in actions:
         with services.store.transaction() as tx:
             sent += _remind(tx, action, now)
     return sent
@@ -143,13 +160,27 @@ def _remind(tx: Database, action: Action, now: float) -> int:
 
 # --- the weekly overdue digest ------------------------------------------------------------------
 def send_digests(services: Services) -> int:
-    """On Mondays from 09:00 in the reviews channel's timezone: the week's overdue actions, once."""
+    """The digest job: on Mondays from 09:00 in the reviews channel's timezone, the workspace's
+    overdue actions, once a week."""
+    return digest(services, digests_due(services))
+
+
+def digests_due(services: Services) -> list[tuple[ChannelSetting, str]]:
+    """Workspaces whose digest for this week is due (not yet claimed), with its Monday."""
     now = services.clock.now()
-    posted = 0
+    found = []
     for setting in store.channel_settings(services.store.db):
         monday, due_at = digest_week(now, setting.tz)
-        if now < due_at or (setting.digest_on or "") >= monday:
-            continue
+        if now >= due_at and (setting.digest_on or "") < monday:
+            found.append((setting, monday))
+    return found
+
+
+def digest(services: Services, due: list[tuple[ChannelSetting, str]]) -> int:
+    """Post each due digest, claimed first; returns how many this process posted."""
+    now = services.clock.now()
+    posted = 0
+    for setting, monday in due:
         with services.store.transaction() as tx:
             if not store.claim_digest(
                 tx, platform=setting.platform, workspace=setting.workspace, monday=monday

@@ -543,8 +543,8 @@ def action_dm(action: Action) -> Message:
             Quote(action.description),
             Context(
                 rich(
-                    f"Due {day_text(action.due_on)} · reminders {REMIND_DAYS_BEFORE} days before and on the day, "
-                    f"at {REMIND_AT_HOUR:02d}:00 your time · review #{action.review_id}"
+                    f"Due {day_text(action.due_on)} · reminders {REMIND_DAYS_BEFORE} days before and on "
+                    f"the day, at {REMIND_AT_HOUR:02d}:00 your time · review #{action.review_id}"
                 )
             ),
             _done_button(action),

@@ -267,8 +267,8 @@ class Shell:
             return given
         if field.kind == "channel":
             return "#" + (answer.lstrip("#").lower() or self.channel)
-        if field.kind == "user":
-            return answer.lstrip("@").lower() or None
+        if field.kind == "user":  # Enter keeps a person the form already names
+            return answer.lstrip("@").lower() or (field.initial if isinstance(field.initial, str) else None)
         if not answer:
             if isinstance(field.initial, tuple):
                 return list(field.initial)

@@ -274,7 +274,10 @@ def _row_fields(rows: int, filled: Filled) -> list[Field]:
                 "date",
                 initial=filled.pick(due, r"\d{4}-\d{2}-\d{2}"),
                 optional=True,
-                hint=f"The owner gets {REMINDERS}." if first else None,
+                hint=f"The owner is reminded {REMIND_DAYS_BEFORE} days before and on the due date, at "
+                f"{REMIND_AT_HOUR:02d}:00 their time."
+                if first
+                else None,
             ),
         ]
     return fields

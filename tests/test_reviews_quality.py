@@ -269,3 +269,19 @@ def test_candor_data_dir_finds_edited_files_and_falls_back_to_the_shipped_ones(t
         (DATA / "blame_words.yml").read_text().replace("  - careless\n", "  - careless\n  - hopeless\n")
     )
     assert "hopeless" in content_for(mine).blame.phrases
+
+
+async def test_what_the_form_remembers_of_the_check_stays_small(h):  # noqa: F811
+    from handlers.reviews.views import FormState
+
+    many = " ".join(f"He {c * 40} {c * 40} broke it." for c in "abcdefgh")  # 8 long findings, 6 shown
+    form = await open_form(h)
+    reply = await h.submit(
+        form, {**GOOD, Section.HAPPENED: many, Section.FACTORS: many + " Someone broke it."}
+    )
+    context = reply.form.context
+    assert len(context) < 3000  # Slack keeps 3,000 characters of a modal's private metadata
+    state = FormState.decode(context)
+    assert state is not None and len(state.seen) == 12
+    published = await h.submit(reply.form, {})
+    assert text_of(published).startswith("Published.")

@@ -564,3 +564,41 @@ async def test_the_author_edits_a_named_review_and_adds_a_follow_up(h):
     unchanged = (await h.command("review", f"edit {number}")).form
     assert text_of(await h.submit(unchanged, {})) == "Nothing was changed."
     assert text_of(await h.command("review", "edit 99")) == "There is no review #99."
+
+
+@pytest.mark.parametrize(
+    ("answers", "refused"),
+    [
+        ({Section.HAPPENED: ""}, {Section.HAPPENED: "What happened cannot be empty."}),
+        (
+            {FieldId.FOLLOW_UP: "f" * 3001},
+            {FieldId.FOLLOW_UP: "The follow-up is 3,001 characters; keep it to 3,000 characters."},
+        ),
+        (
+            {Section.TITLE: "\ud800"},
+            {
+                Section.TITLE: "Title contains a broken character (part of an emoji?) that cannot be saved. Please retype it."
+            },
+        ),
+    ],
+)
+async def test_an_edit_with_a_bad_answer_is_refused_in_the_form_and_nothing_changes(h, answers, refused):
+    await published_with_two_actions(h)
+    form = (await h.command("review", f"edit {review_id(h)}")).form
+    before = (counts(h), h.posts())
+    assert await h.submit(form, answers) == FormErrors(refused)
+    assert (counts(h), h.posts()) == before
+
+
+async def test_a_form_shown_again_keeps_only_what_a_picker_can_show(h):
+    form = await open_form(h)
+    typed = {
+        row_field(1, "due"): "2026-02-30",
+        row_field(1, "owner"): "<@U1> x",
+        Section.TITLE: "t" * 500,
+        FieldId.MORE_ROWS: ["yes"],
+    }
+    more = (await h.submit(form, typed)).form
+    initial = {f.id: f.initial for f in more.fields}
+    assert initial[row_field(1, "due")] is None and initial[row_field(1, "owner")] is None
+    assert initial[Section.TITLE] == "t" * 150  # cut to what the field takes

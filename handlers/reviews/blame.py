@@ -20,6 +20,7 @@ from handlers.reviews.model import Sections
 
 SCANNED = (Section.HAPPENED, Section.FACTORS)
 MAX_FINDINGS = 6  # per section: enough to show the pattern, short enough to read
+KEY_CHARS = 60  # a finding as the form remembers it was shown (the form's context is small)
 _NEAR = r"(?:\W+\w+){0,2}?\W+"  # up to two words in between: "Sam simply forgot"
 
 
@@ -31,7 +32,7 @@ class Finding:
     @property
     def key(self) -> str:
         """What the author was already shown, to tell a new finding from one they chose to keep."""
-        return f"{self.section}:{' '.join(self.words.lower().split())}"
+        return f"{self.section}:{' '.join(self.words.lower().split())[:KEY_CHARS]}"
 
 
 def _wordy(char: str) -> bool:

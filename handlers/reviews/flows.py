@@ -40,7 +40,7 @@ from handlers.reviews.rules import (
     TREND_BUCKETS,
 )
 from handlers.reviews.store import ChannelSetting, Review
-from handlers.reviews.views import Filled, FormState
+from handlers.reviews.views import MAX_SEEN, Filled, FormState
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
 _HELP_WORDS = ("", Verb.HELP, "?", "-h", "--help")
@@ -230,7 +230,8 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
 
 
 def _seen(state: FormState, findings: tuple[Finding, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*state.seen, *(f.key for f in findings))))[-50:]
+    """The findings shown so far, newest kept: the form carries them (Slack: 3,000 characters)."""
+    return tuple(dict.fromkeys((*state.seen, *(f.key for f in findings))))[-MAX_SEEN:]
 
 
 def _factors_blame(findings: tuple[Finding, ...]) -> bool:

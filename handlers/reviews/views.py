@@ -39,7 +39,7 @@ from handlers.anonymity import Delay, describe_delay
 from handlers.context import Syntax
 from handlers.practice import HelpLine
 from handlers.reviews import ids
-from handlers.reviews.blame import Finding
+from handlers.reviews.blame import MAX_FINDINGS, Finding
 from handlers.reviews.ids import ActionId, Commands, FieldId, FormId, RowPart, Verb, row_field
 from handlers.reviews.model import Quality
 from handlers.reviews.quality import SECTION_NAMES
@@ -162,6 +162,9 @@ def channel_set(syntax: Syntax, conversation: str, member: bool) -> Reply:
 
 
 # --- the review form ----------------------------------------------------------------------------
+MAX_SEEN = 2 * MAX_FINDINGS  # blame findings a form remembers having shown
+
+
 @dataclass(frozen=True)
 class FormState:
     """What a form carries between its steps (Form.context): never stored."""
@@ -197,7 +200,7 @@ class FormState:
             )
         except (ValueError, TypeError, KeyError):
             return None
-        if not 1 <= state.rows <= MAX_ACTIONS or len(state.conversation) > 64 or len(state.seen) > 50:
+        if not 1 <= state.rows <= MAX_ACTIONS or len(state.conversation) > 64 or len(state.seen) > MAX_SEEN:
             return None
         return state
 
@@ -216,6 +219,14 @@ class Filled:
     def pick(self, field_id: str, pattern: str) -> str | None:
         value = self.values.get(field_id)
         return value if isinstance(value, str) and re.fullmatch(pattern, value) else None
+
+    def day(self, field_id: str) -> str | None:
+        """A date shown again only if it is one (a date picker refuses anything else)."""
+        value = self.pick(field_id, r"\d{4}-\d{2}-\d{2}")
+        try:
+            return date.fromisoformat(value).isoformat() if value else None
+        except ValueError:
+            return None
 
     def ticked(self, field_id: str) -> tuple[str, ...] | None:
         value = self.values.get(field_id)
@@ -272,7 +283,7 @@ def _row_fields(rows: int, filled: Filled) -> list[Field]:
                 due,
                 f"Action {row}: due date",
                 "date",
-                initial=filled.pick(due, r"\d{4}-\d{2}-\d{2}"),
+                initial=filled.day(due),
                 optional=True,
                 hint=f"The owner is reminded {REMIND_DAYS_BEFORE} days before and on the due date, at "
                 f"{REMIND_AT_HOUR:02d}:00 their time."

@@ -164,3 +164,24 @@ async def test_the_anonymous_reviews_rows_carry_only_batch_times_and_random_numb
     ids = [r[0] for r in candor.db.execute("select id from review_actions")]
     assert all(i > 2**31 for i in ids) and abs(ids[0] - ids[1]) != 1  # random: no order or count
     assert 1_000_000 <= review_id <= 9_999_999
+
+
+async def test_a_due_review_waits_for_the_batch_job_not_for_the_next_writer(candor, slack, clock):
+    clock.advance(0.125)
+    view = await open_form(candor, slack, AUTHOR)
+    ack = await candor.submit(view, {**GOOD, FieldId.ANONYMOUS: ["yes"]}, user=AUTHOR)
+    held = anonymity.code_hash(code_from(ack)).encode()
+    wal = candor.settings.db_path.with_name(candor.settings.db_path.name + "-wal")
+    assert held in wal.read_bytes()  # the search below is not vacuous: the WAL holds the row now
+    clock.advance(1800 + anonymity.BATCH_EVERY_S + 1.25)  # its batch time has passed
+    view = await open_form(candor, slack, "UBOB")
+    await candor.submit(
+        view, {**GOOD, FieldId.ANONYMOUS: ["yes"], Section.TITLE: "Written second"}, user="UBOB"
+    )
+    await candor.settle()
+    # Someone else writing does not release it: the moment they wrote is stored nowhere.
+    assert candor.count("outbox") == 0 and slack.delivered_to("CREVIEWS") == []
+    jobs.publish_due(candor.app[SERVICES])  # the job releases it, and then empties the WAL
+    await candor.settle()
+    assert len(slack.delivered_to("CREVIEWS")) == 1
+    assert held not in wal.read_bytes()

@@ -391,7 +391,7 @@ async def test_without_a_reviews_channel_an_admin_chooses_one(tmp_path):
         h.close()
 
 
-async def test_the_seeded_channel_is_applied_once_so_an_admins_choice_sticks(h):
+async def test_the_seeded_channel_never_replaces_an_admins_choice(h):
     assert "It is posted in #reviews" in intro(await open_form(h))
     await h.command("review", "channel", user="boss", channel="retros")
     assert "It is posted in #retros" in intro(await open_form(h))  # CANDOR_REVIEWS_CHANNEL not again

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from handlers.practice import PeriodicJob, Practice
 from handlers.reviews import flows, jobs, report, views
-from handlers.reviews.ids import SEED_KEY, ActionId, Commands, FormId, Job
+from handlers.reviews.ids import ActionId, Commands, FormId, Job
 
 PRACTICE = Practice(
     name="reviews",
@@ -42,7 +42,6 @@ PRACTICE = Practice(
         ("review_actions", "dm_outbox"),
         ("review_messages", "outbox_id"),
     ),
-    permanent_keys=(SEED_KEY,),
     report=report.figures,
 )
 

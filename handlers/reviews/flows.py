@@ -16,14 +16,13 @@ from datetime import date, timedelta
 from bot import outbox
 from bot.messages import FormErrors, Reply, error
 from bot.outbox import Channel
-from bot.store import claim_once
 from handlers import anonymity
 from handlers.anonymity import DAY_S, HOUR_S, Delay, day_of, start_of_day
 from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
 from handlers.reviews import blame, draft, jobs, publish, store, views
 from handlers.reviews.blame import Finding
 from handlers.reviews.content import Content, content_for
-from handlers.reviews.ids import SEED_KEY, FieldId, Limit, Section, Verb
+from handlers.reviews.ids import FieldId, Limit, Section, Verb
 from handlers.reviews.local_time import digest_week, reminder_times
 from handlers.reviews.model import ActionItem, Quality, Sections
 from handlers.reviews.quality import score
@@ -103,14 +102,13 @@ async def handle(cmd: Command, services: Services) -> Reply:
 
 
 def seed_channel(services: Services, platform: str, workspace: str) -> None:
-    """CANDOR_REVIEWS_CHANNEL: applied once per workspace, so an admin's later choice sticks."""
+    """CANDOR_REVIEWS_CHANNEL: the reviews channel of a workspace that has none yet, so an admin's
+    choice always stands."""
     channel = services.settings.reviews_channel
-    if not channel:
+    if not channel or store.channel_setting(services.store.db, platform=platform, workspace=workspace):
         return
     now = services.clock.now()
     with services.store.transaction() as tx:
-        if not claim_once(tx, f"{SEED_KEY}{platform}:{workspace}", start_of_day(now)):
-            return
         store.set_channel(
             tx,
             platform=platform,

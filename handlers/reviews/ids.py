@@ -97,6 +97,3 @@ class Limit(StrEnum):
 
     ANONYMOUS = "reviews-anonymous"  # anonymous reviews per person per UTC day
     CODE = "reviews-code"  # wrong case codes per person per clock hour
-
-
-SEED_KEY = "reviews-seed:"  # `processed` key prefix: CANDOR_REVIEWS_CHANNEL applied to a workspace

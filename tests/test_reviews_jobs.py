@@ -128,6 +128,19 @@ async def test_the_author_edits_and_follows_up_with_the_case_code_each_in_a_batc
     assert by_user is None and len(created_on) == 10  # no author, the day only
 
 
+async def test_a_due_edit_waits_for_the_batch_job_not_for_the_next_editor(h):
+    first, second = await anonymous_review(h), await anonymous_review(h, user="bob")
+    h.clock.advance(LATER)
+    await h.run_jobs()
+    await h.submit((await h.command("review", f"edit {first}")).form, {Section.IMPACT: "First edit."})
+    h.clock.advance(LATER)  # its batch time has passed
+    form = (await h.command("review", f"edit {second}", user="bob")).form
+    await h.submit(form, {Section.IMPACT: "Second edit."}, user="bob")
+    assert not any("First edit." in text for _, text in h.posts())  # not released by bob's request
+    await h.run_jobs()
+    assert sum("First edit." in text for _, text in h.posts()) == 1
+
+
 async def test_wrong_codes_are_limited_per_hour_and_a_number_does_not_open_an_anonymous_review(h):
     await anonymous_review(h)
     [(number,)] = h.store.db.execute("select id from reviews").fetchall()

@@ -272,7 +272,7 @@ def test_candor_data_dir_finds_edited_files_and_falls_back_to_the_shipped_ones(t
 
 
 async def test_what_the_form_remembers_of_the_check_stays_small(h):  # noqa: F811
-    from handlers.reviews.views import FormState
+    from handlers.reviews.forms import FormState
 
     many = " ".join(f"He {c * 40} {c * 40} broke it." for c in "abcdefgh")  # 8 long findings, 6 shown
     form = await open_form(h)

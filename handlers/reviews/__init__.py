@@ -12,23 +12,24 @@ Ticked anonymous, a review is kept with no author, through handlers/anonymity: a
 once (its hash stored), publication in random batches, random public numbers.
 
 The package: `ids` (stable string ids), `rules` (the numbers), `content` (the rubric and blame
-words from data/), `model` (what a review is made of), `draft` (reading the form), `blame`,
-`quality`, `local_time` (09:00 on each owner's calendar), `store` (all its SQL), `publish` (its
-posts), `flows` (what people do), `jobs` (batches, reminders, the digest), `report` (the team
-report's figures), `views` (messages and forms).
+words from data/), `model` (what a review is made of), `draft` (reading a form), `blame`, `quality`,
+`local_time` (09:00 on each owner's calendar), `store` (all its SQL), `flows` (the command and the
+Mark done button), `writing` and `editing` (the two forms' rules), `common` (what they share),
+`publish` (posting and refreshing), `jobs` (batches, reminders, the digest), `report` (the team
+report's figures), `forms`, `posts` and `views` (what it shows).
 """
 
 from __future__ import annotations
 
 from handlers.practice import PeriodicJob, Practice
-from handlers.reviews import flows, jobs, report, views
+from handlers.reviews import editing, flows, jobs, report, views, writing
 from handlers.reviews.ids import ActionId, Commands, FormId, Job
 
 PRACTICE = Practice(
     name="reviews",
     commands={Commands.REVIEW: flows.handle},
     actions={ActionId.DONE: flows.mark_done},
-    forms={FormId.NEW: flows.submit_new, FormId.EDIT: flows.submit_edit},
+    forms={FormId.NEW: writing.submit_new, FormId.EDIT: editing.submit_edit},
     periodic=(
         PeriodicJob(Job.PUBLISH, jobs.run_publication, 60.0),
         PeriodicJob(Job.REMIND, jobs.run_reminders, 60.0),

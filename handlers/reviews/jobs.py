@@ -19,7 +19,7 @@ from bot import outbox
 from bot.outbox import Channel, Person
 from handlers import anonymity
 from handlers.context import Services
-from handlers.reviews import publish, store, views
+from handlers.reviews import posts, publish, store
 from handlers.reviews.ids import Reminder
 from handlers.reviews.local_time import days_until, digest_week
 from handlers.reviews.model import Quality, Sections
@@ -89,7 +89,7 @@ def _post_follow_up(tx: Database, item: FollowUp, batch: float, now: float) -> b
         tx,
         platform=item.platform,
         to=Channel(item.channel),
-        message=views.author_post(item.body, None),
+        message=posts.author_post(item.body, None),
         now=now,
         reply_to=item.review_post,
         not_before=batch,
@@ -151,7 +151,7 @@ def _remind(tx: Database, action: Action, now: float) -> int:
             tx,
             platform=action.platform,
             to=Person(action.owner),
-            message=views.reminder_dm(action, days_until(now, action.due_on, action.tz)),
+            message=posts.reminder_dm(action, days_until(now, action.due_on, action.tz)),
             now=now,
         )
         sent += 1
@@ -193,7 +193,7 @@ def digest(services: Services, due: list[tuple[ChannelSetting, str]]) -> int:
                 tx,
                 platform=setting.platform,
                 to=Channel(setting.conversation),
-                message=views.digest_post(late[:DIGEST_LIMIT], max(0, len(late) - DIGEST_LIMIT)),
+                message=posts.digest_post(late[:DIGEST_LIMIT], max(0, len(late) - DIGEST_LIMIT)),
                 now=now,
             )
             posted += 1

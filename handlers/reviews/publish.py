@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from bot import outbox
 from bot.outbox import Channel, Person
-from handlers.reviews import store, views
+from handlers.reviews import posts, store
 from handlers.reviews.store import Review
 
 
@@ -22,7 +22,7 @@ def post_review(tx: Database, review: Review, *, now: float, batch: float | None
         tx,
         platform=review.platform,
         to=Channel(review.channel),
-        message=views.review_post(review, actions),
+        message=posts.review_post(review, actions),
         now=now,
         not_before=batch,  # None: now
         created_at=batch,
@@ -33,7 +33,7 @@ def post_review(tx: Database, review: Review, *, now: float, batch: float | None
             tx,
             platform=review.platform,
             to=Person(action.owner),
-            message=views.action_dm(action),
+            message=posts.action_dm(action),
             now=now,
             not_before=batch,
             created_at=batch,
@@ -47,4 +47,4 @@ def refresh_post(tx: Database, *, review_id: int, platform: str, workspace: str,
     if review is None or review.post_outbox is None or review.post_outbox < 0:
         return  # not published yet: it will say what is stored when it is
     actions = store.actions_of(tx, review_id=review_id)
-    outbox.edit(tx, original=review.post_outbox, message=views.review_post(review, actions), now=now)
+    outbox.edit(tx, original=review.post_outbox, message=posts.review_post(review, actions), now=now)

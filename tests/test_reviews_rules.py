@@ -602,3 +602,20 @@ async def test_a_form_shown_again_keeps_only_what_a_picker_can_show(h):
     initial = {f.id: f.initial for f in more.fields}
     assert initial[row_field(1, "due")] is None and initial[row_field(1, "owner")] is None
     assert initial[Section.TITLE] == "t" * 150  # cut to what the field takes
+
+
+async def test_a_directory_that_does_not_answer_keeps_the_form_and_stores_nothing(h):
+    async def unreachable(user):
+        raise TimeoutError
+
+    form = await open_form(h)
+    h.people.lookup = unreachable  # type: ignore[method-assign]
+    before = counts(h)
+    reply = await h.submit(form, {**GOOD, **row(1, "add a canary", "bob", due(h, 9))})
+    assert reply == FormErrors(
+        {
+            row_field(1, "owner"): "I could not check this person just now. Nothing is published yet: please "
+            "send the form again in a moment."
+        }
+    )
+    assert counts(h) == before

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from handlers.anonymity import Delay
-from handlers.context import Action, Command, Services, Submission
+from handlers.context import Action, Command, PersonInfo, Services, Submission
 from handlers.reviews import store
 from handlers.reviews.blame import Finding
 from handlers.reviews.content import Content, content_for
@@ -58,5 +58,7 @@ async def owner_names(
 ) -> list[str]:
     """The names of a review's action owners, for the blame check ("Sam forgot")."""
     people = services.people_for(req.platform)
-    found = await asyncio.gather(*(people.lookup(u) for u in dict.fromkeys(a.owner for a in actions)))
-    return [p.name for p in found if p is not None]
+    found = await asyncio.gather(
+        *(people.lookup(u) for u in dict.fromkeys(a.owner for a in actions)), return_exceptions=True
+    )
+    return [p.name for p in found if isinstance(p, PersonInfo)]  # one that did not answer: no name

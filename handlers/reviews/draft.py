@@ -193,9 +193,11 @@ async def check_owners(
     users = list(dict.fromkeys([w.owner for w in wanted] + [m.user for w in wanted for m in w.named]))
     if anonymous:  # nothing, not even a directory lookup, is asked about a hidden author
         users = [u for u in users if u != author]
-    found: dict[str, PersonInfo | None] = dict(
-        zip(users, await asyncio.gather(*(people.lookup(u) for u in users)), strict=True)
-    )
+    # A directory that does not answer must not cost the person what they wrote: the form stays.
+    answers = await asyncio.gather(*(people.lookup(u) for u in users), return_exceptions=True)
+    found: dict[str, PersonInfo | None] = {
+        u: a for u, a in zip(users, answers, strict=True) if not isinstance(a, BaseException)
+    }
     errors: dict[str, str] = {}
     actions: list[ActionItem] = []
     for w in wanted:
@@ -206,7 +208,14 @@ async def check_owners(
                 "wrote it. Pick someone else, or untick Anonymous.",
             )
             continue
-        info = found.get(w.owner)
+        if w.owner not in found:
+            errors.setdefault(
+                w.owner_field,
+                f"{w.where}I could not check this person just now. Nothing is published yet: please "
+                "send the form again in a moment.",
+            )
+            continue
+        info = found[w.owner]
         if info is None or info.deleted:
             errors.setdefault(w.owner_field, f"{w.where}I could not find that person in this workspace.")
             continue

@@ -72,11 +72,11 @@ COMMANDS = {
     "serve": Subcommand(
         _serve,
         True,
-        "run the HTTP server for Slack (needs SLACK_* variables)",
-        "Run the HTTP server Slack talks to (POST /slack/events, GET /healthz) with the outbox and "
-        "the scheduler, after applying migrations. A bad setting, a database that cannot be "
-        "written or that another `candor serve` is using, or a token Slack rejects stops it with "
-        "one line and exit code 2.",
+        "run the HTTP server for Slack and/or Teams (needs SLACK_* or MICROSOFT_* variables)",
+        "Run the HTTP server Slack and Teams talk to (POST /slack/events, POST /api/messages, GET "
+        "/healthz) with the outbox and the scheduler, after applying migrations. A bad setting, a "
+        "database that cannot be written or that another `candor serve` is using, or a token "
+        "Slack rejects stops it with one line and exit code 2.",
     ),
     "shell": Subcommand(
         _shell,

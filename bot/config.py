@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 # The source checkout, for tests and scripts; inside an installed wheel it means nothing.
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,9 @@ SHIPPED_DATA = Path(str(files("candor_data")))
 DEFAULT_DB = Path("data") / "candor.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HOST = "0.0.0.0"
+# Microsoft's public cloud: where Teams' tokens are checked and where Candor gets its own.
+DEFAULT_TEAMS_OPENID_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+DEFAULT_TEAMS_LOGIN_URL = "https://login.microsoftonline.com/"
 _YES_NO = {"yes": True, "no": False, "": False}
 
 
@@ -108,6 +112,33 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https://")
+    return value
+
+
+def _teams(env: Mapping[str, str]) -> dict[str, Any]:
+    """Teams' settings: an app id needs its secret; no app id at all only when asked for."""
+    app_id = env.get("MICROSOFT_APP_ID", "").strip()
+    password = env.get("MICROSOFT_APP_PASSWORD", "").strip()
+    without_auth = _yes_no(env, "CANDOR_TEAMS_WITHOUT_AUTH")
+    if app_id and not password:
+        raise ConfigError("MICROSOFT_APP_PASSWORD is not set (MICROSOFT_APP_ID is)")
+    if app_id and without_auth:
+        raise ConfigError("CANDOR_TEAMS_WITHOUT_AUTH=yes cannot be used with MICROSOFT_APP_ID")
+    login = _url(env, "MICROSOFT_LOGIN_URL", DEFAULT_TEAMS_LOGIN_URL)
+    return {
+        "microsoft_app_id": app_id,
+        "microsoft_app_password": password,
+        "microsoft_app_tenant_id": env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
+        "teams_without_auth": without_auth,
+        "teams_openid_url": _url(env, "MICROSOFT_OPENID_METADATA_URL", DEFAULT_TEAMS_OPENID_URL),
+        "teams_login_url": login if login.endswith("/") else login + "/",
+    }
+
+
 @dataclass(frozen=True)
 class Variable:
     """One environment variable, as `candor COMMAND --help` and the README describe it."""
@@ -123,9 +154,22 @@ _SERVE = ("serve",)
 _PRACTICES = ("serve", "shell")
 _ALL = ("serve", "shell", "migrate")
 VARIABLES = (
-    Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-...", "required", _SERVE),
+    Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-... (not needed for Teams alone)", "required", _SERVE),
     Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required", _SERVE),
     Variable("SLACK_API_URL", "Slack's Web API", DEFAULT_SLACK_API_URL, _SERVE),
+    Variable("MICROSOFT_APP_ID", "the Teams bot's app (client) id; set, it turns Teams on", "none", _SERVE),
+    Variable("MICROSOFT_APP_PASSWORD", "the Teams bot's client secret", "required with the app id", _SERVE),
+    Variable(
+        "MICROSOFT_APP_TENANT_ID", "the Entra tenant of a single-tenant bot", "botframework.com", _SERVE
+    ),
+    Variable(
+        "CANDOR_TEAMS_WITHOUT_AUTH",
+        "yes serves Teams with no app id and no token checks (Emulator only)",
+        "no",
+        _SERVE,
+    ),
+    Variable("MICROSOFT_OPENID_METADATA_URL", "where Teams' token keys are published", "Microsoft's", _SERVE),
+    Variable("MICROSOFT_LOGIN_URL", "where Candor gets its own Teams token", DEFAULT_TEAMS_LOGIN_URL, _SERVE),
     Variable("HOST", "the address the HTTP server listens on", DEFAULT_HOST, _SERVE),
     Variable("PORT", "the HTTP port", "3000", _SERVE),
     Variable("CANDOR_DB", "the SQLite file", str(DEFAULT_DB), _ALL, shell_default="data/shell.db"),
@@ -205,14 +249,31 @@ class Settings:
     # `serve` refuses a zero or fixed delay (it can date a concern) unless the operator says so.
     speakup_delay_risk_accepted: bool = False
     anonymity_k: int = 5  # smallest group an aggregate is shown for
+    # Teams (bot/teams/): on when an app id is set, or without token checks when asked to.
+    microsoft_app_id: str = ""
+    microsoft_app_password: str = field(default="", repr=False)
+    microsoft_app_tenant_id: str = ""
+    teams_without_auth: bool = False
+    teams_openid_url: str = DEFAULT_TEAMS_OPENID_URL  # tests point these at local fakes
+    teams_login_url: str = DEFAULT_TEAMS_LOGIN_URL
+    # Calls to the Bot Connector made while Teams waits for the answer to an activity.
+    teams_request_timeout_s: float = 5.0
     reviews_channel: str = ""  # seeds each workspace's reviews channel (admins change it)
     # After a network failure of auth.test at start-up, the first wait before asking again
     # (doubling up to a minute); tests shorten it.
     slack_auth_retry_s: float = 5.0
 
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_without_auth
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool) -> Settings:
+        """`need_slack`: the command serves chat platforms, so Slack's settings are required unless
+        Teams is configured instead (a Teams-only Candor needs none of Slack's)."""
         env = os.environ if env is None else env
+        teams = _teams(env)
+        need_slack = need_slack and not (teams["microsoft_app_id"] or teams["teams_without_auth"])
         token = _required(env, "SLACK_BOT_TOKEN") if need_slack else env.get("SLACK_BOT_TOKEN", "")
         secret = _required(env, "SLACK_SIGNING_SECRET") if need_slack else env.get("SLACK_SIGNING_SECRET", "")
         api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
@@ -241,6 +302,7 @@ class Settings:
             anonymity_k=_int(env, "CANDOR_ANONYMITY_K", 5, minimum=2),
             reviews_channel=_one_id(env, "CANDOR_REVIEWS_CHANNEL"),
             log_level=_log_level(env.get("CANDOR_LOG_LEVEL", "")),
+            **teams,
         )
 
     def check_for_serve(self) -> None:

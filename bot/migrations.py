@@ -228,6 +228,283 @@ def m009_outbox_recipient(db: Database) -> None:
 
 
 @candor()
+def m013_teams_references(db: Database) -> None:
+    # Teams: how to reach each conversation Candor was added to (bot/teams/references.py). Saved
+    # when Candor is installed in a team, a group chat or a person's own chat, and when it first
+    # hears from a channel. A channel's reference names no person; a personal one names its one
+    # member. No time is kept: a row says where, never when.
+    db.table("teams_references").create(
+        {
+            "conversation": str,  # Teams' conversation id (a channel, a group chat, a personal chat)
+            "tenant": str,
+            "kind": str,  # personal | channel | groupChat
+            "user": str,  # personal chats only: the one person in it
+            "team": str,  # channels only: the team it belongs to
+            "name": str,  # channels only: how people know it
+            "reference": str,  # the ConversationReference, as JSON
+            "unreachable": int,  # 1 after Teams answered 403 MessageWritesBlocked
+        },
+        pk="conversation",
+        not_null={"tenant", "kind", "reference", "unreachable"},
+        defaults={"unreachable": 0},
+    )
+    db.table("teams_references").create_index(["user"])
+    db.table("teams_references").create_index(["tenant", "kind"])
+
+
+@candor()
+def m015_nominations(db: Database) -> None:
+    # Peer nomination cycles (handlers/nominations). A cycle moves open → (voting →) closed; each
+    # move is claimed by a conditional update of `phase`, so two processes close a cycle once.
+    db.table("nomination_cycles").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # the channel the cycle belongs to
+            "award": str,  # slug in data/awards.yml
+            "opened_by": str,  # the admin's user id
+            "tz": str,  # the admin's timezone: times are shown in it
+            "opened_at": float,
+            "closes_at": float,  # nominations close
+            "show_nominators": int,  # 0: nominators are named nowhere
+            "voting_s": float,  # 0: no vote; else how long the vote among the finalists runs
+            "top_n": int,  # how many of the most nominated go to the vote
+            "phase": str,  # open | voting | closed
+            "finalists": str,  # JSON list of user ids, set when the vote starts
+            "voting_opened_at": float,
+            "voting_closes_at": float,
+            "closed_at": float,  # when the result was tallied and posted
+            "announce_outbox": int,  # the announcement, edited at each move
+            "vote_outbox": int,  # the ballot post, edited when the vote ends
+            "result_outbox": int,
+        },
+        pk="id",
+        not_null={
+            "platform",
+            "workspace",
+            "conversation",
+            "award",
+            "opened_by",
+            "tz",
+            "opened_at",
+            "closes_at",
+            "phase",
+        },
+        defaults={"phase": "open", "show_nominators": 0, "voting_s": 0, "top_n": 5},
+    )
+    db.table("nomination_cycles").create_index(["phase", "closes_at"])
+    db.table("nomination_cycles").create_index(["platform", "workspace", "conversation", "phase"])
+    db.table("nominations").create(
+        {
+            "id": int,
+            "cycle_id": int,
+            "nominator": str,  # user id; shown only if the cycle says so
+            "nominee": str,  # user id
+            "level": str,  # developing | competent | role_model
+            "example_1": str,
+            "example_2": str,
+            "example_3": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"cycle_id", "nominator", "nominee", "level", "example_1", "example_2", "created_at"},
+        foreign_keys=[("cycle_id", "nomination_cycles", "id")],
+    )
+    # One nomination per nominator per nominee per cycle: a second one edits the first.
+    db.table("nominations").create_index(["cycle_id", "nominator", "nominee"], unique=True)
+    db.table("nominations").create_index(["nominee"])
+    db.table("nomination_votes").create(
+        {"cycle_id": int, "voter": str, "nominee": str, "voted_at": float},
+        pk=("cycle_id", "voter"),  # one vote per person per cycle; changing it updates the row
+        not_null={"nominee", "voted_at"},
+        foreign_keys=[("cycle_id", "nomination_cycles", "id")],
+    )
+    # The tally, written once by the transaction that claimed the close.
+    db.table("nomination_results").create(
+        {
+            "cycle_id": int,
+            "nominee": str,
+            "nominators": int,  # distinct nominators
+            "votes": int,  # NULL without a vote, or for a nominee not on the ballot
+            "finalist": int,
+            "winner": int,
+        },
+        pk=("cycle_id", "nominee"),
+        not_null={"nominators", "finalist", "winner"},
+        foreign_keys=[("cycle_id", "nomination_cycles", "id")],
+    )
+    # A person's evidence (/nominate mine) reads the kudos they received.
+    db.table("kudos").create_index(["receiver"])
+
+
+@candor()
+def m016_accountability(db: Database) -> None:
+    # Agreements (/agree): a request becomes an agreement only when the other side accepts it.
+    # The current terms live here; every offer that led to them is kept in agreement_offers.
+    db.table("agreements").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # where it was asked: the team /agree stats counts it for
+            "requester": str,  # platform user ids
+            "performer": str,
+            "what": str,
+            "done_means": str,
+            "process_goal": str,
+            "due_at": float,  # epoch seconds
+            "due_tz": str,  # the zone the due time was written in
+            "state": str,  # offered | accepted | done | kept | declined | reviewing | reviewed
+            "turn": str,  # whose answer an open offer waits for: requester | performer | NULL
+            "offer_seq": int,  # the latest offer; buttons carry it, so a stale one changes nothing
+            "case_id": int,  # the escalation case whose documented plan it belongs to
+            "created_at": float,
+            "accepted_at": float,
+            "done_at": float,  # when the performer said it was done
+            "closed_at": float,
+            "renegotiated_at": float,  # changed terms accepted after the first yes, before the due time
+            "performer_tz": str,
+            "remind_at": float,  # the one reminder: 1 working day before, in the performer's zone
+            "reminded_at": float,  # claimed by the process that sends it
+            "miss": str,  # missed | not_yet, once the review starts
+            "missing": str,  # what the requester said was missing ("Not yet")
+        },
+        pk="id",
+        not_null={
+            "platform",
+            "workspace",
+            "conversation",
+            "requester",
+            "performer",
+            "what",
+            "done_means",
+            "due_at",
+            "state",
+            "offer_seq",
+            "created_at",
+        },
+    )
+    db.table("agreements").create_index(["state", "due_at"])
+    db.table("agreements").create_index(["state", "remind_at"])
+    db.table("agreements").create_index(["platform", "workspace", "requester"])
+    db.table("agreements").create_index(["platform", "workspace", "performer"])
+    db.table("agreements").create_index(["platform", "workspace", "conversation", "accepted_at"])
+    db.table("agreements").create_index(["case_id"])
+    db.table("agreement_offers").create(
+        {
+            "agreement_id": int,
+            "seq": int,
+            "by_user": str,
+            "kind": str,  # request | proposal
+            "due_at": float,
+            "due_tz": str,
+            "done_means": str,
+            "reason": str,
+            "created_at": float,
+            "outcome": str,  # accepted | countered | declined | superseded, once answered
+            "answer": str,  # what the answer said: the reason to decline
+            "dm_outbox": int,  # the message that carries an open offer, edited (and let go) once answered
+        },
+        pk=("agreement_id", "seq"),
+        not_null={"agreement_id", "seq", "by_user", "kind", "due_at", "done_means", "created_at"},
+        foreign_keys=[("agreement_id", "agreements", "id")],
+    )
+    # "How can we do this better next time?": one row per side, shown to both once both answered.
+    db.table("agreement_reviews").create(
+        {"agreement_id": int, "role": str, "by_user": str, "answers": str, "created_at": float},
+        pk=("agreement_id", "role"),
+        not_null={"agreement_id", "role", "by_user", "answers", "created_at"},
+        foreign_keys=[("agreement_id", "agreements", "id")],
+    )
+    # Staged escalation (/escalation): one case per manager and person at a time, never secret.
+    db.table("escalation_cases").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "person": str,
+            "manager": str,
+            "stage": str,  # observation | coaching | plan | corrective
+            "stage_since": float,
+            "status": str,  # open | closed
+            "outcome": str,  # resolved | closed
+            "opened_at": float,
+            "closed_at": float,
+            "closed_by": str,
+        },
+        pk="id",
+        not_null={
+            "platform",
+            "workspace",
+            "person",
+            "manager",
+            "stage",
+            "stage_since",
+            "status",
+            "opened_at",
+        },
+    )
+    db.table("escalation_cases").create_index(["platform", "workspace", "person"])
+    db.table("escalation_cases").create_index(["platform", "workspace", "manager"])
+    # The record of a case: every step, and the observed behaviour it started with.
+    db.table("escalation_steps").create(
+        {
+            "id": int,
+            "case_id": int,
+            "kind": str,  # opened | moved | closed
+            "stage": str,
+            "by_user": str,
+            "at": float,
+            "note": str,
+        },
+        pk="id",
+        not_null={"case_id", "kind", "stage", "by_user", "at"},
+        foreign_keys=[("case_id", "escalation_cases", "id")],
+    )
+    db.table("escalation_steps").create_index(["case_id"])
+    db.table("escalation_observations").create(
+        {
+            "id": int,
+            "case_id": int,
+            "seen": str,
+            "seen_on": str,  # the day it happened, ISO
+            "impact": str,
+            "by_user": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"case_id", "seen", "seen_on", "impact", "by_user", "created_at"},
+        foreign_keys=[("case_id", "escalation_cases", "id")],
+    )
+    db.table("escalation_observations").create_index(["case_id"])
+    # Coaching notes (/coach): read only by their author, and by the person once shared. No
+    # report, admin view or escalation record reads this table's text; escalation counts dates.
+    db.table("coaching_notes").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "author": str,
+            "person": str,
+            "talked": str,
+            "agreed": str,
+            "next_checkin": str,  # ISO date, in the author's zone
+            "created_at": float,
+            "shared_at": float,  # NULL while private to the author
+            "remind_at": float,  # the check-in date's first working hour, in the author's zone
+            "reminded_at": float,
+        },
+        pk="id",
+        not_null={"platform", "workspace", "author", "person", "talked", "created_at"},
+    )
+    db.table("coaching_notes").create_index(["platform", "workspace", "author", "person"])
+    db.table("coaching_notes").create_index(["platform", "workspace", "person", "shared_at"])
+    db.table("coaching_notes").create_index(["remind_at"])
+
+
+@candor()
 def m014_reviews(db: Database) -> None:
     # Blameless failure reviews (handlers/reviews). An anonymous review keeps no author: `author`
     # is NULL, only the SHA-256 of its case code is kept, its id and its actions' ids are random,

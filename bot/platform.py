@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.outbox import Sender
 from bot.replays import ReplayGuard
+from bot.store import Store
 from handlers.context import People, Services, Syntax
 
 
@@ -48,8 +49,9 @@ class Adapter(Protocol):
     platform: str  # "slack", "teams": the name rows and requests carry
     syntax: Syntax
 
-    async def open(self) -> Connected:
-        """Create clients and check credentials; raise to stop start-up (a rejected token)."""
+    async def open(self, store: Store) -> Connected:
+        """Create clients and check credentials; raise to stop start-up (a rejected token). The
+        store is for what an adapter keeps itself (Teams: its conversation references)."""
         ...
 
     def serve(self, services: Services, replays: ReplayGuard) -> None:

@@ -7,9 +7,14 @@ from bot.platform import Mount
 
 
 def mounts(settings: Settings) -> list[Mount]:
-    from bot import slack  # imported here: a platform's SDK loads only when it is used
-
     found: list[Mount] = []
+    # Imported here: a platform's SDK loads only when it is used.
     if settings.slack_bot_token:
+        from bot import slack
+
         found.append(slack.mount)
+    if settings.teams_enabled:
+        from bot import teams
+
+        found.append(teams.mount)
     return found

@@ -143,7 +143,7 @@ def build_app(
         try:
             catalog = load_catalog(settings.data_dir)
             for name, adapter in adapters.items():
-                opened[name] = await adapter.open()  # a rejected credential stops start-up here
+                opened[name] = await adapter.open(store)  # a rejected credential stops start-up here
         except BaseException:
             for name in opened:
                 await adapters[name].close()

@@ -267,7 +267,7 @@ class Shell:
             return given
         if field.kind == "channel":
             return "#" + (answer.lstrip("#").lower() or self.channel)
-        if field.kind == "user":  # Enter keeps a person the form already names
+        if field.kind == "user":  # Enter keeps the person the form proposes (e.g. /nominate @bob)
             return answer.lstrip("@").lower() or (field.initial if isinstance(field.initial, str) else None)
         if not answer:
             if isinstance(field.initial, tuple):

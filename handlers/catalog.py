@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.config import SHIPPED_DATA
+
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 
 
@@ -40,10 +42,78 @@ class Nudge:
 
 
 @dataclass(frozen=True)
+class Question:
+    id: str  # names the answer where it is stored
+    text: str
+
+
+@dataclass(frozen=True)
+class AgreementWords:
+    """What /agree says at the moments that matter (data/agreements.yml)."""
+
+    request: str
+    accepted: str
+    kept: str
+    missed: str
+    not_yet: str
+    review_title: str
+    review_intro: str
+    requester_questions: tuple[Question, ...]
+    performer_questions: tuple[Question, ...]
+    both_questions: tuple[Question, ...]
+    review_waiting: str
+    reviewed: str
+    renegotiated: str
+
+
+# The escalation stages, in their fixed order, and what a stage's `before_next` may count.
+ESCALATION_STAGES = ("observation", "coaching", "plan", "corrective")
+ESCALATION_CHECKS = frozenset(
+    {"observations", "coaching_notes", "reviewed_agreements", "plan_agreements", "plan_missed_reviewed"}
+)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    check: str  # one of ESCALATION_CHECKS
+    count: int
+    text: str
+
+
+@dataclass(frozen=True)
+class EscalationStage:
+    slug: str
+    title: str
+    means: str
+    next: str
+    min_days: int
+    before_next: tuple[Requirement, ...]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """The public, staged escalation path (data/escalation.yml)."""
+
+    intro: str
+    stages: tuple[EscalationStage, ...]
+    resolved: str
+    closed: str
+
+    def stage(self, slug: str) -> EscalationStage:
+        return next(s for s in self.stages if s.slug == slug)
+
+    def after(self, slug: str) -> EscalationStage | None:
+        index = [s.slug for s in self.stages].index(slug)
+        return self.stages[index + 1] if index + 1 < len(self.stages) else None
+
+
+@dataclass(frozen=True)
 class Catalog:
     behaviours: tuple[Behaviour, ...]
     checkins: tuple[CheckinTemplate, ...] = ()
     nudges: tuple[Nudge, ...] = ()
+    agreements: AgreementWords | None = None
+    rubric: Rubric | None = None
 
     def behaviour(self, slug: str) -> Behaviour | None:
         slug = slug.lower()
@@ -113,9 +183,112 @@ def load_nudges(path: Path) -> tuple[Nudge, ...]:
     return tuple(Nudge(*(item[f].strip() for f in fields)) for item in _entries(path, "nudges", fields))
 
 
+def _text(path: Path, data: object, *keys: str) -> str:
+    """The text at data[k1][k2]…, or CatalogError naming the file and the key."""
+    value = data
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogError(f"{path}: {'.'.join(keys)} needs text")
+    return " ".join(value.split())
+
+
+def _questions(path: Path, data: object, role: str, seen: set[str]) -> tuple[Question, ...]:
+    review = data.get("review") if isinstance(data, dict) else None
+    questions = review.get("questions") if isinstance(review, dict) else None
+    items = questions.get(role) if isinstance(questions, dict) else None
+    if not isinstance(items, list) or not 1 <= len(items) <= 4:
+        raise CatalogError(f"{path}: review.questions.{role} needs 1 to 4 questions")
+    found = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            raise CatalogError(f"{path}: review.questions.{role}: each question needs an id and a text")
+        qid = item.get("id")
+        if not isinstance(qid, str) or not _SLUG.match(qid.replace("_", "-")) or qid in seen:
+            raise CatalogError(f"{path}: review.questions.{role}: id {qid!r} is malformed or repeated")
+        seen.add(qid)
+        found.append(Question(qid, " ".join(item["text"].split())))
+    return tuple(found)
+
+
+def load_agreement_words(path: Path) -> AgreementWords:
+    data = _load_yaml(path)
+    seen: set[str] = set()
+    return AgreementWords(
+        request=_text(path, data, "request"),
+        accepted=_text(path, data, "accepted"),
+        kept=_text(path, data, "kept"),
+        missed=_text(path, data, "missed"),
+        not_yet=_text(path, data, "not_yet"),
+        review_title=_text(path, data, "review", "title"),
+        review_intro=_text(path, data, "review", "intro"),
+        requester_questions=_questions(path, data, "requester", seen),
+        performer_questions=_questions(path, data, "performer", seen),
+        both_questions=_questions(path, data, "both", seen),
+        review_waiting=_text(path, data, "review", "waiting"),
+        reviewed=_text(path, data, "review", "reviewed"),
+        renegotiated=_text(path, data, "renegotiated"),
+    )
+
+
+def _requirements(path: Path, slug: str, items: object) -> tuple[Requirement, ...]:
+    if not isinstance(items, list):
+        raise CatalogError(f"{path}: stage {slug!r} needs a before_next list (it may be empty)")
+    found = []
+    for item in items:
+        check = item.get("check") if isinstance(item, dict) else None
+        count = item.get("count") if isinstance(item, dict) else None
+        if check not in ESCALATION_CHECKS or not isinstance(count, int) or isinstance(count, bool):
+            raise CatalogError(
+                f"{path}: stage {slug!r}: each before_next needs a check "
+                f"({', '.join(sorted(ESCALATION_CHECKS))}) and a count"
+            )
+        if not 1 <= count <= 100:
+            raise CatalogError(f"{path}: stage {slug!r}: count must be 1 to 100")
+        found.append(Requirement(str(check), count, _text(path, item, "text")))
+    return tuple(found)
+
+
+def load_rubric(path: Path) -> Rubric:
+    data = _load_yaml(path)
+    items = data.get("stages") if isinstance(data, dict) else None
+    slugs = [item.get("slug") if isinstance(item, dict) else None for item in items or []]
+    if tuple(slugs) != ESCALATION_STAGES:
+        raise CatalogError(f"{path}: stages must be {', '.join(ESCALATION_STAGES)}, in this order")
+    stages = []
+    for slug, item in zip(ESCALATION_STAGES, items or [], strict=True):
+        days = item.get("min_days")
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+            raise CatalogError(f"{path}: stage {slug!r}: min_days must be a whole number from 0 to 365")
+        stages.append(
+            EscalationStage(
+                slug=slug,
+                title=_text(path, item, "title"),
+                means=_text(path, item, "means"),
+                next=_text(path, item, "next"),
+                min_days=days,
+                before_next=_requirements(path, slug, item.get("before_next")),
+            )
+        )
+    return Rubric(
+        intro=_text(path, data, "intro"),
+        stages=tuple(stages),
+        resolved=_text(path, data, "closing", "resolved"),
+        closed=_text(path, data, "closing", "closed"),
+    )
+
+
+def _file(data_dir: Path, name: str) -> Path:
+    """A file added after CANDOR_DATA_DIR was set up comes from the shipped data until it is copied."""
+    path = data_dir / name
+    return path if path.exists() or data_dir == SHIPPED_DATA else SHIPPED_DATA / name
+
+
 def load_catalog(data_dir: Path) -> Catalog:
     return Catalog(
         behaviours=load_behaviours(data_dir / "behaviours.yml"),
         checkins=load_checkins(data_dir / "checkins.yml"),
         nudges=load_nudges(data_dir / "nudges.yml"),
+        agreements=load_agreement_words(_file(data_dir, "agreements.yml")),
+        rubric=load_rubric(_file(data_dir, "escalation.yml")),
     )

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import checkins, kudos, nudges, reviews, speakup
+from handlers import agreements, checkins, coaching, escalation, kudos, nominations, nudges, reviews, speakup
 from handlers.practice import Registry
 
-PRACTICES = (kudos.PRACTICE, checkins.PRACTICE, nudges.PRACTICE, speakup.PRACTICE, reviews.PRACTICE)
+PRACTICES = (
+    kudos.PRACTICE,
+    checkins.PRACTICE,
+    nudges.PRACTICE,
+    speakup.PRACTICE,
+    nominations.PRACTICE,
+    agreements.PRACTICE,
+    escalation.PRACTICE,
+    coaching.PRACTICE,
+    reviews.PRACTICE,
+)
 REGISTRY = Registry(PRACTICES)

@@ -3,7 +3,9 @@
 Every server runs in its own process on 127.0.0.1; a fake Slack Web API (another process) answers
 the bot's calls. The load generator pre-signs N `/kudos` requests and sends them at concurrency C.
 A second case fans out 5,000 check-ins due in the same minute and reports the largest event-loop
-stall, the /kudos ack latency measured meanwhile, and how long the outbox takes to deliver.
+stall, the /kudos ack latency measured meanwhile, and how long the outbox takes to deliver. A
+third (`--case teams`) posts Teams kudos activities, each answered with a reply through a fake
+Bot Connector, to Candor and to a bare botbuilder echo bot in the same run.
 Run by hand (`make bench` or `python scripts/bench.py --case fanout`); it prints figures and never
 fails on them.
 """
@@ -353,11 +355,170 @@ async def fanout_main(channels: int) -> None:
         fake.wait(timeout=10)
 
 
+# --- Teams: a kudos message with its reply, against a bare botbuilder echo bot ---------------
+def serve_fake_connector(port: int) -> None:
+    """The Bot Connector, just enough: posts, replies, edits and new personal chats."""
+    counter = {"n": 0}
+
+    async def post(request: web.Request) -> web.Response:
+        await request.read()
+        counter["n"] += 1
+        return web.json_response({"id": f"m{counter['n']}"}, status=201)
+
+    async def create(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"id": "a:" + body["members"][0]["id"], "activityId": "x"}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations", create)
+    app.router.add_route("*", "/v3/conversations/{c}/activities", post)
+    app.router.add_route("*", "/v3/conversations/{c}/activities/{a}", post)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def serve_echo_bot(port: int) -> None:
+    """What a bare botbuilder bot looks like: the sample echo bot, SDK defaults, no auth."""
+    from botbuilder.core import ActivityHandler, TurnContext
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+    class Config:
+        APP_ID = ""
+        APP_PASSWORD = ""
+
+    class EchoBot(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await turn_context.send_activity(f"Echo: {turn_context.activity.text}")
+
+    adapter, bot = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config())), EchoBot()
+
+    async def messages(request: web.Request) -> web.Response:
+        response = await adapter.process(request, bot)  # 201 when done: counted as 200 here
+        return web.Response(status=200) if response is None or response.status == 201 else response
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+TEAM_CHANNEL = "19:bench@thread.tacv2"
+
+
+def teams_activity(service_url: str, i: int, **extra: object) -> dict:
+    """An activity in one of 50 channels of one team (as the Slack case spreads over 50)."""
+    channel = TEAM_CHANNEL if i < 0 else f"19:bench{i % 50}@thread.tacv2"
+    return {
+        "type": "message",
+        "id": f"bench-{i}-{time.time_ns()}",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": f"29:giver{i % 997}", "name": f"Giver {i % 997}"},
+        "recipient": {"id": "28:candor", "name": "Candor"},
+        "conversation": {"id": channel, "conversationType": "channel", "tenantId": "T1"},
+        "channelData": {"tenant": {"id": "T1"}, "team": {"id": TEAM_CHANNEL}, "channel": {"id": channel}},
+        **extra,
+    }
+
+
+def teams_kudos(service_url: str, n: int) -> list[tuple[bytes, dict[str, str]]]:
+    requests = []
+    for i in range(n):
+        receiver, name = f"29:receiver{i % 50}", f"Rae {i % 50}"
+        text = f"<at>Candor</at> kudos <at>{name}</at> #mentoring thanks for the pairing, round {i}"
+        entities = [
+            {
+                "type": "mention",
+                "text": "<at>Candor</at>",
+                "mentioned": {"id": "28:candor", "name": "Candor"},
+            },
+            {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": receiver, "name": name}},
+        ]
+        body = json.dumps(teams_activity(service_url, i, text=text, entities=entities)).encode()
+        requests.append((body, {"Content-Type": "application/json"}))
+    return requests
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (Linux /proc): the server's cost per activity whatever else runs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def teams_load(url: str, service_url: str, n: int, concurrency: int, pid: int) -> dict:
+    await load(url, teams_kudos(service_url, min(300, n)), 8)  # warm up
+    requests = teams_kudos(service_url, n)
+    before = cpu_seconds(pid)
+    result = await load(url, requests, concurrency)
+    result["cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / n
+    return result
+
+
+async def teams_main(n: int, concurrencies: list[int]) -> None:
+    tmp = tempfile.mkdtemp(prefix="candor-teams-")
+    connector_port = free_port()
+    service_url = f"http://127.0.0.1:{connector_port}/"
+    procs = [spawn("fake-connector", connector_port)]
+    rows: list[tuple] = []
+    try:
+        await asyncio.sleep(0.5)
+        port = free_port()
+        procs.append(spawn("echo-bot", port))
+        url = f"http://127.0.0.1:{port}/api/messages"
+        await wait_ready(url)
+        for c in concurrencies:
+            result = await teams_load(url, service_url, n, c, procs[-1].pid)
+            rows.append(("bare botbuilder echo bot", c, n, result))
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))} | {
+            "CANDOR_TEAMS_WITHOUT_AUTH": "yes",
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "CANDOR_DB": f"{tmp}/candor.db",
+            "CANDOR_KUDOS_DAILY_CAP": str(10**9),
+            "CANDOR_LOG_LEVEL": "ERROR",
+        }
+        procs.append(spawn("candor", port, env))
+        url = f"http://127.0.0.1:{port}/api/messages"
+        await wait_ready(url)
+        install = teams_activity(
+            service_url, -1, type="conversationUpdate", membersAdded=[{"id": "28:candor"}]
+        )
+        async with aiohttp.ClientSession() as session:
+            await session.post(url, json=install)
+        for c in concurrencies:
+            result = await teams_load(url, service_url, n, c, procs[-1].pid)
+            rows.append(("Candor kudos + reply", c, n, result))
+        db = sqlite3.connect(f"{tmp}/candor.db")
+        kudos, sent = (
+            db.execute(q).fetchone()[0]
+            for q in ("select count(*) from kudos", "select count(*) from outbox where status = 'sent'")
+        )
+        print(f"candor stored {kudos} kudos; the outbox delivered {sent} posts meanwhile")
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
+    header = ("target (Teams)", "C", "n", "act/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cpu ms")
+    print(f"{header[0]:<26} " + " ".join(f"{h:>7}" for h in header[1:]))
+    for name, c, count, r in rows:
+        print(
+            f"{name:<26} {c:>7} {count:>7} {r['rps']:>7.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} "
+            f"{r['p99']:>7.2f} {r['errors']:>7} {r['cpu_ms']:>7.2f}"
+        )
+    print("cpu ms: the server process's CPU time per activity (1,000 / cpu ms = activities/s on one core)")
+    print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0]}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="requests per run")
     parser.add_argument("-c", type=int, nargs="+", default=[1, 32], help="concurrency levels")
-    parser.add_argument("--case", choices=("ack", "fanout", "all"), default="all", help="which benchmark")
+    parser.add_argument(
+        "--case", choices=("ack", "fanout", "teams", "all"), default="all", help="which benchmark"
+    )
     parser.add_argument("--channels", type=int, default=5000, help="fan-out: channels due at once")
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--role", help=argparse.SUPPRESS)
@@ -369,6 +530,10 @@ def main() -> None:
         serve_fake_slack(args.port)
     elif args.role == "bare":
         serve_bare(args.port)
+    elif args.role == "fake-connector":
+        serve_fake_connector(args.port)
+    elif args.role == "echo-bot":
+        serve_echo_bot(args.port)
     elif args.role == "typical-bolt":
         serve_typical_bolt(args.port, args.api_url, args.db)
     elif args.role == "load":
@@ -378,6 +543,8 @@ def main() -> None:
             asyncio.run(main_async(args.n, args.c))
         if args.case in ("fanout", "all"):
             asyncio.run(fanout_main(args.channels))
+        if args.case in ("teams", "all"):
+            asyncio.run(teams_main(args.n, args.c))
 
 
 if __name__ == "__main__":

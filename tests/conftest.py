@@ -37,3 +37,7 @@ async def candor(tmp_path, clock, slack, settings_overrides) -> AsyncIterator[Ca
     server = await Candor(settings, clock, slack).start()
     yield server
     await server.stop()
+
+
+# Teams: a fake Bot Connector and a Candor serving Teams (tests/support/teams.py).
+from tests.support.teams import fake_teams, teams, teams_candor, teams_overrides  # noqa: E402, F401

@@ -254,6 +254,24 @@ ALL_TABLES = {
     "concerns",
     "concern_messages",
     "heartbeat",  # a counter the health check updates; nothing of anyone
+    # Nominations are a named practice: nominators and voters are stored (shown only where a cycle
+    # says so), never anything of a speak-up author.
+    "nomination_cycles",
+    "nominations",
+    "nomination_votes",
+    "nomination_results",
+    # Teams' conversation references: a personal one names its member, written when Candor is
+    # installed, never by a speak-up flow (tests/test_teams_speakup.py proves it for Teams).
+    "teams_references",
+    # Accountability: named by design (agreements, escalation, coaching); none is anonymous.
+    "agreements",
+    "agreement_offers",
+    "agreement_reviews",
+    "escalation_cases",
+    "escalation_steps",
+    "escalation_observations",
+    "coaching_notes",
+    # Failure reviews: tests/test_reviews_anonymity.py proves an anonymous one keeps no author.
     "review_channels",
     "reviews",
     "review_actions",

@@ -29,6 +29,7 @@ from bot.slack.identity import BotIdentity, identity_for
 from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
+from bot.store import Store
 from handlers.context import Services, SlashSyntax, Syntax
 
 log = logging.getLogger("candor.slack")
@@ -49,7 +50,7 @@ class SlackAdapter:
         self._replays: ReplayGuard | None = None
         self._anonymous: frozenset[str] = frozenset()
 
-    async def open(self) -> Connected:
+    async def open(self, store: Store) -> Connected:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         self._client = AsyncWebClient(
             token=self.settings.slack_bot_token,

@@ -44,6 +44,17 @@ class ChannelStats:
         return dict(self.by_behaviour).get(slug, 0)
 
 
+@dataclass(frozen=True)
+class Received:
+    """A kudos one person received, as their own evidence shows it (/nominate mine)."""
+
+    giver: str  # person key, platform:workspace:user
+    behaviour: str
+    message: str
+    conversation: str
+    created_at: float
+
+
 def delivery_recorded(db: Database, *, key: str) -> bool:
     """Whether a /kudos delivery was already claimed (see handlers/kudos/ids.py: Claim)."""
     return db.execute("select 1 from processed where key = ?", [key]).fetchone() is not None
@@ -128,3 +139,13 @@ def channel_stats(
         f"select count(*), count(distinct giver), count(distinct receiver) from kudos where {where}", args
     ).fetchone()
     return ChannelStats(total, givers, receivers, tuple((slug, n) for slug, n in by_behaviour))
+
+
+def received(db: Database, *, receiver: str) -> list[Received]:
+    """Every kudos `receiver` (a person key) was given and that still counts, oldest first."""
+    rows = db.execute(
+        "select giver, behaviour, message, conversation, created_at from kudos "
+        "where receiver = ? and undone_at is null and message is not null order by created_at, id",
+        [receiver],
+    )
+    return [Received(*row) for row in rows]

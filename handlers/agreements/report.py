@@ -1,0 +1,53 @@
+"""Agreements' figures for the team report: made, kept on time, renegotiated before the due date,
+reviewed after a miss. A team's figures, never a person's; a figure on fewer than `k` agreements
+is withheld (a small team's share can point at one person)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from handlers.agreements import store
+from handlers.reporting import Figure, ReportScope
+
+
+def _share(key: str, label: str, part: int, whole: int, k: int, note: str = "") -> Figure:
+    if whole < k:
+        return Figure(key, label, None, "%", whole, f"fewer than {k}: not shown")
+    return Figure(key, label, round(100 * part / whole, 1), "%", whole, note)
+
+
+def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
+    t = store.tally(
+        db,
+        platform=scope.platform,
+        workspace=scope.workspace,
+        conversation=scope.conversation,
+        since=scope.since,
+        until=scope.until,
+    )
+    made = (
+        Figure("agreements.made", "Agreements made", float(t.made), "", t.made)
+        if t.made >= scope.k
+        else Figure(
+            "agreements.made", "Agreements made", None, "", t.made, f"fewer than {scope.k}: not shown"
+        )
+    )
+    return (
+        made,
+        _share("agreements.kept_on_time", "Kept on time", t.kept, t.concluded, scope.k),
+        _share(
+            "agreements.renegotiated_before_due",
+            "Renegotiated before the due date",
+            t.renegotiated,
+            t.made,
+            scope.k,
+            "a good sign: plans changed in the open",
+        ),
+        _share(
+            "agreements.reviewed_after_miss",
+            "Reviewed after a miss",
+            t.reviewed_after_miss,
+            t.missed,
+            scope.k,
+        ),
+    )

@@ -528,7 +528,7 @@ def m014_reviews(db: Database) -> None:
             "id": int,  # the public review number: random
             "platform": str,
             "workspace": str,
-            "conversation": str,  # the team's channel, where /review was run
+            "conversation": str,  # the team's channel, where /review was run (anonymous: the reviews channel)
             "channel": str,  # the reviews channel it is posted to
             "author": str,  # the user id; NULL when anonymous
             "anonymous": int,

@@ -62,16 +62,19 @@ async def test_an_anonymous_review_keeps_no_author_and_waits_for_its_batch(h):
     assert len(code.replace("-", "")) == 32
     assert "Copy it now." in text and "/review edit <code>" in text
     assert "It appears in #reviews after a random delay of 5 to 30 minutes" in text
-    [row_] = h.store.db.execute("select id, author, anonymous, code_hash, publish_at from reviews").fetchall()
-    number, author, anonymous, code_hash, publish_at = row_
+    [row_] = h.store.db.execute(
+        "select id, author, anonymous, code_hash, publish_at, conversation from reviews"
+    ).fetchall()
+    number, author, anonymous, code_hash, publish_at, conversation = row_
     assert (author, anonymous, code_hash) == (None, 1, anonymity.code_hash(code))
+    assert conversation == "reviews"  # not where it was written: that could point at the author
     assert publish_at % anonymity.BATCH_EVERY_S == 0 and 1_000_000 <= number <= 9_999_999
     await h.run_jobs()
     assert h.posts() == []  # not even queued before its batch
     h.clock.advance(LATER)
     await h.run_jobs()
     [(where, post), (to, dm)] = h.posts()
-    assert where == "#reviews" and post.split("\n")[1].startswith("by a team member (anonymous) · from #team")
+    assert where == "#reviews" and post.split("\n")[1].startswith("by a team member (anonymous) · ")
     assert "alice" not in post
     assert to == "@bob" and dm.startswith(
         "📝 You own an action from the failure review Checkout errors after Tuesday's release (anonymous)."

@@ -41,8 +41,8 @@ def utc(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
-async def open_form(candor, slack, user="UALICE"):
-    status, reply = await candor.command("/review", "", user=user)
+async def open_form(candor, slack, user="UALICE", channel="CTEAM"):
+    status, reply = await candor.command("/review", "", user=user, channel=channel)
     assert status == 200 and reply == {}, blocks_text(reply)
     return slack.opened_views()[-1]
 

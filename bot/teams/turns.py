@@ -318,6 +318,8 @@ class CandorBot(ActivityHandler):
         result = await run_safely(handler, sub, self.services)
         if isinstance(result, FormErrors):
             return await self._form(activity, form, values=values, errors=result.errors)
+        if result.form is not None:  # the next step: the dialog becomes the form it answered with
+            return await self._form(activity, result.form)
         return await self._dialog_message(form.title, result.message)
 
     async def _show(self, activity: Activity, reply: Reply) -> InvokeResponse:

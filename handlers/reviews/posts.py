@@ -50,14 +50,15 @@ def _action_line(action: Action) -> tuple[Span, ...]:
 
 
 def review_post(review: Review, actions: Sequence[Action]) -> Message:
+    # An anonymous review keeps no place of writing (it could be the author's own chat with Candor).
     by = (
-        rich("by a team member (anonymous)") if review.author is None else rich("by ", Mention(review.author))
+        rich("by a team member (anonymous)")
+        if review.author is None
+        else rich("by ", Mention(review.author), " · from ", ChannelRef(review.conversation))
     )
     blocks: list[Block] = [
         Section(rich(Strong(f"📝 Failure review #{review.id}: {review.title}"))),
-        Context(
-            rich(*by, " · from ", ChannelRef(review.conversation), f" · {day_text(review.published_on)}")
-        ),
+        Context(rich(*by, f" · {day_text(review.published_on)}")),
     ]
     sections = review.sections
     for section in ids.Section:

@@ -38,7 +38,7 @@ class Review:
     id: int
     platform: str
     workspace: str
-    conversation: str  # the team's channel
+    conversation: str  # the team's channel; an anonymous review's is the reviews channel
     channel: str  # the reviews channel
     author: str | None  # None when anonymous
     anonymous: int

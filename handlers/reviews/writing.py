@@ -124,7 +124,9 @@ def _store(
             tx,
             platform=sub.platform,
             workspace=sub.workspace,
-            conversation=state.conversation,
+            # Where an anonymous author wrote (their own chat with Candor, a small channel) could
+            # point at them: their review belongs to the reviews channel.
+            conversation=setting.conversation if code else state.conversation,
             channel=setting.conversation,
             author=None if code else sub.user,
             code_hash=anonymity.code_hash(code) if code else None,

@@ -167,36 +167,56 @@ def error(*lines: str | tuple[Span, ...]) -> Reply:
     return Reply(text_message(*lines))
 
 
-_TYPES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        Plain,
-        Strong,
-        Mention,
-        ChannelRef,
-        Section,
-        Quote,
-        Context,
-        Divider,
-        Button,
-        Actions,
-        Message,
-    )
+# Each type's tag in a stored outbox payload. A row written before a deploy is read after it, so a
+# tag never changes, even when its class is renamed; a new type gets a new tag.
+_TAG_OF: dict[type, str] = {
+    Plain: "plain",
+    Strong: "strong",
+    Mention: "mention",
+    ChannelRef: "channel_ref",
+    Section: "section",
+    Quote: "quote",
+    Context: "context",
+    Divider: "divider",
+    Button: "button",
+    Actions: "actions",
+    Message: "message",
 }
+# Rows queued before the tags were stable carry the class names of that time; frozen here as text,
+# so a rename cannot change what they mean.
+_LEGACY_TAGS: dict[str, type] = {
+    "Plain": Plain,
+    "Strong": Strong,
+    "Mention": Mention,
+    "ChannelRef": ChannelRef,
+    "Section": Section,
+    "Quote": Quote,
+    "Context": Context,
+    "Divider": Divider,
+    "Button": Button,
+    "Actions": Actions,
+    "Message": Message,
+}
+_TYPE_OF: dict[str, type] = {tag: cls for cls, tag in _TAG_OF.items()} | _LEGACY_TAGS
+_FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in _TAG_OF}
 
 
 def encode(obj: Any) -> Any:
-    """Turn a message into JSON-ready data (for the outbox)."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return {"t": type(obj).__name__} | {f.name: encode(getattr(obj, f.name)) for f in fields(obj)}
+    """Turn a message into JSON-ready data (for the outbox), each part tagged with its stable name."""
+    tag = _TAG_OF.get(type(obj))
+    if tag is not None:
+        return {"t": tag} | {name: encode(getattr(obj, name)) for name in _FIELDS[type(obj)]}
     if isinstance(obj, (tuple, list)):
         return [encode(x) for x in obj]
+    if is_dataclass(obj):  # a new part without a tag would be stored under no name it can be read by
+        raise TypeError(f"{type(obj).__name__} has no outbox tag: add one to bot/messages.py _TAG_OF")
     return obj
 
 
 def decode(data: Any) -> Any:
+    """The message `encode` made, also from rows queued under the old (class name) tags."""
     if isinstance(data, dict):
-        cls = _TYPES[data["t"]]
+        cls = _TYPE_OF[data["t"]]
         return cls(**{k: decode(v) for k, v in data.items() if k != "t"})
     if isinstance(data, list):
         return tuple(decode(x) for x in data)

@@ -228,6 +228,25 @@ def m009_outbox_recipient(db: Database) -> None:
 
 
 @candor()
+def m010_outbox_lease(db: Database) -> None:
+    # Which dispatcher works on a conversation's queue, and until when. Taken and renewed with
+    # conditional writes, so two processes on one database never send a row twice and a
+    # conversation keeps its order and pacing across them. `sending`: the outbox row whose send is
+    # under way, so whoever takes over a lapsed lease knows that post may already be out.
+    db.table("outbox_leases").create(
+        {"platform": str, "conversation": str, "owner": str, "lease_until": float, "sending": int},
+        pk=("platform", "conversation"),
+        not_null={"platform", "conversation", "owner", "lease_until"},
+    )
+    # "Which conversations have a post due" walks this one conversation at a time, so its cost
+    # follows the conversations waiting, not the length of one conversation's queue.
+    db.execute(
+        "create index idx_outbox_pending on outbox (platform, conversation, not_before) "
+        "where status = 'pending'"
+    )
+
+
+@candor()
 def m013_teams_references(db: Database) -> None:
     # Teams: how to reach each conversation Candor was added to (bot/teams/references.py). Saved
     # when Candor is installed in a team, a group chat or a person's own chat, and when it first

@@ -20,9 +20,9 @@ from aiohttp import web
 from bot import retention
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.dispatcher import Dispatcher
 from bot.edge import GUARD, ConnectionGuard, EdgeLimits, handler_args, read_limits
 from bot.logs import request_id
-from bot.outbox import Dispatcher
 from bot.platform import Adapter, Connected
 from bot.platforms import mounts
 from bot.replays import ReplayGuard

@@ -18,8 +18,9 @@ from typing import TextIO
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.dispatcher import Dispatcher
 from bot.messages import Actions, Field, Form, FormErrors, Message, Reply, Values, plain_text
-from bot.outbox import Dispatcher, OutboxItem, Person, SendOutcome
+from bot.outbox import OutboxItem, Person, SendOutcome
 from bot.store import open_store
 from handlers.catalog import load_catalog
 from handlers.context import Action, Command, PersonInfo, Services, Submission

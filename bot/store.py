@@ -7,6 +7,7 @@ second `serve` off the same file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
@@ -49,6 +50,44 @@ class StoreError(Exception):
 
 class DatabaseInUseError(StoreError):
     """Another `candor serve` holds the database's lock."""
+
+
+class AwaitInTransaction(RuntimeError):
+    """A transaction was held open while the event loop ran other tasks (an `await` inside it)."""
+
+
+class _NoAwait:
+    """Notices that the event loop ran while a transaction was open.
+
+    A callback scheduled at the start runs only once control returns to the loop, so if it ran
+    by the end, something inside awaited. One call_soon per transaction; outside a running loop
+    (the shell's prompt, migrations, scripts) there is nothing to interleave and it does nothing.
+    """
+
+    __slots__ = ("_handle", "ran")
+
+    def __init__(self) -> None:
+        self.ran = False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._handle: asyncio.Handle | None = None
+        else:
+            self._handle = loop.call_soon(self._mark)
+
+    def _mark(self) -> None:
+        self.ran = True
+
+    def check(self) -> None:
+        if self.ran:
+            raise AwaitInTransaction(
+                "the event loop ran inside a transaction (an await in `with store.transaction()`); "
+                "finish the writes first, then await"
+            )
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
 
 
 class StoreUnavailable(Exception):
@@ -99,11 +138,41 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
+        """One atomic unit of work, committed when the block ends (a savepoint when nested).
+
+        No `await` may happen inside: the connection is shared, so another task's commit (the
+        outbox dispatcher's, say) would land in this transaction, or this one's rollback undo it.
+        Such a block raises AwaitInTransaction and is rolled back.
+        """
         nested = self.db.conn.in_transaction
-        with self.db.atomic():
-            yield self.db
+        guard = _NoAwait()
+        try:
+            with self._atomic(nested):
+                yield self.db
+                guard.check()
+        finally:
+            guard.close()
         if not nested:
             self._committed()
+
+    @contextmanager
+    def _atomic(self, nested: bool) -> Iterator[None]:
+        """A savepoint when nested; else BEGIN IMMEDIATE, which takes the write lock up front. With
+        a plain (deferred) BEGIN, a transaction that reads and then writes fails at its first write
+        (SQLITE_BUSY_SNAPSHOT) whenever another process committed in between; taking the lock first
+        makes the other process wait its turn instead (the busy timeout)."""
+        if nested:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.rollback()
+            raise
+        self.db.conn.commit()
 
     async def run(self, work: Callable[[Database], T]) -> T:
         """Run `work` (a plain function of the transaction) in one transaction, and return what it

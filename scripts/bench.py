@@ -5,7 +5,9 @@ the bot's calls. The load generator pre-signs N `/kudos` requests and sends them
 A second case fans out 5,000 check-ins due in the same minute and reports the largest event-loop
 stall, the /kudos ack latency measured meanwhile, and how long the outbox takes to deliver. A
 third (`--case teams`) posts Teams kudos activities, each answered with a reply through a fake
-Bot Connector, to Candor and to a bare botbuilder echo bot in the same run.
+Bot Connector, to Candor and to a bare botbuilder echo bot in the same run. A fourth
+(`--case backlog`) starts Candor with 0 and then 20,000 posts waiting in one paced channel and
+reports the server's idle CPU and the /kudos ack latency with each.
 Run by hand (`make bench` or `python scripts/bench.py --case fanout`); it prints figures and never
 fails on them.
 """
@@ -512,14 +514,105 @@ async def teams_main(n: int, concurrencies: list[int]) -> None:
     print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0]}))
 
 
+# --- backlog: posts waiting in one paced channel -------------------------------------------
+BACKLOG_CHANNEL = "CBACKLOG"
+
+
+def fill_backlog(db_path: str, waiting: int) -> None:
+    """Queue `waiting` posts to one channel, all due now, as a burst of kudos or an outage would."""
+    from bot import outbox
+    from bot.messages import text_message
+    from bot.store import open_store
+
+    store = open_store(db_path)
+    now = time.time()
+    with store.transaction() as tx:
+        for i in range(waiting):
+            outbox.enqueue(
+                tx,
+                platform="slack",
+                to=outbox.Channel(BACKLOG_CHANNEL),
+                message=text_message(f"waiting post {i}"),
+                now=now,
+            )
+    store.close()
+
+
+async def backlog_case(waiting_counts: list[int], n: int, concurrencies: list[int], idle_s: float) -> None:
+    tmp = tempfile.mkdtemp(prefix="candor-backlog-")
+    slack_port = free_port()
+    api_url = f"http://127.0.0.1:{slack_port}/api/"
+    procs = [spawn("fake-slack", slack_port)]
+    rows = []
+    try:
+        await asyncio.sleep(0.5)
+        for run, waiting in enumerate(waiting_counts):
+            db_path = f"{tmp}/backlog-{run}-{waiting}.db"  # a fresh database each run
+            fill_backlog(db_path, waiting)
+            port = free_port()
+            env = os.environ | {
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": api_url,
+                "PORT": str(port),
+                "CANDOR_DB": db_path,
+                "CANDOR_KUDOS_DAILY_CAP": str(10**9),
+                "CANDOR_LOG_LEVEL": "WARNING",
+            }
+            server = spawn("candor", port, env)
+            procs.append(server)
+            url = f"http://127.0.0.1:{port}/slack/events"
+            await wait_ready(url)
+            await asyncio.sleep(2.0)  # start-up done, the backlog's worker running at 1 post/s
+            before = cpu_seconds(server.pid)
+            await asyncio.sleep(idle_s)
+            idle_cpu = (cpu_seconds(server.pid) - before) / idle_s * 100
+            await load(url, signed_kudos(min(300, n)), 8)  # warm up
+            acks = []
+            for c in concurrencies:
+                before = cpu_seconds(server.pid)
+                result = await load(url, signed_kudos(n), c)
+                # The server's CPU per request is steadier than latency on a busy machine.
+                result["cpu_ms"] = (cpu_seconds(server.pid) - before) / n * 1000
+                acks.append((c, result))
+            db = sqlite3.connect(db_path)
+            (still,) = db.execute(
+                "select count(*) from outbox where status = 'pending' and conversation = ?", [BACKLOG_CHANNEL]
+            ).fetchone()
+            db.close()
+            rows.append((waiting, still, idle_cpu, acks))
+            server.terminate()
+            server.wait(timeout=10)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
+    print(f"backlog: idle CPU over {idle_s:.0f} s, then {n} /kudos per concurrency")
+    print(
+        f"{'waiting':>8} {'left':>8} {'idle CPU %':>10} {'C':>4} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'CPU ms/req':>10}"
+    )
+    for waiting, still, idle_cpu, acks in rows:
+        for c, r in acks:
+            print(
+                f"{waiting:>8} {still:>8} {idle_cpu:>10.1f} {c:>4} {r['rps']:>7.0f} {r['p50']:>7.2f} "
+                f"{r['p99']:>7.2f} {r['cpu_ms']:>10.3f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="requests per run")
     parser.add_argument("-c", type=int, nargs="+", default=[1, 32], help="concurrency levels")
     parser.add_argument(
-        "--case", choices=("ack", "fanout", "teams", "all"), default="all", help="which benchmark"
+        "--case", choices=("ack", "fanout", "teams", "backlog", "all"), default="all", help="which benchmark"
     )
     parser.add_argument("--channels", type=int, default=5000, help="fan-out: channels due at once")
+    parser.add_argument(
+        "--waiting", type=int, nargs="+", default=[0, 20000], help="backlog: posts waiting in one channel"
+    )
+    parser.add_argument("--idle-s", type=float, default=10.0, help="backlog: seconds of idle CPU measured")
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -545,6 +638,8 @@ def main() -> None:
             asyncio.run(fanout_main(args.channels))
         if args.case in ("teams", "all"):
             asyncio.run(teams_main(args.n, args.c))
+        if args.case in ("backlog", "all"):
+            asyncio.run(backlog_case(args.waiting, args.n, args.c, args.idle_s))
 
 
 if __name__ == "__main__":

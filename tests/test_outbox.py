@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot import outbox, retention
+from bot import dispatcher, outbox, retention
 from bot.messages import text_message
 from bot.outbox import Channel
 from bot.server import SCHEDULER, STORE
@@ -272,7 +272,10 @@ async def test_a_send_the_database_cannot_record_is_not_repeated_and_is_recorded
             now=clock.now(),
             not_before=clock.now() + 30,
         )
-    restore = refuse_writes(candor, how)  # no await since the commit: nothing was sent yet
+    # The database starts refusing while Slack takes the first post: it went out, and its record
+    # cannot be written.
+    undo: list = []
+    slack.meanwhile["chat.postMessage"] = lambda: undo.append(refuse_writes(candor, how))
     caplog.set_level(logging.INFO, logger="candor.outbox")
     for _ in range(5):  # passes, with time enough for pacing, back-off and the delayed row
         await candor.settle()
@@ -283,6 +286,7 @@ async def test_a_send_the_database_cannot_record_is_not_repeated_and_is_recorded
     [paused] = [r for r in caplog.records if r.levelno >= logging.WARNING]  # once, not once a pass
     assert paused.levelno == logging.ERROR and "database refuses writes" in paused.getMessage()
 
+    [restore] = undo
     restore()
     recovered_at = clock.now()
     await candor.settle()
@@ -364,7 +368,7 @@ async def test_idle_conversations_are_forgotten_by_the_pacing_map(candor, slack,
     await candor.command("/kudos", "<@UBOB> #mentoring thanks")
     await candor.settle()
     assert candor.dispatcher.remembered == 2  # the channel and the DM, paced for a second
-    clock.advance(outbox.FORGET_EVERY_S + 1)
+    clock.advance(dispatcher.FORGET_EVERY_S + 1)
     await candor.settle()  # any pass forgets what has passed
     assert candor.dispatcher.remembered == 0
 
@@ -479,3 +483,22 @@ async def test_a_disabled_seeded_speakup_channel_stays_disabled_after_pruning(ca
     await prune_now(candor)
     _, reply = await candor.command("/speakup", "", user="UALICE")  # the setting is not applied again
     assert "Speak-up is not set up yet" in blocks_text(reply)
+
+
+async def test_an_edit_made_while_a_post_waits_behind_others_is_what_goes_out(candor, slack, clock):
+    # The worker reads a conversation's queue ahead (up to 100 rows); an edit made in the meantime,
+    # say /kudos undo behind a long queue, must not be lost.
+    with candor.app[STORE].transaction() as tx:
+        ids = [
+            outbox.enqueue(tx, platform="slack", to=Channel("CX"), message=text_message(t), now=clock.now())
+            for t in ("one", "two", "three")
+        ]
+
+    def undo_the_third() -> None:
+        with candor.app[STORE].transaction() as tx:
+            outbox.edit(tx, original=ids[2], message=text_message("taken back"), now=clock.now())
+
+    slack.meanwhile["chat.postMessage"] = undo_the_third  # while Slack takes "one"
+    await candor.settle()
+    assert [blocks_text(p).split("\n")[0] for p in slack.delivered_to("CX")] == ["one", "two", "taken back"]
+    assert [r["status"] for r in candor.outbox()] == ["sent"] * 3

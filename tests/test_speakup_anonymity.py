@@ -271,6 +271,7 @@ ALL_TABLES = {
     "escalation_steps",
     "escalation_observations",
     "coaching_notes",
+    "outbox_leases",  # which dispatcher works on which conversation until when; no author, no text
     # Failure reviews: tests/test_reviews_anonymity.py proves an anonymous one keeps no author.
     "review_channels",
     "reviews",

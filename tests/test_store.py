@@ -1,15 +1,23 @@
 """The schema: migrations on empty and existing databases, WAL, refusing a newer schema; the lock
-and the database file's health."""
+and the database file's health; no await inside a transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
 from sqlite_utils import Database
 
 from bot.migrations import candor as migrations
-from bot.store import DatabaseInUseError, SchemaTooNewError, StoreError, lock_database, open_store
+from bot.store import (
+    AwaitInTransaction,
+    DatabaseInUseError,
+    SchemaTooNewError,
+    StoreError,
+    lock_database,
+    open_store,
+)
 
 
 def test_an_empty_database_gets_every_table_in_wal_mode(tmp_path):
@@ -87,3 +95,75 @@ def test_health_sees_a_replaced_file_and_recovers_when_it_is_back(tmp_path):
     (tmp_path / "elsewhere.db").rename(path)
     assert store.health() == "ok"
     store.close()
+
+
+# --- no await inside a transaction ------------------------------------------------------------
+
+
+async def test_an_await_inside_a_transaction_is_refused_and_nothing_is_kept(tmp_path):
+    store = open_store(tmp_path / "a.db")
+    other_task_ran = []
+    other = asyncio.get_running_loop().call_soon(other_task_ran.append, True)  # e.g. the outbox
+    with pytest.raises(AwaitInTransaction, match="inside a transaction"), store.transaction() as tx:
+        tx.execute("insert into processed (key, at) values ('half', 1.0)")
+        await asyncio.sleep(0)  # the loop runs other tasks here, on this same connection
+        tx.execute("insert into processed (key, at) values ('other half', 1.0)")
+    assert other_task_ran and not other.cancelled()
+    assert store.db.table("processed").count == 0
+    assert not store.db.conn.in_transaction
+    store.close()
+
+
+async def test_an_await_inside_a_nested_transaction_is_refused_too(tmp_path):
+    store = open_store(tmp_path / "n.db")
+    with pytest.raises(AwaitInTransaction), store.transaction() as tx:
+        tx.execute("insert into processed (key, at) values ('outer', 1.0)")
+        with store.transaction() as inner:
+            inner.execute("insert into processed (key, at) values ('inner', 1.0)")
+            await asyncio.sleep(0)
+    assert store.db.table("processed").count == 0
+    store.close()
+
+
+async def test_a_transaction_without_await_commits_inside_the_event_loop(tmp_path):
+    store = open_store(tmp_path / "c.db")
+    committed = []
+    store.on_commit(lambda: committed.append(True))
+    with store.transaction() as tx:
+        tx.execute("insert into processed (key, at) values ('kept', 1.0)")
+    await asyncio.sleep(0)  # the guard's marker was withdrawn: running the loop now trips nothing
+    with store.transaction() as tx:
+        tx.execute("insert into processed (key, at) values ('kept too', 1.0)")
+    await asyncio.sleep(0)
+    assert store.db.table("processed").count == 2 and committed == [True, True]
+    store.close()
+
+
+def test_a_transaction_outside_an_event_loop_is_not_guarded(tmp_path):
+    # The shell's prompt, migrations and scripts run without a loop: nothing can interleave.
+    store = open_store(tmp_path / "s.db")
+    with store.transaction() as tx:
+        tx.execute("insert into processed (key, at) values ('kept', 1.0)")
+    assert store.db.table("processed").count == 1
+    store.close()
+
+
+def test_a_transaction_holds_the_write_lock_from_its_start(tmp_path):
+    """Two processes on one file: a transaction that reads, then writes, must not fail because the
+    other wrote in between (SQLite's BUSY_SNAPSHOT); the other waits for it instead."""
+    import sqlite3
+
+    from bot.store import open_store
+
+    first = open_store(tmp_path / "shared.db")
+    second = sqlite3.connect(tmp_path / "shared.db", timeout=0)
+    with first.transaction() as tx:
+        (before,) = tx.execute("select count(*) from processed").fetchone()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            second.execute("insert into processed (key, at) values ('other', 1)")  # must wait its turn
+        tx.execute("insert into processed (key, at) values ('mine', ?)", [before])
+    second.execute("insert into processed (key, at) values ('other', 1)")
+    second.commit()
+    assert {k for (k,) in second.execute("select key from processed")} == {"mine", "other"}
+    second.close()
+    first.close()

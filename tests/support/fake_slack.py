@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ class FakeSlackApi:
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self.outside: set[str] = set()  # channels the bot has not been invited to
         self.members: dict[str, list[str]] = {}  # channel -> member ids
+        # method -> what happens elsewhere while Slack handles the next call (run once, then dropped)
+        self.meanwhile: dict[str, Callable[[], None]] = {}
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -116,6 +119,8 @@ class FakeSlackApi:
                 params.update(dict(await request.post()))
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
+        if method in self.meanwhile:
+            self.meanwhile.pop(method)()
         canned = self._next_canned(method)
         status, body, headers = self._answer(method, params, canned)
         now = self.clock.now() if self.clock else 0.0

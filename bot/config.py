@@ -85,6 +85,13 @@ def _delay_range(raw: str) -> tuple[float, float]:
     return (lo, hi)
 
 
+def _one_id(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if re.search(r"[\s,]", value):
+        raise ConfigError(f"{name} must be one channel id")
+    return value
+
+
 def _quiet_hours(raw: str) -> tuple[int, int]:
     """ "18-9" means quiet from 18:00 until 09:00 local time."""
     if not raw.strip():
@@ -188,7 +195,7 @@ VARIABLES = (
     ),
     Variable(
         "CANDOR_SPEAKUP_DELAY",
-        "random delay before a concern is published",
+        "random delay before a concern or an anonymous failure review is published",
         "5m-30m",
         _PRACTICES,
         shell_default="0, at once",
@@ -197,6 +204,13 @@ VARIABLES = (
         "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED", "yes lets serve run with a zero or fixed delay", "no", _SERVE
     ),
     Variable("CANDOR_ANONYMITY_K", "the smallest group an aggregate is shown for", "5", _PRACTICES),
+    Variable(
+        "CANDOR_REVIEWS_CHANNEL",
+        "the channel id failure reviews are posted to, until an admin chooses one",
+        "none",
+        _PRACTICES,
+        shell_default="#reviews",
+    ),
 )
 
 
@@ -244,6 +258,7 @@ class Settings:
     teams_login_url: str = DEFAULT_TEAMS_LOGIN_URL
     # Calls to the Bot Connector made while Teams waits for the answer to an activity.
     teams_request_timeout_s: float = 5.0
+    reviews_channel: str = ""  # seeds each workspace's reviews channel (admins change it)
     # After a network failure of auth.test at start-up, the first wait before asking again
     # (doubling up to a minute); tests shorten it.
     slack_auth_retry_s: float = 5.0
@@ -285,6 +300,7 @@ class Settings:
             speakup_delay_s=_delay_range(env.get("CANDOR_SPEAKUP_DELAY", "")),
             speakup_delay_risk_accepted=_yes_no(env, "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED"),
             anonymity_k=_int(env, "CANDOR_ANONYMITY_K", 5, minimum=2),
+            reviews_channel=_one_id(env, "CANDOR_REVIEWS_CHANNEL"),
             log_level=_log_level(env.get("CANDOR_LOG_LEVEL", "")),
             **teams,
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Literal
 
+from handlers.text import Mentioned
+
 
 @dataclass(frozen=True)
 class Plain:
@@ -74,8 +76,19 @@ class Message:
     blocks: tuple[Block, ...]
 
 
+# "text_with_mentions": multiline text in which people can be @mentioned; the adapter marks them
+# (`Submission.mentions`), so a practice never has to guess people from the words.
 FieldKind = Literal[
-    "text", "multiline", "select", "multi_select", "checkboxes", "time", "date", "channel", "user"
+    "text",
+    "multiline",
+    "text_with_mentions",
+    "select",
+    "multi_select",
+    "checkboxes",
+    "time",
+    "date",
+    "channel",
+    "user",
 ]
 
 
@@ -97,6 +110,8 @@ class Field:
     optional: bool = False
     hint: str | None = None
     max_length: int | None = None
+    # text_with_mentions: the people marked in `initial`, each at its place (a form shown again).
+    initial_mentions: tuple[Mentioned, ...] = ()
 
 
 @dataclass(frozen=True)

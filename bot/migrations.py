@@ -521,3 +521,96 @@ def m016_accountability(db: Database) -> None:
     db.table("coaching_notes").create_index(["platform", "workspace", "author", "person"])
     db.table("coaching_notes").create_index(["platform", "workspace", "person", "shared_at"])
     db.table("coaching_notes").create_index(["remind_at"])
+
+
+@candor()
+def m014_reviews(db: Database) -> None:
+    # Blameless failure reviews (handlers/reviews). An anonymous review keeps no author: `author`
+    # is NULL, only the SHA-256 of its case code is kept, its id and its actions' ids are random,
+    # and it has no time of writing (`publish_at` is a batch mark, `published_on` a day).
+    # tests/test_speakup_anonymity.py pins these columns.
+    db.table("review_channels").create(
+        {
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # where reviews are posted
+            "set_by": str,  # the admin who chose it, or CANDOR_REVIEWS_CHANNEL
+            "tz": str,  # the weekly overdue digest goes out on Mondays at 09:00 here
+            "digest_on": str,  # the Monday (ISO date) of the last digest claimed
+            "set_on": float,  # the day it was chosen
+        },
+        pk=("platform", "workspace"),
+        not_null={"conversation", "tz"},
+    )
+    db.table("reviews").create(
+        {
+            "id": int,  # the public review number: random
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # the team's channel, where /review was run (anonymous: the reviews channel)
+            "channel": str,  # the reviews channel it is posted to
+            "author": str,  # the user id; NULL when anonymous
+            "anonymous": int,
+            "code_hash": str,  # anonymous only: SHA-256 of the case code only the author holds
+            "title": str,
+            "happened": str,
+            "impact": str,
+            "factors": str,
+            "learned": str,
+            "next_time": str,
+            "quality": int,  # 0-100, from data/review_rubric.yml
+            "quality_detail": str,  # JSON: points per criterion and what would raise it
+            "published_on": str,  # the day of publication only
+            "publish_at": float,  # anonymous: a batch mark; otherwise when it was sent
+            "post_outbox": int,  # its channel post, once published
+            "edit": str,  # JSON: an anonymous author's edit waiting for its batch
+            "edit_at": float,  # that edit's batch mark
+        },
+        pk="id",
+        not_null={"platform", "workspace", "conversation", "channel", "anonymous", "title", "quality"},
+    )
+    db.table("reviews").create_index(["code_hash"], unique=True)
+    db.table("reviews").create_index(["platform", "workspace", "conversation", "published_on"])
+    db.table("reviews").create_index(["platform", "workspace", "channel", "published_on"])
+    db.table("reviews").create_index(["post_outbox", "publish_at"])
+    db.table("review_actions").create(
+        {
+            "id": int,  # random, so no id dates an anonymous review's actions
+            "review_id": int,
+            "position": int,  # its place in the review
+            "description": str,
+            "owner": str,  # the platform user id; never an anonymous review's author
+            "due_on": str,  # ISO date, the owner's local calendar
+            "tz": str,  # the owner's timezone when the action was given
+            "remind_before_at": float,  # 09:00 local two days before the due date
+            "remind_due_at": float,  # 09:00 local on the due date
+            "overdue_at": float,  # local midnight after the due date
+            "before_state": str,  # pending | sent | skipped: claimed by a conditional update
+            "due_state": str,
+            "done_at": float,
+            "done_by": str,
+            "dm_outbox": int,  # the DM that told the owner
+        },
+        pk="id",
+        not_null={"review_id", "position", "description", "owner", "due_on", "tz"},
+        foreign_keys=[("review_id", "reviews", "id")],
+        defaults={"before_state": "pending", "due_state": "pending"},
+    )
+    db.table("review_actions").create_index(["review_id"])
+    db.table("review_actions").create_index(["owner", "done_at"])
+    db.table("review_actions").create_index(["done_at", "overdue_at"])
+    db.table("review_messages").create(
+        {
+            "id": int,  # random, so its place among rows does not date an anonymous follow-up
+            "review_id": int,
+            "by_user": str,  # the named author; NULL for an anonymous author
+            "body": str,
+            "created_on": str,  # the day only
+            "publish_at": float,  # anonymous follow-ups wait for a batch, like reviews
+            "outbox_id": int,
+        },
+        pk="id",
+        not_null={"review_id", "body"},
+        foreign_keys=[("review_id", "reviews", "id")],
+    )
+    db.table("review_messages").create_index(["review_id"])

@@ -203,12 +203,24 @@ class Shell:
         return True
 
     async def _submit(self, form: Form, values: Values) -> Reply | FormErrors:
-        sub = Submission(PLATFORM, WORKSPACE, self.user, form.callback, values, form.context)
+        # People typed as @name in a text_with_mentions field are marked, as Slack marks them.
+        mentions = {
+            f.id: typed_mentions(str(values.get(f.id) or ""))
+            for f in form.fields
+            if f.kind == "text_with_mentions"
+        }
+        sub = Submission(PLATFORM, WORKSPACE, self.user, form.callback, values, form.context, mentions)
         return await REGISTRY.forms[form.callback](sub, self.services)
 
     def fill(self, form: Form, runner: asyncio.Runner) -> None:
         """A form as prompts, Enter keeps the default and a lone '.' cancels. After a refusal only
-        the fields that were wrong are asked again; the other answers are kept."""
+        the fields that were wrong are asked again; the other answers are kept. A form answered
+        with another form (a next step) goes on with that one."""
+        next_form: Form | None = form
+        while next_form is not None:
+            next_form = self._fill_one(next_form, runner)
+
+    def _fill_one(self, form: Form, runner: asyncio.Runner) -> Form | None:
         self.say(f"== {form.title} == (Enter keeps [the default]; '.' cancels)")
         if form.intro:
             self.say("   " + render(Message(form.intro)).replace("\n", "\n   "))
@@ -216,22 +228,28 @@ class Shell:
         asking = list(form.fields)
         while True:
             for field in asking:
+                if field.hint:  # the guidance a modal shows under the field
+                    self.say(f"   ({field.hint})")
                 answer = self.read(self._prompt(field, values.get(field.id)))
                 if answer is None or answer.strip() == ".":
                     self.say("Cancelled; nothing was saved.")
-                    return
+                    return None
                 values[field.id] = self._value(field, answer.strip(), values.get(field.id))
             result = runner.run(self._submit(form, values))
             if not isinstance(result, FormErrors):
+                if result.form is not None:
+                    if result.message.blocks:
+                        self.say("(only you) " + render(result.message).replace("\n", "\n    "))
+                    return result.form
                 runner.run(self._show(result))
-                return
+                return None
             labels = {f.id: f.label for f in form.fields}
             for field_id, problem in result.errors.items():
                 self.say(f"(only you) {labels.get(field_id, field_id)}: {problem}")
             asking = [f for f in form.fields if f.id in result.errors]
             if not asking:  # nothing to correct here: the form cannot succeed as it is
                 self.say("(only you) Nothing was saved.")
-                return
+                return None
             self.say("(only you) Nothing was saved yet. Correct the answers above ('.' cancels).")
 
     def _prompt(self, field: Field, given: str | list[str] | None) -> str:
@@ -318,14 +336,16 @@ SHELL_DB = Path("data") / "shell.db"
 
 def for_the_shell(settings: Settings, env: Mapping[str, str]) -> Settings:
     """The shell keeps its own database (never mixed with `serve`'s), and, as no scheduler runs
-    here, publishes speak-up at once and lets #general take concerns, unless the environment
-    says otherwise."""
+    here, publishes speak-up and anonymous reviews at once, lets #general take concerns and posts
+    failure reviews in #reviews, unless the environment says otherwise."""
     if not env.get("CANDOR_DB", "").strip():
         settings = replace(settings, db_path=SHELL_DB)
     if "CANDOR_SPEAKUP_DELAY" not in env:
         settings = replace(settings, speakup_delay_s=(0.0, 0.0))
     if "CANDOR_SPEAKUP_CHANNELS" not in env:
         settings = replace(settings, speakup_channels=frozenset({"#general"}))
+    if "CANDOR_REVIEWS_CHANNEL" not in env:
+        settings = replace(settings, reviews_channel="#reviews")
     return settings
 
 

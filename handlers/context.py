@@ -120,6 +120,9 @@ class Submission:
     callback: str
     values: Values
     context: str = ""
+    # The people the platform marked in each text_with_mentions field, at their places in its text
+    # (like `Command.mentions`): a practice reads these, never the text, to find people.
+    mentions: Mapping[str, tuple[Mentioned, ...]] = field(default_factory=dict)
 
 
 def _nothing() -> None:

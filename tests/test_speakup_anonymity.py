@@ -186,6 +186,58 @@ REVIEWED_COLUMNS = {
         "recipient",  # "channel" or "person": the kind, never who
     },
     "speakup_channels": {"platform", "workspace", "conversation", "enabled_by", "created_at"},
+    # Failure reviews (handlers/reviews): tests/test_reviews_anonymity.py proves an anonymous one
+    # leaves `author` NULL and nothing of its author anywhere else.
+    "review_channels": {"platform", "workspace", "conversation", "set_by", "tz", "digest_on", "set_on"},
+    "reviews": {
+        "id",
+        "platform",
+        "workspace",
+        "conversation",
+        "channel",
+        "author",  # a named review's author; NULL when anonymous
+        "anonymous",
+        "code_hash",
+        "title",
+        "happened",
+        "impact",
+        "factors",
+        "learned",
+        "next_time",
+        "quality",
+        "quality_detail",
+        "published_on",
+        "publish_at",
+        "post_outbox",
+        "edit",
+        "edit_at",
+    },
+    "review_actions": {
+        "id",
+        "review_id",
+        "position",
+        "description",
+        "owner",  # never an anonymous review's author (refused in the form)
+        "due_on",
+        "tz",  # the owner's
+        "remind_before_at",
+        "remind_due_at",
+        "overdue_at",
+        "before_state",
+        "due_state",
+        "done_at",
+        "done_by",
+        "dm_outbox",
+    },
+    "review_messages": {
+        "id",
+        "review_id",
+        "by_user",  # a named author's follow-up; NULL for an anonymous author
+        "body",
+        "created_on",
+        "publish_at",
+        "outbox_id",
+    },
 }
 
 
@@ -220,6 +272,11 @@ ALL_TABLES = {
     "escalation_observations",
     "coaching_notes",
     "outbox_leases",  # which dispatcher works on which conversation until when; no author, no text
+    # Failure reviews: tests/test_reviews_anonymity.py proves an anonymous one keeps no author.
+    "review_channels",
+    "reviews",
+    "review_actions",
+    "review_messages",
 }
 
 

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import FormErrors, Reply, error
-from bot.slack.forms import form_values, form_view, result_view
+from bot.slack.forms import form_mentions, form_values, form_view, result_view
 from bot.slack.identity import authorize_with, failure_code
 from bot.slack.render import reply_payload
 from bot.slack.wire import command_text
@@ -83,6 +83,7 @@ def to_submission(body: dict[str, Any]) -> Submission:
         callback=str(view.get("callback_id") or ""),
         values=form_values(view),
         context=str(view.get("private_metadata") or ""),
+        mentions=form_mentions(view),
     )
 
 
@@ -200,6 +201,9 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
             result = await run_safely(handler, sub, services)
             if isinstance(result, FormErrors):
                 await ack(response_action="errors", errors=result.errors)
+                return
+            if result.form is not None:  # the next step: the modal becomes the form it answered
+                await ack(response_action="update", view=form_view(result.form))
                 return
             title = (body.get("view") or {}).get("title", {}).get("text") or "Candor"
             await ack(response_action="update", view=result_view(result.message, title))

@@ -287,12 +287,16 @@ def _input(field: Field, choices: tuple[Choice, ...], value: str | None) -> dict
         "label": field.label[: MAX_TITLE * 10],
         "isRequired": not field.optional,
     }
-    if field.kind in ("text", "multiline"):
-        element = {**base, "type": "Input.Text", "isMultiline": field.kind == "multiline"}
+    if field.kind in ("text", "multiline", "text_with_mentions"):
+        # A card's text input cannot mark people: a text_with_mentions field is plain text here, so
+        # the practice finds no people in it and says so (Submission.mentions stays empty).
+        element = {**base, "type": "Input.Text", "isMultiline": field.kind != "text"}
         if field.max_length:
             element["maxLength"] = field.max_length
     elif field.kind == "time":
         element = {**base, "type": "Input.Time"}
+    elif field.kind == "date":  # ISO YYYY-MM-DD both ways, like the other platforms' date pickers
+        element = {**base, "type": "Input.Date"}
     else:
         element = {
             **base,

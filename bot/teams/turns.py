@@ -10,7 +10,8 @@
 - Installation (`installationUpdate`, `conversationUpdate` with Candor among the members added)
   stores the conversation's reference, which proactive messages use later.
 - Speak-up is anonymous, so its flows run only in the person's own chat with Candor, where
-  nobody else sees them, and their replays are remembered in memory only.
+  nobody else sees them, and their replays are remembered in memory only. So do every practice's
+  forms and buttons an anonymous author may use (`Practice.anonymous`, e.g. a failure review).
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ ONLY_PERSONAL = error(
     "Speak-up works only in your own chat with Candor.",
     "Here everyone in the conversation would see that you opened it, and its replies. Open a chat "
     "with Candor (Apps → Candor, or search for Candor in the chat list) and type speakup there.",
+)
+# A form or button an anonymous author may use (a speak-up concern, a failure review that may be
+# ticked anonymous), reached from a shared conversation: said without naming the practice.
+ONLY_PERSONAL_DIALOG = text_message(
+    "This works only in your own chat with Candor: here everyone in the conversation would see "
+    "that you opened it. Open a chat with Candor (Apps → Candor, or search for Candor in the chat "
+    "list) and start it there."
 )
 ALREADY = text_message("This was already handled.")
 
@@ -220,6 +228,9 @@ class CandorBot(ActivityHandler):
             mentions=typed.mentions,
         )
         reply = await run_safely(practice, cmd, self.services)
+        if self._anonymous_form_here(activity, reply):
+            await self._reply(turn_context, Reply(ONLY_PERSONAL_DIALOG))
+            return
         if reply.form is not None:
             card = opener_card(reply.form, {"candor": "command", "name": typed.name, "text": typed.text}, {})
             await reply_to(turn_context, card_activity(card, reply.form.title))
@@ -248,7 +259,8 @@ class CandorBot(ActivityHandler):
         what = data.get("candor")
         anonymous = self._anonymous_dialog(data)
         if anonymous and kind_of(activity) != references.PERSONAL:
-            return await self._dialog_message("Candor", ONLY_PERSONAL.message)
+            refusal = ONLY_PERSONAL.message if what == "command" else ONLY_PERSONAL_DIALOG
+            return await self._dialog_message("Candor", refusal)
         if not self._first(activity, anonymous=anonymous):
             return await self._dialog_message("Candor", ALREADY)
         if activity.name == "task/fetch" and what == "action":
@@ -318,9 +330,21 @@ class CandorBot(ActivityHandler):
         result = await run_safely(handler, sub, self.services)
         if isinstance(result, FormErrors):
             return await self._form(activity, form, values=values, errors=result.errors)
+        if result.form is not None:  # the next step: the dialog becomes the form it answered with
+            return await self._form(activity, result.form)
         return await self._dialog_message(form.title, result.message)
 
+    def _anonymous_form_here(self, activity: Activity, reply: Reply) -> bool:
+        """A form an anonymous author may fill in, about to open in a shared conversation."""
+        return (
+            reply.form is not None
+            and reply.form.callback in self.registry.anonymous
+            and kind_of(activity) != references.PERSONAL
+        )
+
     async def _show(self, activity: Activity, reply: Reply) -> InvokeResponse:
+        if self._anonymous_form_here(activity, reply):
+            return await self._dialog_message("Candor", ONLY_PERSONAL_DIALOG)
         if reply.form is not None:
             return await self._form(activity, reply.form)
         return await self._dialog_message("Candor", reply.message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -177,6 +178,8 @@ class Candor:
             state: dict[str, Any] = {"type": kind}
             if kind == "plain_text_input":
                 state["value"] = answer
+            elif kind == "rich_text_input":  # typed text; each <@U…> in it is a person Slack marked
+                state["rich_text_value"] = answer if isinstance(answer, dict) else rich_text(answer)
             elif kind == "static_select":
                 state["selected_option"] = {"value": answer} if answer else None
             elif kind in ("multi_static_select", "checkboxes"):
@@ -238,10 +241,24 @@ class Candor:
         return self.db[table].count
 
 
+def rich_text(text: str | None) -> dict[str, Any]:
+    """What Slack's rich_text_input sends for typed text: a section per line, <@U…> a user element."""
+    sections = []
+    for line in (text or "").split("\n"):
+        elements: list[dict[str, Any]] = []
+        for i, part in enumerate(re.split(r"<@([UW][A-Z0-9]+)>", line)):
+            if i % 2:
+                elements.append({"type": "user", "user_id": part})
+            elif part:
+                elements.append({"type": "text", "text": part})
+        sections.append({"type": "rich_text_section", "elements": elements})
+    return {"type": "rich_text", "elements": sections}
+
+
 def _initial(element: dict[str, Any]) -> Any:
     """What Slack would submit for a field the person left as it was."""
     if "initial_value" in element:
-        return element["initial_value"]
+        return element["initial_value"]  # for a rich_text_input, its rich text as it is
     if "initial_option" in element:
         return element["initial_option"]["value"]
     if "initial_options" in element:

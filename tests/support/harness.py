@@ -123,10 +123,25 @@ class Harness:
         return await REGISTRY.actions[action_id](action, self.services)
 
     async def submit(self, form: Form, values: Values, *, user: str = "alice") -> Reply | FormErrors:
-        """Submit a form as a person would: what they typed, the form's defaults for the rest."""
+        """Submit a form as a person would: what they typed, the form's defaults for the rest.
+
+        In a text_with_mentions field, a whole word @name naming a known person is marked as a
+        mention, as `command` does."""
         filled: Values = {f.id: _initial(f.initial) for f in form.fields} | values
-        sub = Submission(PLATFORM, WORKSPACE, user, form.callback, filled, form.context)
+        mentions = {
+            f.id: self._marked(str(filled.get(f.id) or ""))
+            for f in form.fields
+            if f.kind == "text_with_mentions"
+        }
+        sub = Submission(PLATFORM, WORKSPACE, user, form.callback, filled, form.context, mentions)
         return await REGISTRY.forms[form.callback](sub, self.services)
+
+    def _marked(self, text: str) -> tuple[Mentioned, ...]:
+        return tuple(
+            Mentioned(user=word.group()[1:], text=word.group(), at=word.start())
+            for word in re.finditer(r"\S+", text)
+            if word.group().startswith("@") and word.group()[1:] in self.people.people
+        )
 
     async def run_jobs(self) -> None:
         """Every practice's periodic work, as the scheduler would run it now."""

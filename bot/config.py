@@ -112,6 +112,20 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _public_url(env: Mapping[str, str]) -> str:
+    raw = env.get("CANDOR_PUBLIC_URL", "").strip()
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ConfigError("CANDOR_PUBLIC_URL must start with https:// (or http://)")
+    return raw.rstrip("/")
+
+
+def _dashboard_secret(env: Mapping[str, str]) -> str:
+    raw = env.get("CANDOR_DASHBOARD_SECRET", "").strip()
+    if raw and len(raw) < 32:
+        raise ConfigError("CANDOR_DASHBOARD_SECRET must be at least 32 characters")
+    return raw
+
+
 def _teams(env: Mapping[str, str]) -> dict[str, Any]:
     """Teams' settings: an app id needs its secret; no app id at all only when asked for."""
     app_id = env.get("MICROSOFT_APP_ID", "").strip()
@@ -197,6 +211,24 @@ VARIABLES = (
         "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED", "yes lets serve run with a zero or fixed delay", "no", _SERVE
     ),
     Variable("CANDOR_ANONYMITY_K", "the smallest group an aggregate is shown for", "5", _PRACTICES),
+    Variable(
+        "CANDOR_MANAGERS",
+        "comma-separated user ids who may run pulse surveys (besides admins)",
+        "none",
+        _PRACTICES,
+    ),
+    Variable(
+        "CANDOR_PUBLIC_URL",
+        "Candor's public address, for dashboard links (https://candor.example.com)",
+        "none",
+        _SERVE,
+    ),
+    Variable(
+        "CANDOR_DASHBOARD_SECRET",
+        "signs dashboard links (32+ characters)",
+        "derived from the platforms' secrets",
+        _SERVE,
+    ),
 )
 
 
@@ -235,6 +267,9 @@ class Settings:
     # `serve` refuses a zero or fixed delay (it can date a concern) unless the operator says so.
     speakup_delay_risk_accepted: bool = False
     anonymity_k: int = 5  # smallest group an aggregate is shown for
+    managers: frozenset[str] = frozenset()  # may run pulse surveys, like admins
+    public_url: str = ""  # where people reach Candor's dashboard, without a trailing slash
+    dashboard_secret: str = field(default="", repr=False)  # signs dashboard links
     # Teams (bot/teams/): on when an app id is set, or without token checks when asked to.
     microsoft_app_id: str = ""
     microsoft_app_password: str = field(default="", repr=False)
@@ -285,6 +320,9 @@ class Settings:
             speakup_delay_s=_delay_range(env.get("CANDOR_SPEAKUP_DELAY", "")),
             speakup_delay_risk_accepted=_yes_no(env, "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED"),
             anonymity_k=_int(env, "CANDOR_ANONYMITY_K", 5, minimum=2),
+            managers=_ids(env.get("CANDOR_MANAGERS", "")),
+            public_url=_public_url(env),
+            dashboard_secret=_dashboard_secret(env),
             log_level=_log_level(env.get("CANDOR_LOG_LEVEL", "")),
             **teams,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import agreements, checkins, coaching, escalation, kudos, nominations, nudges, speakup
+from handlers import agreements, checkins, coaching, escalation, kudos, nominations, nudges, pulse, speakup
 from handlers.practice import Registry
 
 PRACTICES = (
@@ -14,5 +14,6 @@ PRACTICES = (
     agreements.PRACTICE,
     escalation.PRACTICE,
     coaching.PRACTICE,
+    pulse.PRACTICE,
 )
 REGISTRY = Registry(PRACTICES)

@@ -186,6 +186,10 @@ REVIEWED_COLUMNS = {
         "recipient",  # "channel" or "person": the kind, never who
     },
     "speakup_channels": {"platform", "workspace", "conversation", "enabled_by", "created_at"},
+    # The pulse: an answer has no user and no time; who answered is a flag on the invite, written
+    # when the round opened (tests/test_pulse_anonymity.py proves the two cannot be joined).
+    "pulse_answers": {"id", "round_id", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "comment"},
+    "pulse_invites": {"round_id", "user", "answered", "dm_outbox"},
 }
 
 
@@ -219,6 +223,12 @@ ALL_TABLES = {
     "escalation_steps",
     "escalation_observations",
     "coaching_notes",
+    # The pulse: schedules and rounds are an admin's or manager's, answers are anonymous (above).
+    "pulse_schedules",
+    "pulse_rounds",
+    "pulse_invites",
+    "pulse_answers",
+    "team_sizes",  # a channel's member count, for the report's rates; never who
 }
 
 

@@ -159,7 +159,7 @@ class Variable:
 
 _SERVE = ("serve",)
 _PRACTICES = ("serve", "shell")
-_ALL = ("serve", "shell", "migrate")
+_ALL = ("serve", "shell", "migrate", "export")
 VARIABLES = (
     Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-... (not needed for Teams alone)", "required", _SERVE),
     Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required", _SERVE),
@@ -210,7 +210,12 @@ VARIABLES = (
     Variable(
         "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED", "yes lets serve run with a zero or fixed delay", "no", _SERVE
     ),
-    Variable("CANDOR_ANONYMITY_K", "the smallest group an aggregate is shown for", "5", _PRACTICES),
+    Variable(
+        "CANDOR_ANONYMITY_K",
+        "the smallest group an aggregate is shown for",
+        "5",
+        ("serve", "shell", "export"),
+    ),
     Variable(
         "CANDOR_MANAGERS",
         "comma-separated user ids who may run pulse surveys (besides admins)",

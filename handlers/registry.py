@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import agreements, checkins, coaching, escalation, kudos, nominations, nudges, pulse, speakup
+from handlers import (
+    agreements,
+    checkins,
+    coaching,
+    escalation,
+    kudos,
+    nominations,
+    nudges,
+    pulse,
+    reports,
+    speakup,
+)
 from handlers.practice import Registry
 
 PRACTICES = (
@@ -15,5 +26,6 @@ PRACTICES = (
     escalation.PRACTICE,
     coaching.PRACTICE,
     pulse.PRACTICE,
+    reports.PRACTICE,
 )
 REGISTRY = Registry(PRACTICES)

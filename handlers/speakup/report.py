@@ -15,7 +15,8 @@ from handlers.speakup import store
 
 RATE = "speakup.rate"
 ACK = "speakup.ack_within_7d"
-RATE_LABEL = "Concerns raised per 100 members per month"
+RATE_LABEL = "Speak-up rate"
+RATE_UNIT = "concerns per 100 members per month"
 ACK_LABEL = "Concerns acknowledged within 7 days"
 
 
@@ -33,7 +34,7 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         note = withheld(scope.k, "concerns")
         return (
             Figure("speakup.concerns", "Concerns raised", None, "", None, note),
-            Figure(RATE, RATE_LABEL, None, "per 100 members per month", None, note),
+            Figure(RATE, RATE_LABEL, None, RATE_UNIT, None, note),
             Figure(ACK, ACK_LABEL, None, "%", None, note),
         )
     months = max((scope.until - scope.since) / (30 * 86400), 1 / 30)
@@ -45,7 +46,7 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
     ack = round(100 * counts.ack_on_time / counts.ack_due, 1) if meets_k(counts.ack_due, scope.k) else None
     return (
         Figure("speakup.concerns", "Concerns raised", float(counts.raised), "", counts.raised),
-        Figure(RATE, RATE_LABEL, rate, "per 100 members per month", counts.raised, rate_note),
+        Figure(RATE, RATE_LABEL, rate, RATE_UNIT, counts.raised, rate_note),
         Figure(
             ACK,
             ACK_LABEL,

@@ -24,7 +24,10 @@ STYLE = Style(
     title_font_size=14,
     legend_font_size=11,
 )
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# pygal always writes an inline <script> with its settings, for the tooltip script it would load;
+# without that script it does nothing, and the page's Content-Security-Policy refuses every
+# script (a console error). It goes, with pygal's comments, which name web addresses.
+_DROPPED = re.compile(r"<!--.*?-->|<script\b[^>]*>.*?</script>", re.DOTALL)
 
 Formatter = Callable[[float], str]
 
@@ -51,7 +54,7 @@ def _config(
 
 
 def _svg(chart: pygal.graph.graph.Graph) -> str:
-    return _COMMENT.sub("", chart.render(is_unicode=True))
+    return _DROPPED.sub("", chart.render(is_unicode=True))
 
 
 def over_time(

@@ -70,8 +70,11 @@ class Request:
 
 
 def _fmt(unit: str) -> Callable[[float], str]:
+    """How a chart labels its points and axis: a percentage with its sign, anything else as a
+    number (the chart's title says what it counts)."""
+
     def fmt(value: float) -> str:
-        return value_text(Figure("x", "", value, unit))
+        return value_text(Figure("x", "", value, "%" if unit == "%" else ""))
 
     return fmt
 
@@ -90,10 +93,11 @@ def _withheld(key: str, notes: Sequence[str]) -> str:
 def _overview_charts(found: Sequence[gather.Series], labels: Sequence[str]) -> list[page.Chart]:
     made: list[page.Chart] = []
     behaviours = [s for s in found if s.key.startswith("kudos.behaviour.")]
+    totals = next((s for s in found if s.key == "kudos.total"), None)
     for series in found:
         if series.key.startswith("kudos.behaviour."):
             if series is behaviours[0]:
-                made.append(_behaviours(behaviours, labels))
+                made.append(_behaviours(behaviours, totals, labels))
             continue
         values = tuple(p.value if p else None for p in series.points)
         if all(v is None for v in values):
@@ -105,15 +109,22 @@ def _overview_charts(found: Sequence[gather.Series], labels: Sequence[str]) -> l
     return made
 
 
-def _behaviours(found: Sequence[gather.Series], labels: Sequence[str]) -> page.Chart:
-    """Recognition per behaviour: one line per behaviour; a month without kudos counts 0."""
+def _behaviours(
+    found: Sequence[gather.Series], totals: gather.Series | None, labels: Sequence[str]
+) -> page.Chart:
+    """Recognition per behaviour, one line each. A month whose kudos are shown counts 0 for a
+    behaviour nobody was recognised for; a month whose kudos are withheld is a gap."""
+    shown = [bool(totals and p and p.value is not None) for p in (totals.points if totals else ())]
     lines = [
-        (s.label.removeprefix("Kudos for "), tuple((p.value or 0.0) if p else 0.0 for p in s.points))
+        (
+            s.label.removeprefix("Kudos for "),
+            tuple(((p.value or 0.0) if p else 0.0) if shown[i] else None for i, p in enumerate(s.points)),
+        )
         for s in found
     ]
-    totals = tuple(sum(line[i] for _, line in lines) for i in range(len(labels)))
+    sums = tuple(sum(line[i] or 0.0 for _, line in lines) if shown[i] else None for i in range(len(labels)))
     svg = charts.over_time(labels, lines, _fmt(""), None)
-    return page.Chart("kudos.behaviour", "Recognition per behaviour", totals, svg)
+    return page.Chart("kudos.behaviour", "Recognition per behaviour", sums, svg)
 
 
 def _pilot_rows(rows: Sequence[pilot.Row]) -> list[page.PilotRow]:

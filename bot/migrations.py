@@ -595,4 +595,8 @@ def m017_pulse(db: Database) -> None:
     # Reports read whole periods of other practices' rows; these keep a 90-day report fast on a
     # million rows (scripts/bench.py --case report).
     db.table("concerns").create_index(["platform", "workspace", "conversation", "raised_on"])
+    db.table("concerns").create_index(["platform", "workspace", "raised_on"])
     db.table("checkin_runs").create_index(["schedule_id", "occurrence"])
+    db.table("agreements").create_index(["platform", "workspace", "accepted_at"])
+    # A whole workspace's kudos by period, read from the index alone (counts, givers, behaviours).
+    db.table("kudos").create_index(["platform", "workspace", "created_at", "undone_at", "behaviour", "giver"])

@@ -91,7 +91,7 @@ async def test_over_slack_members_get_a_card_answer_in_a_form_and_see_the_result
     assert refused["response_action"] == "errors" and "already answered" in refused["errors"]["q1"]
     out_of_range = await answer(candor, slack, round_id, "UGUS", (9, 4, 4, 4, 4, 4, 4))
     assert out_of_range == {"response_action": "errors", "errors": {"q1": "Pick one of the seven answers."}}
-    status, body = await candor.command("/pulse", "close", user=ADMIN)
+    await candor.command("/pulse", "close", user=ADMIN)
     await candor.settle()
     [results] = [blocks_text(p) for p in slack.delivered_to("CTEAM") if "results" in blocks_text(p)]
     assert "Team score: *5.93* out of 7" in results  # (3 × 6 + 3 × (41/7)) / 6

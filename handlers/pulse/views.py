@@ -163,7 +163,11 @@ def answer_form(survey: Survey, round_id: int, closes: str, k: int) -> Reply:
             callback=FormId.ANSWER,
             title=survey.title,
             submit="Send anonymously",
-            intro=(Section(rich(survey.intro)), Context(rich(what_is_kept(k), f" Open until {closes}."))),
+            intro=(
+                Section(rich(survey.intro)),
+                Context(rich(" · ".join(f"{n} {label}" for n, label in enumerate(survey.scale, start=1)))),
+                Context(rich(what_is_kept(k), f" Open until {closes}.")),
+            ),
             fields=(
                 *(
                     Field(f"q{item.number}", f"{item.number}. {item.text}", "select", choices)

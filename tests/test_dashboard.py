@@ -17,6 +17,7 @@ from handlers.reports import tokens
 from tests.support import seed
 from tests.support.candor import TEAM as SLACK_TEAM
 from tests.support.candor import blocks_text
+from tests.test_reports import NOW
 
 TEAM = seed.Where("slack", SLACK_TEAM, "CTEAM")
 SMALL = seed.Where("slack", SLACK_TEAM, "CSMALL")
@@ -29,6 +30,7 @@ def settings_overrides():
 
 @pytest.fixture
 async def seeded(candor, slack, clock):
+    clock.t = NOW  # the seeded months and the pilot's dates are written for this day
     slack.add_user("UADMIN", "ada")
     with candor.app[STORE].transaction() as tx:
         seed.team_dataset(tx, TEAM, clock.now())

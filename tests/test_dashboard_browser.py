@@ -6,6 +6,7 @@ test's temporary directory. Without /usr/bin/chromium (`apt-get install -y chrom
 installs it) the test is skipped with one line.
 """
 
+# ruff: noqa: E402  (the browser is looked for before Playwright is imported)
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,12 +20,13 @@ if not CHROMIUM.exists():
         "chromium is not installed (/usr/bin/chromium): apt-get install -y chromium", allow_module_level=True
     )
 
-from playwright.async_api import async_playwright  # noqa: E402
+from playwright.async_api import async_playwright
 
-from bot.server import STORE  # noqa: E402
-from handlers.reports import tokens  # noqa: E402
-from tests.support import seed  # noqa: E402
-from tests.support.candor import TEAM as SLACK_TEAM  # noqa: E402
+from bot.server import STORE
+from handlers.reports import tokens
+from tests.support import seed
+from tests.support.candor import TEAM as SLACK_TEAM
+from tests.test_reports import NOW
 
 FLAGS = [
     "--headless",
@@ -47,6 +49,7 @@ async def browser():
 
 @pytest.fixture
 async def seeded(candor, clock):
+    clock.t = NOW  # the seeded months and the pilot's dates are written for this day
     with candor.app[STORE].transaction() as tx:
         seed.team_dataset(tx, seed.Where("slack", SLACK_TEAM, "CTEAM"), clock.now())
         seed.small_team(tx, seed.Where("slack", SLACK_TEAM, "CSMALL"), clock.now())

@@ -28,7 +28,6 @@ PRACTICE = Practice(
     # Opening the questions and sending them: their replays are remembered in memory only, so no
     # row records when someone answered.
     anonymous=frozenset({ActionId.ANSWER, FormId.ANSWER}),
-    outbox_references=(("pulse_rounds", "announce_outbox"),),
     report=report.figures,
 )
 

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import ConfigError, Settings, variables_for
@@ -24,7 +25,7 @@ from handlers.catalog import CatalogError
 log = logging.getLogger("candor")
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.edge import serve
     from bot.server import build_app
     from handlers.catalog import load_catalog
@@ -47,25 +48,70 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
-def _migrate(settings: Settings) -> int:
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     store = open_store(settings.db_path)
     store.close()
     print(f"database at {settings.db_path} is up to date")
     return 0
 
 
-def _shell(settings: Settings) -> int:
+def _shell(settings: Settings, args: argparse.Namespace) -> int:
     from bot.shell import main as shell_main
 
     return shell_main(settings)
 
 
+def _since(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw[:40]!r} is not a date like 2026-01-01") from None
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since", type=_since, required=True, help="the first day to export, e.g. 2026-01-01"
+    )
+    parser.add_argument("--out", required=True, help="the CSV file to write (- for standard output)")
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from handlers.registry import REGISTRY
+    from handlers.reports import export
+
+    now = SystemClock().now()
+    since = datetime.combine(args.since, time(0), UTC).timestamp()
+    if since >= now:
+        raise ConfigError("--since must be a day in the past")
+    store = open_store(settings.db_path)
+    try:
+        if args.out == "-":
+            done = export.write(
+                store.db, REGISTRY, sys.stdout, since=since, until=now, k=settings.anonymity_k
+            )
+        else:
+            with open(args.out, "w", newline="", encoding="utf-8") as out:
+                done = export.write(store.db, REGISTRY, out, since=since, until=now, k=settings.anonymity_k)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    finally:
+        store.close()
+    if args.out != "-":
+        print(
+            f"wrote {done.rows} figures ({done.workspaces} workspaces, {done.teams} teams, month by month "
+            f"since {args.since.isoformat()}) to {args.out}"
+        )
+    return 0
+
+
 @dataclass(frozen=True)
 class Subcommand:
-    run: Callable[[Settings], int]
+    run: Callable[[Settings, argparse.Namespace], int]
     needs_slack: bool
     summary: str
     description: str
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
 
 
 COMMANDS = {
@@ -92,6 +138,16 @@ COMMANDS = {
         "Create or upgrade the database schema at CANDOR_DB, then exit. A database written by a "
         "newer Candor is refused untouched.",
     ),
+    "export": Subcommand(
+        _export,
+        False,
+        "write the team report's figures as CSV, month by month",
+        "Write the team report's figures (speaking up, recognition, failure reviews, check-ins, "
+        "agreements, the pulse) as CSV, month by month since --since, for every workspace and team "
+        "in CANDOR_DB. Only aggregates, under the same k-thresholds as the report: no row identifies "
+        "an anonymous concern or answer.",
+        _export_arguments,
+    ),
 }
 
 
@@ -110,13 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"candor {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
-        sub.add_parser(
+        parser_of = sub.add_parser(
             name,
             help=command.summary,
             description=textwrap.fill(command.description, 78),  # the epilog keeps its layout
             epilog="environment variables it reads:\n" + variables_for(name),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        if command.arguments is not None:
+            command.arguments(parser_of)
     return parser
 
 
@@ -126,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env(need_slack=command.needs_slack)
         setup_logging(settings.log_level)
-        return command.run(settings)
+        return command.run(settings, args)
     except (ConfigError, SchemaTooNewError, CatalogError, StoreError, CredentialsRejected) as exc:
         print(f"candor: {exc}", file=sys.stderr)
         return 2

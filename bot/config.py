@@ -119,6 +119,20 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _public_url(env: Mapping[str, str]) -> str:
+    raw = env.get("CANDOR_PUBLIC_URL", "").strip()
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ConfigError("CANDOR_PUBLIC_URL must start with https:// (or http://)")
+    return raw.rstrip("/")
+
+
+def _dashboard_secret(env: Mapping[str, str]) -> str:
+    raw = env.get("CANDOR_DASHBOARD_SECRET", "").strip()
+    if raw and len(raw) < 32:
+        raise ConfigError("CANDOR_DASHBOARD_SECRET must be at least 32 characters")
+    return raw
+
+
 def _teams(env: Mapping[str, str]) -> dict[str, Any]:
     """Teams' settings: an app id needs its secret; no app id at all only when asked for."""
     app_id = env.get("MICROSOFT_APP_ID", "").strip()
@@ -152,7 +166,7 @@ class Variable:
 
 _SERVE = ("serve",)
 _PRACTICES = ("serve", "shell")
-_ALL = ("serve", "shell", "migrate")
+_ALL = ("serve", "shell", "migrate", "export")
 VARIABLES = (
     Variable("SLACK_BOT_TOKEN", "the bot token, xoxb-... (not needed for Teams alone)", "required", _SERVE),
     Variable("SLACK_SIGNING_SECRET", "verifies that requests come from Slack", "required", _SERVE),
@@ -203,7 +217,30 @@ VARIABLES = (
     Variable(
         "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED", "yes lets serve run with a zero or fixed delay", "no", _SERVE
     ),
-    Variable("CANDOR_ANONYMITY_K", "the smallest group an aggregate is shown for", "5", _PRACTICES),
+    Variable(
+        "CANDOR_ANONYMITY_K",
+        "the smallest group an aggregate is shown for",
+        "5",
+        ("serve", "shell", "export"),
+    ),
+    Variable(
+        "CANDOR_MANAGERS",
+        "comma-separated user ids who may run pulse surveys (besides admins)",
+        "none",
+        _PRACTICES,
+    ),
+    Variable(
+        "CANDOR_PUBLIC_URL",
+        "Candor's public address, for dashboard links (https://candor.example.com)",
+        "none",
+        _SERVE,
+    ),
+    Variable(
+        "CANDOR_DASHBOARD_SECRET",
+        "signs dashboard links (32+ characters)",
+        "derived from the platforms' secrets",
+        _SERVE,
+    ),
     Variable(
         "CANDOR_REVIEWS_CHANNEL",
         "the channel id failure reviews are posted to, until an admin chooses one",
@@ -249,6 +286,9 @@ class Settings:
     # `serve` refuses a zero or fixed delay (it can date a concern) unless the operator says so.
     speakup_delay_risk_accepted: bool = False
     anonymity_k: int = 5  # smallest group an aggregate is shown for
+    managers: frozenset[str] = frozenset()  # may run pulse surveys, like admins
+    public_url: str = ""  # where people reach Candor's dashboard, without a trailing slash
+    dashboard_secret: str = field(default="", repr=False)  # signs dashboard links
     # Teams (bot/teams/): on when an app id is set, or without token checks when asked to.
     microsoft_app_id: str = ""
     microsoft_app_password: str = field(default="", repr=False)
@@ -301,6 +341,9 @@ class Settings:
             speakup_delay_risk_accepted=_yes_no(env, "CANDOR_SPEAKUP_DELAY_RISK_ACCEPTED"),
             anonymity_k=_int(env, "CANDOR_ANONYMITY_K", 5, minimum=2),
             reviews_channel=_one_id(env, "CANDOR_REVIEWS_CHANNEL"),
+            managers=_ids(env.get("CANDOR_MANAGERS", "")),
+            public_url=_public_url(env),
+            dashboard_secret=_dashboard_secret(env),
             log_level=_log_level(env.get("CANDOR_LOG_LEVEL", "")),
             **teams,
         )

@@ -614,3 +614,101 @@ def m014_reviews(db: Database) -> None:
         foreign_keys=[("review_id", "reviews", "id")],
     )
     db.table("review_messages").create_index(["review_id"])
+
+
+@candor()
+def m017_pulse(db: Database) -> None:
+    # The psychological-safety pulse (handlers/pulse). A schedule starts rounds; a round invites a
+    # channel's members. Who answered (pulse_invites) and what was answered (pulse_answers) are kept
+    # apart: an answer has no user, no time and a random id, and an invite's row is written when
+    # the round opens (in member order) and only flips a flag, so neither order nor rowid nor a
+    # timestamp joins the two. tests/test_pulse_anonymity.py pins these columns.
+    db.table("pulse_schedules").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,  # the team: its members are invited
+            "created_by": str,  # the admin or manager who scheduled it
+            "repeat": str,  # monthly | fortnightly | quarterly | once
+            "open_days": int,  # how long each round takes answers
+            "tz": str,  # the scheduler's timezone: rounds open at 10:00 there
+            "next_at": float,  # when the next round opens; NULL once stopped or done
+            "created_at": float,
+            "stopped_at": float,
+        },
+        pk="id",
+        not_null={"platform", "workspace", "conversation", "created_by", "repeat", "open_days", "tz"},
+    )
+    db.table("pulse_schedules").create_index(["next_at"])
+    db.table("pulse_schedules").create_index(["platform", "workspace", "conversation"])
+    db.table("pulse_rounds").create(
+        {
+            "id": int,
+            "platform": str,
+            "workspace": str,
+            "conversation": str,
+            "schedule_id": int,
+            "state": str,  # open | closed
+            "opened_at": float,  # a round's times are the schedule's, never a person's
+            "closes_at": float,
+            "tz": str,  # the schedule's timezone: dates are shown in it
+            "remind_at": float,  # the one reminder to those who have not answered
+            "reminded_at": float,  # claimed by the process that sends it
+            "closed_at": float,
+            "invited": int,
+            "answers": int,  # counted at close
+            "published": int,  # 1: at least k answers and no overlap that could single anyone out
+            "withheld": str,  # why the results were not shown: few | overlap
+            "score": float,  # the team score (1-7), published rounds only
+            "item_means": str,  # JSON list of seven means, published rounds only
+            "announce_outbox": int,
+            "result_outbox": int,
+        },
+        pk="id",
+        not_null={"platform", "workspace", "conversation", "state", "opened_at", "closes_at", "invited"},
+    )
+    db.table("pulse_rounds").create_index(["state", "closes_at"])
+    db.table("pulse_rounds").create_index(["state", "remind_at"])
+    db.table("pulse_rounds").create_index(["platform", "workspace", "conversation", "closed_at"])
+    db.table("pulse_rounds").create_index(["platform", "workspace", "closed_at"])
+    db.table("pulse_invites").create(
+        {"round_id": int, "user": str, "answered": int, "dm_outbox": int},
+        pk=("round_id", "user"),
+        not_null={"round_id", "user", "answered"},
+        defaults={"answered": 0},
+        foreign_keys=[("round_id", "pulse_rounds", "id")],
+    )
+    db.table("pulse_answers").create(
+        {
+            "id": int,  # random, so a row's place says nothing about when it was written
+            "round_id": int,
+            "q1": int,
+            "q2": int,
+            "q3": int,
+            "q4": int,
+            "q5": int,
+            "q6": int,
+            "q7": int,
+            "comment": str,  # optional; shown only in rounds of at least 10 answers
+        },
+        pk="id",
+        not_null={"round_id", "q1", "q2", "q3", "q4", "q5", "q6", "q7"},
+        foreign_keys=[("round_id", "pulse_rounds", "id")],
+    )
+    db.table("pulse_answers").create_index(["round_id"])
+    # The team report's sizes: how many people a channel had when Candor last looked, for rates
+    # "per 100 members" (handlers/reports). A count per day, never who.
+    db.table("team_sizes").create(
+        {"platform": str, "workspace": str, "conversation": str, "day": str, "members": int},
+        pk=("platform", "workspace", "conversation"),
+        not_null={"day", "members"},
+    )
+    # Reports read whole periods of other practices' rows; these keep a 90-day report fast on a
+    # million rows (scripts/bench.py --case report).
+    db.table("concerns").create_index(["platform", "workspace", "conversation", "raised_on"])
+    db.table("concerns").create_index(["platform", "workspace", "raised_on"])
+    db.table("checkin_runs").create_index(["schedule_id", "occurrence"])
+    db.table("agreements").create_index(["platform", "workspace", "accepted_at"])
+    # A whole workspace's kudos by period, read from the index alone (counts, givers, behaviours).
+    db.table("kudos").create_index(["platform", "workspace", "created_at", "undone_at", "behaviour", "giver"])

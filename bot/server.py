@@ -1,6 +1,7 @@
 """The one aiohttp server: each platform's routes, the health check, and the runtime's lifecycle.
 
-It knows no platform. Each adapter mounts its own routes (bot/platform.py); at start-up the
+It knows no platform. Each adapter mounts its own routes (bot/platform.py), and Candor's own pages
+theirs (bot/web: the dashboard); at start-up the
 server opens them, builds the services with their directories and syntaxes, gives the outbox
 their senders, lets them serve, and starts the scheduler with every practice's timed work.
 """
@@ -28,6 +29,7 @@ from bot.platforms import mounts
 from bot.replays import ReplayGuard
 from bot.scheduler import Scheduler
 from bot.store import Store, open_store
+from bot.web import mount as mount_pages
 from handlers.catalog import load_catalog
 from handlers.context import Services
 from handlers.practice import Registry
@@ -136,6 +138,7 @@ def build_app(
         adapter.platform: adapter for adapter in (mount(app, settings, clock) for mount in mounts(settings))
     }
     app[ADAPTERS] = adapters
+    mount_pages(app, settings, clock, lambda: app.get(SERVICES))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = open_store(settings.db_path)

@@ -31,8 +31,11 @@ from bot.messages import (
 )
 from bot.outbox import Channel, Person
 from handlers import nudges, schedules
+from handlers.anonymity import meets_k, withheld
 from handlers.context import Action, Command, Services, Submission, timezone_of
+from handlers.home import HomeScope, HomeSection
 from handlers.practice import HelpLine, PeriodicJob, Practice
+from handlers.reporting import Figure, ReportScope
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 from handlers.timing import InputError, next_working_moment, parse_skip_dates
 
@@ -446,6 +449,66 @@ async def _send_reminders(services: Services) -> int:
     return await send_due_reminders(services)
 
 
+# --- the team report and a person's home -----------------------------------------------------------
+def _scope_where(scope: ReportScope) -> tuple[str, list[object]]:
+    where = (
+        "s.kind = 'checkin' and s.platform = ? and s.workspace = ? and r.occurrence >= ? and r.occurrence < ?"
+    )
+    args: list[object] = [scope.platform, scope.workspace, scope.since, scope.until]
+    if scope.conversation is not None:
+        where += " and s.conversation = ?"
+        args.append(scope.conversation)
+    return where, args
+
+
+def report(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
+    """Check-ins held in the period, and the response rate: answers per member asked. A team of
+    fewer than k, or one of unknown size (the whole workspace), shows no rate."""
+    where, args = _scope_where(scope)
+    runs, responses = db.execute(
+        "select count(distinct r.id), count(c.id) from checkin_runs r "
+        "join schedules s on s.id = r.schedule_id "
+        f"left join checkin_responses c on c.run_id = r.id where {where}",
+        args,
+    ).fetchone()
+    held = Figure("checkins.held", "Check-ins held", float(runs), "", runs)
+    label = "Check-in response rate"
+    if scope.members is None:
+        return held, Figure(
+            "checkins.response_rate", label, None, "%", None, "per team only: the team's size is needed"
+        )
+    if not meets_k(scope.members, scope.k):
+        return held, Figure("checkins.response_rate", label, None, "%", None, withheld(scope.k, "members"))
+    if not runs:
+        return held, Figure("checkins.response_rate", label, None, "%", 0, "no check-in in the period")
+    rate = min(100.0, round(100 * responses / (runs * scope.members), 1))
+    return held, Figure(
+        "checkins.response_rate", label, rate, "%", responses, f"{responses} answers to {runs} check-ins"
+    )
+
+
+def home(db: Database, scope: HomeScope) -> tuple[HomeSection, ...]:
+    """The check-ins, nudges and 1:1 reminders the person scheduled."""
+    rows = db.execute(
+        "select id, kind, conversation, days, at, tz, every_weeks, paused from schedules "
+        "where platform = ? and workspace = ? and owner = ? order by id limit 20",
+        [scope.platform, scope.workspace, scope.user],
+    ).fetchall()
+    lines = []
+    for schedule_id, kind, conversation, days, at, tz, every_weeks, paused in rows:
+        label = schedules.KIND_LABELS.get(kind, kind)
+        where: tuple = (" in ", ChannelRef(conversation)) if kind in ("checkin", "nudge") else ()
+        state = " (paused)" if paused else ""
+        lines.append(
+            rich(
+                f"#{schedule_id} {label}",
+                *where,
+                f": {schedules.describe(days, at, tz, every_weeks or 1)}{state}",
+            )
+        )
+    return (HomeSection("Your check-ins and reminders", tuple(lines), "You have scheduled none."),)
+
+
 PRACTICE = Practice(
     name="checkins",
     commands={"checkin": handle},
@@ -456,4 +519,6 @@ PRACTICE = Practice(
     help=(HelpLine("checkin", "", "schedule a regular check-in in a channel."),),
     on_schedule_delete=forget_schedule,
     outbox_references=(("checkin_runs", "prompt_outbox"),),
+    report=report,
+    home=home,
 )

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from bot.messages import FormErrors, Reply
 from handlers.context import Action, Command, Services, Submission
+from handlers.home import HomeSource
 from handlers.reporting import ReportSource
 
 CommandHandler = Callable[[Command, Services], Awaitable[Reply]]
@@ -67,6 +68,8 @@ class Practice:
     permanent_keys: tuple[str, ...] = ()
     # Figures for the team report and the dashboard (handlers/reporting.py).
     report: ReportSource | None = None
+    # What a person sees about themselves on their home (handlers/home.py).
+    home: HomeSource | None = None
 
 
 def _merge(practices: Iterable[Practice], what: str) -> dict[str, Any]:
@@ -94,6 +97,7 @@ class Registry:
         self.outbox_references = tuple(ref for p in self.practices for ref in p.outbox_references)
         self.permanent_keys = tuple(key for p in self.practices for key in p.permanent_keys)
         self.reports = tuple(p.report for p in self.practices if p.report is not None)
+        self.homes = tuple(p.home for p in self.practices if p.home is not None)
 
     def fire(
         self, tx: Database, row: dict[str, Any], occurrence: float, now: float, services: Services

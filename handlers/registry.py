@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from handlers import agreements, checkins, coaching, escalation, kudos, nominations, nudges, reviews, speakup
+from handlers import (
+    agreements,
+    checkins,
+    coaching,
+    escalation,
+    kudos,
+    nominations,
+    nudges,
+    pulse,
+    reports,
+    reviews,
+    speakup,
+)
 from handlers.practice import Registry
 
 PRACTICES = (
@@ -15,5 +27,7 @@ PRACTICES = (
     escalation.PRACTICE,
     coaching.PRACTICE,
     reviews.PRACTICE,
+    pulse.PRACTICE,
+    reports.PRACTICE,
 )
 REGISTRY = Registry(PRACTICES)

@@ -24,6 +24,9 @@ class ReportScope:
     since: float  # epoch seconds, inclusive
     until: float  # epoch seconds, exclusive
     k: int  # the smallest group a figure may describe (CANDOR_ANONYMITY_K)
+    # How many people the team has (a channel's members, bots left out), for rates "per 100
+    # members" and response rates; None when unknown (the whole workspace).
+    members: int | None = None
 
 
 @dataclass(frozen=True)

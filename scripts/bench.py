@@ -7,7 +7,8 @@ stall, the /kudos ack latency measured meanwhile, and how long the outbox takes 
 third (`--case teams`) posts Teams kudos activities, each answered with a reply through a fake
 Bot Connector, to Candor and to a bare botbuilder echo bot in the same run. A fourth
 (`--case backlog`) starts Candor with 0 and then 20,000 posts waiting in one paced channel and
-reports the server's idle CPU and the /kudos ack latency with each.
+reports the server's idle CPU and the /kudos ack latency with each. `--case report` seeds
+a million rows across practices and times a 90-day team report and the dashboard's page.
 Run by hand (`make bench` or `python scripts/bench.py --case fanout`); it prints figures and never
 fails on them.
 """
@@ -601,18 +602,85 @@ async def backlog_case(waiting_counts: list[int], n: int, concurrencies: list[in
             )
 
 
+# --- the team report and the dashboard on a million rows ----------------------------------
+def report_main(rows: int, repeats: int = 5) -> None:
+    """Seed `rows` rows across practices (a year of 50 teams), then time a 90-day report and the
+    dashboard's page, for one team and for the whole workspace. Each time is the median of runs
+    after one warm-up, on the file, as `candor serve` reads it."""
+    from bot.config import Settings
+    from bot.store import open_store
+    from bot.web.dashboard import Request, render
+    from handlers.catalog import load_catalog
+    from handlers.context import Services
+    from handlers.registry import REGISTRY
+    from handlers.reporting import ReportScope
+    from handlers.reports import gather
+    from tests.support.clock import FakeClock
+    from tests.support.seed import bulk
+
+    clock = FakeClock()
+    now = clock.now()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(db_path=Path(tmp) / "report.db")
+        store = open_store(settings.db_path)
+        started = time.perf_counter()
+        with store.transaction() as tx:
+            made = bulk(tx, now=now, rows=rows)
+        store.db.execute("analyze")
+        seeded_s = time.perf_counter() - started
+        print(
+            f"seeded {sum(made.values()):,} rows in {seeded_s:.1f} s: "
+            + ", ".join(f"{k} {v:,}" for k, v in made.items())
+        )
+        services = Services(
+            store=store,
+            clock=clock,
+            settings=settings,
+            catalog=load_catalog(settings.data_dir),
+            registry=REGISTRY,
+            directories={},
+        )
+
+        def timed(work) -> float:  # noqa: ANN001
+            work()
+            times = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                work()
+                times.append((time.perf_counter() - t) * 1000)
+            return statistics.median(times)
+
+        results = []
+        for team in ("C0007", None):
+            scope = ReportScope("slack", "TBENCH", team, now - 90 * 86400, now, 5, 12 if team else None)
+            report_ms = timed(lambda scope=scope: gather.figures(store.db, REGISTRY, scope))
+            req = Request("slack", "TBENCH", int(now) + 3600, "t", team, None, now)
+            page_ms = timed(lambda req=req: render(store.db, services, req, {"C0007": "#team-7"}))
+            results.append((team or "whole workspace", report_ms, page_ms))
+        store.close()
+    print(f"{'scope':<18} {'90-day report ms':>17} {'dashboard ms':>13}")
+    for name, report_ms, page_ms in results:
+        print(f"{name:<18} {report_ms:>17.1f} {page_ms:>13.1f}")
+    print("target: under 500 ms each")
+    print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0], "rows": rows}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="requests per run")
     parser.add_argument("-c", type=int, nargs="+", default=[1, 32], help="concurrency levels")
     parser.add_argument(
-        "--case", choices=("ack", "fanout", "teams", "backlog", "all"), default="all", help="which benchmark"
+        "--case",
+        choices=("ack", "fanout", "teams", "backlog", "report", "all"),
+        default="all",
+        help="which benchmark",
     )
     parser.add_argument("--channels", type=int, default=5000, help="fan-out: channels due at once")
     parser.add_argument(
         "--waiting", type=int, nargs="+", default=[0, 20000], help="backlog: posts waiting in one channel"
     )
     parser.add_argument("--idle-s", type=float, default=10.0, help="backlog: seconds of idle CPU measured")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="report: rows seeded across practices")
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -640,6 +708,8 @@ def main() -> None:
             asyncio.run(teams_main(args.n, args.c))
         if args.case in ("backlog", "all"):
             asyncio.run(backlog_case(args.waiting, args.n, args.c, args.idle_s))
+        if args.case in ("report", "all"):
+            report_main(args.rows)
 
 
 if __name__ == "__main__":

@@ -238,6 +238,10 @@ REVIEWED_COLUMNS = {
         "publish_at",
         "outbox_id",
     },
+    # The pulse: an answer has no user and no time; who answered is a flag on the invite, written
+    # when the round opened (tests/test_pulse_anonymity.py proves the two cannot be joined).
+    "pulse_answers": {"id", "round_id", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "comment"},
+    "pulse_invites": {"round_id", "user", "answered", "dm_outbox"},
 }
 
 
@@ -277,6 +281,12 @@ ALL_TABLES = {
     "reviews",
     "review_actions",
     "review_messages",
+    # The pulse: schedules and rounds are an admin's or manager's, answers are anonymous (above).
+    "pulse_schedules",
+    "pulse_rounds",
+    "pulse_invites",
+    "pulse_answers",
+    "team_sizes",  # a channel's member count, for the report's rates; never who
 }
 
 

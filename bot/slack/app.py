@@ -22,13 +22,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import FormErrors, Reply, error
-from bot.slack.forms import form_mentions, form_values, form_view, result_view
+from bot.slack.forms import form_mentions, form_values, form_view, home_view, result_view
 from bot.slack.identity import authorize_with, failure_code
 from bot.slack.render import reply_payload
 from bot.slack.wire import command_text
 from bot.store import StoreUnavailable, is_storage_error
 from handlers import intro
 from handlers.context import Action, Command, Services, Submission
+from handlers.reports import home
 
 log = logging.getLogger("candor.slack")
 
@@ -227,5 +228,22 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
             user=event.get("user", ""),
             delivery_id=str(body.get("event_id") or event.get("ts")),
         )
+
+    @app.event("app_home_opened")
+    async def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The Home tab: what is the person's own, and for admins the team report and the dashboard
+        link (handlers/reports/home.py); published for that person alone."""
+        user = str(event.get("user") or "")
+        if event.get("tab") != "home" or not user:
+            return
+        workspace = str(body.get("team_id") or "")
+        try:
+            services.store.check_file()
+            content = await home.for_person(services, "slack", workspace, user)
+            await asyncio.wait_for(client.views_publish(user_id=user, view=home_view(content)), timeout)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("views.publish failed", extra={"error": failure_code(exc)})
+        except Exception:
+            log.exception("the home tab could not be built")
 
     return app

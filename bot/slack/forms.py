@@ -180,6 +180,11 @@ def form_mentions(view: dict[str, Any]) -> dict[str, tuple[Mentioned, ...]]:
     return found
 
 
+def home_view(message: Message) -> dict[str, Any]:
+    """A person's Home tab (views.publish): at most 100 blocks, as Slack allows."""
+    return View(type="home", blocks=to_blocks(message)[:100]).to_dict()
+
+
 def form_values(view: dict[str, Any]) -> Values:
     """Flatten Slack's view.state into {field id: value}, the shape the practices read."""
     values: Values = {}

@@ -13,12 +13,12 @@ The package: `ids` (stable strings), `rules` (the numbers), `when` (dates in peo
 `store` (all its SQL), `flows` (the command and a new request), `answers` (accept, propose,
 decline), `progress` (done, not yet, the review), `thread` (the offers), `jobs` (reminders and
 misses), `posts` (what each side receives), `views` (answers to the one asking), `forms`, `report`
-(the team figures).
+(the team figures), `home` (what a person sees of their own agreements).
 """
 
 from __future__ import annotations
 
-from handlers.agreements import answers, flows, jobs, progress, report, views
+from handlers.agreements import answers, flows, home, jobs, progress, report, views
 from handlers.agreements.ids import ActionId, Commands, FormId, Job
 from handlers.agreements.rules import DUE_EVERY_S
 from handlers.practice import PeriodicJob, Practice
@@ -47,6 +47,7 @@ PRACTICE = Practice(
     help=views.HELP,
     outbox_references=(("agreement_offers", "dm_outbox"),),
     report=report.figures,
+    home=home.section,
 )
 
 __all__ = ["PRACTICE"]

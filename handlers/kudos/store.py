@@ -149,3 +149,54 @@ def received(db: Database, *, receiver: str) -> list[Received]:
         [receiver],
     )
     return [Received(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """A team's (or a workspace's) kudos over a period, for the team report: counts, never people."""
+
+    total: int
+    givers: int
+    by_behaviour: tuple[tuple[str, int], ...]  # (slug, count), most frequent first
+
+
+def period_counts(
+    db: Database, *, platform: str, workspace: str, conversation: str | None, since: float, until: float
+) -> PeriodCounts:
+    where = "platform = ? and workspace = ? and created_at >= ? and created_at < ? and undone_at is null"
+    args: list[object] = [platform, workspace, since, until]
+    if conversation is not None:
+        where += " and conversation = ?"
+        args.append(conversation)
+    total, givers = db.execute(
+        f"select count(*), count(distinct giver) from kudos where {where}", args
+    ).fetchone()
+    by_behaviour = db.execute(
+        f"select behaviour, count(*) as n from kudos where {where} "
+        "group by behaviour order by n desc, behaviour",
+        args,
+    ).fetchall()
+    return PeriodCounts(total, givers, tuple((slug, n) for slug, n in by_behaviour))
+
+
+@dataclass(frozen=True)
+class RecentKudos:
+    """A kudos a person received, as their home shows it."""
+
+    giver: str  # person key
+    behaviour: str
+    created_at: float
+
+
+def received_since(db: Database, *, receiver: str, since: float, limit: int) -> tuple[int, list[RecentKudos]]:
+    """How many kudos `receiver` (a person key) got since `since`, and the latest few."""
+    (count,) = db.execute(
+        "select count(*) from kudos where receiver = ? and created_at >= ? and undone_at is null",
+        [receiver, since],
+    ).fetchone()
+    rows = db.execute(
+        "select giver, behaviour, created_at from kudos where receiver = ? and created_at >= ? "
+        "and undone_at is null order by created_at desc, id desc limit ?",
+        [receiver, since, limit],
+    )
+    return count, [RecentKudos(*row) for row in rows]

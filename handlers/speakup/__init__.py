@@ -9,13 +9,13 @@ the author. Those safeguards are shared with every anonymous practice (handlers/
 
 The package: `ids` (stable string ids), `rules` (the numbers), `store` (all its SQL), `flows`
 (what the author, managers and admins do), `views` (messages and forms), `jobs` (publication
-and deadline flags).
+and deadline flags), `report` (team figures).
 """
 
 from __future__ import annotations
 
 from handlers.practice import HelpLine, PeriodicJob, Practice
-from handlers.speakup import flows, jobs
+from handlers.speakup import flows, jobs, report
 from handlers.speakup.ids import SEED_KEY, ActionId, FormId, Job
 
 PRACTICE = Practice(
@@ -43,6 +43,7 @@ PRACTICE = Practice(
     anonymous=frozenset({FormId.NEW, FormId.CASE, ActionId.VIEW}),
     outbox_references=(("concerns", "post_outbox"), ("concern_messages", "outbox_id")),
     permanent_keys=(SEED_KEY,),
+    report=report.figures,
 )
 
 __all__ = ["PRACTICE"]

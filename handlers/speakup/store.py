@@ -344,3 +344,39 @@ def claim_flags(
         [_flags_text(after), concern_id, _flags_text(before)],
     )
     return cursor.rowcount == 1
+
+
+# --- the team report ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeriodCounts:
+    raised: int  # published concerns raised (by their day of publication) in the period
+    ack_due: int  # of those, the ones whose 7 days have passed or that were answered
+    ack_on_time: int  # acknowledged (or resolved) within 7 days of being raised
+
+
+def period_counts(
+    db: Database,
+    *,
+    platform: str,
+    workspace: str,
+    conversation: str | None,
+    first_day: str,
+    end_day: str,
+    today: str,
+) -> PeriodCounts:
+    """Concerns raised from `first_day` up to (not including) `end_day`, ISO days: days are all a
+    concern keeps of its time."""
+    where = "platform = ? and workspace = ? and raised_on >= ? and raised_on < ? and post_outbox > 0"
+    args: list[object] = [platform, workspace, first_day, end_day]
+    if conversation is not None:
+        where += " and conversation = ?"
+        args.append(conversation)
+    answered = "coalesce(acknowledged_on, resolved_on)"
+    row = db.execute(
+        "select count(*), "
+        f"count(*) filter (where {answered} is not null or ack_due_on < ?), "
+        f"count(*) filter (where {answered} is not null and {answered} <= ack_due_on) "
+        f"from concerns where {where}",
+        [today, *args],
+    ).fetchone()
+    return PeriodCounts(*row)

@@ -1,0 +1,314 @@
+"""The pulse's rules: who may schedule, stop and close it, and how a member answers.
+
+A member's answer is written with no trace of who sent it: the flag that they answered and the
+answer itself are separate rows, the answer with a random id and no time, and the write-ahead log
+is emptied right after the commit, so no file holds the two side by side. Nothing here logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.messages import FormErrors, Reply, error, ok, open_form
+from bot.store import claim_once
+from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
+from handlers.pulse import jobs, store, views, when
+from handlers.pulse.content import ITEMS, SCALE, load_survey
+from handlers.pulse.ids import Repeat, RoundState, Verb
+from handlers.pulse.rules import DEFAULT_OPEN_DAYS, MAX_COMMENT, OPEN_DAYS, REPEAT_WORDS, comments_k, pulse_k
+from handlers.pulse.store import Round
+from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
+
+MEMBERS_BUDGET_S = 1.5  # a command must answer within the platform's 3 s; the job checks again
+CLAIM = "pulse:"  # `processed` key prefix: one /pulse start delivery
+
+
+async def may_run(services: Services, platform: str, user: str) -> bool:
+    """Admins, and the managers CANDOR_MANAGERS names, schedule, close and stop pulses."""
+    return user in services.settings.managers or await is_admin(services, platform, user)
+
+
+def _k(services: Services) -> int:
+    return pulse_k(services.settings.anonymity_k)
+
+
+# --- the command --------------------------------------------------------------------------------
+async def handle(cmd: Command, services: Services) -> Reply:
+    syntax = services.syntax_for(cmd.platform)
+    if len(cmd.text) > MAX_COMMAND_CHARS:
+        return views.too_long(syntax)
+    words = clean_user_text(cmd.text).split()
+    verb = words[0].lower() if words else ""
+    if verb in (Verb.HELP, "?"):
+        return views.usage(syntax, _k(services))
+    if verb == Verb.STATUS and len(words) == 1:
+        return status(cmd, services)
+    if verb == Verb.RESULTS and len(words) == 1:
+        return results(cmd, services)
+    if verb not in ("", Verb.START, Verb.CLOSE, Verb.STOP) or (verb != Verb.START and len(words) > 1):
+        return views.unknown(syntax, " ".join(words)[:30])
+    if not await may_run(services, cmd.platform, cmd.user):
+        return views.NOT_ALLOWED
+    if verb == "":
+        tz = await timezone_of(services, cmd.platform, cmd.user)
+        today = datetime.fromtimestamp(services.clock.now(), ZoneInfo(tz)).date().isoformat()
+        return open_form(views.schedule_form(cmd.conversation, today))
+    if verb == Verb.START:
+        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in REPEAT_WORDS):
+            return views.start_usage(syntax)
+        repeat = REPEAT_WORDS[words[1].lower()] if len(words) == 2 else Repeat.MONTHLY
+        tz = await timezone_of(services, cmd.platform, cmd.user)
+        done = await _schedule(
+            services,
+            platform=cmd.platform,
+            workspace=cmd.workspace,
+            user=cmd.user,
+            conversation=cmd.conversation,
+            repeat=repeat,
+            open_days=DEFAULT_OPEN_DAYS,
+            tz=tz,
+            first=services.clock.now(),
+            delivery=cmd.delivery_id,
+        )
+        return error(done) if isinstance(done, str) else done
+    if verb == Verb.CLOSE:
+        return close_now(cmd, services)
+    return stop(cmd, services)
+
+
+def status(cmd: Command, services: Services) -> Reply:
+    db = services.store.db
+    where = {"platform": cmd.platform, "workspace": cmd.workspace, "conversation": cmd.conversation}
+    return views.status(
+        services.syntax_for(cmd.platform),
+        cmd.conversation,
+        store.active_schedule(db, **where),
+        store.open_round(db, **where),
+        store.last_closed(db, **where),
+        _k(services),
+    )
+
+
+def results(cmd: Command, services: Services) -> Reply:
+    db = services.store.db
+    last = store.previous_published(
+        db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation, before=float("inf")
+    )
+    if last is None or last.closed_at is None:
+        return views.no_results(_k(services))
+    previous = store.previous_published(
+        db,
+        platform=cmd.platform,
+        workspace=cmd.workspace,
+        conversation=cmd.conversation,
+        before=last.closed_at,
+    )
+    comments = [c for _, c in store.answers_of(db, round_id=last.id) if c]
+    survey = load_survey(services.settings.data_dir)
+    card = views.results_card(
+        survey, last, previous, comments, comments_k=comments_k(services.settings.anonymity_k)
+    )
+    return Reply(card)
+
+
+def close_now(cmd: Command, services: Services) -> Reply:
+    round_ = store.open_round(
+        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+    )
+    if round_ is None:
+        return error("No pulse round is open in this channel.")
+    if not jobs.close(services, round_):
+        return ok("This round was closed already.")
+    return ok("Closed. The results (or why they are not shown) are posted in the channel.")
+
+
+def stop(cmd: Command, services: Services) -> Reply:
+    schedule = store.active_schedule(
+        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+    )
+    if schedule is None:
+        return error("This channel has no pulse schedule.")
+    with services.store.transaction() as tx:
+        stopped = store.stop_schedule(tx, schedule_id=schedule.id, now=services.clock.now())
+    if not stopped:
+        return ok("The schedule was stopped already.")
+    return ok(
+        "The pulse schedule is stopped. A round that is open stays open until it closes; "
+        f"{services.syntax_for(cmd.platform).command(views.COMMAND, Verb.CLOSE)} closes it now."
+    )
+
+
+# --- scheduling through the form ----------------------------------------------------------------
+async def submit_schedule(sub: Submission, services: Services) -> Reply | FormErrors:
+    if not await may_run(services, sub.platform, sub.user):
+        return FormErrors({"channel": views.NOT_ALLOWED_TEXT})
+    values = sub.values
+    errors: dict[str, str] = {}
+    conversation = str(values.get("channel") or "")
+    if not conversation:
+        errors["channel"] = "Pick the team's channel."
+    raw_repeat = str(values.get("repeat") or "")
+    if raw_repeat not in {r.value for r in Repeat}:
+        errors["repeat"] = "Pick how often: every month, every two weeks, every three months or once."
+    raw_days = str(values.get("days") or "")
+    if raw_days not in {str(d) for d in OPEN_DAYS}:
+        errors["days"] = f"Pick how long a round stays open: {', '.join(str(d) for d in OPEN_DAYS)} days."
+    tz = await timezone_of(services, sub.platform, sub.user)
+    today = datetime.fromtimestamp(services.clock.now(), ZoneInfo(tz)).date()
+    try:
+        start = date.fromisoformat(str(values.get("start") or ""))
+    except ValueError:
+        errors["start"] = "Pick the day of the first round (YYYY-MM-DD)."
+    else:
+        if start < today:
+            errors["start"] = "The first round cannot be in the past."
+        elif (start - today).days > 366:
+            errors["start"] = "Pick a day within the next year."
+    if errors:
+        return FormErrors(errors)
+    done = await _schedule(
+        services,
+        platform=sub.platform,
+        workspace=sub.workspace,
+        user=sub.user,
+        conversation=conversation,
+        repeat=Repeat(raw_repeat),
+        open_days=int(raw_days),
+        tz=tz,
+        first=when.first_round(start, tz, services.clock.now()),
+        delivery=None,
+    )
+    return FormErrors({"channel": done}) if isinstance(done, str) else done
+
+
+async def _schedule(
+    services: Services,
+    *,
+    platform: str,
+    workspace: str,
+    user: str,
+    conversation: str,
+    repeat: Repeat,
+    open_days: int,
+    tz: str,
+    first: float,
+    delivery: str | None,
+) -> Reply | str:
+    """Create the schedule; its first round opens at `first`. A refusal is returned as its text."""
+    people = services.people_for(platform)
+    syntax = services.syntax_for(platform)
+    if not await people.bot_is_member(conversation):
+        return f"I am not in that channel yet: {syntax.invite_hint}, then schedule the pulse again."
+    k = _k(services)
+    try:
+        members = await asyncio.wait_for(jobs.invitees(services, platform, conversation), MEMBERS_BUDGET_S)
+    except Exception:
+        members = None  # the directory is slow: the round checks again when it opens
+    if members is not None and len(members) < k:
+        return (
+            f"That channel has {len(members)} members. A pulse needs at least {k}: results are shown "
+            f"only when {k} people answer, so nobody's answers can be told apart."
+        )
+    now = services.clock.now()
+    with services.store.transaction() as tx:
+        if delivery and not claim_once(tx, CLAIM + delivery, now):
+            return ok("This was already scheduled.")
+        if store.active_schedule(tx, platform=platform, workspace=workspace, conversation=conversation):
+            return (
+                "That channel already has a pulse schedule. "
+                f"{syntax.command(views.COMMAND, Verb.STOP)} there stops it first."
+            )
+        schedule_id = store.add_schedule(
+            tx,
+            platform=platform,
+            workspace=workspace,
+            conversation=conversation,
+            created_by=user,
+            repeat=repeat,
+            open_days=open_days,
+            tz=tz,
+            next_at=first,
+            now=now,
+        )
+        schedule = store.active_schedule(
+            tx, platform=platform, workspace=workspace, conversation=conversation
+        )
+    assert schedule is not None and schedule.id == schedule_id
+    return views.scheduled(syntax, schedule, first)
+
+
+# --- a member answers ---------------------------------------------------------------------------
+def _find(services: Services, req: Action | Submission, raw: str) -> Round | None:
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    return store.get_round(
+        services.store.db, round_id=int(raw), platform=req.platform, workspace=req.workspace
+    )
+
+
+def _is_closed(services: Services, round_: Round) -> bool:
+    return round_.state == RoundState.CLOSED or round_.closes_at <= services.clock.now()
+
+
+def _refusal(services: Services, round_: Round | None, user: str) -> str | None:
+    """Why this person cannot answer this round now, or None."""
+    if round_ is None:
+        return views.NO_ROUND
+    if _is_closed(services, round_):
+        return views.closed(round_)
+    answered = store.is_invited(services.store.db, round_id=round_.id, user=user)
+    if answered is None:
+        return views.NOT_INVITED
+    return views.ALREADY if answered else None
+
+
+async def open_answer(action: Action, services: Services) -> Reply:
+    round_ = _find(services, action, action.value)
+    refused = _refusal(services, round_, action.user)
+    if refused or round_ is None:
+        return error(refused or views.NO_ROUND)
+    survey = load_survey(services.settings.data_dir)
+    return views.answer_form(survey, round_.id, views.day(round_.closes_at, round_.tz or "UTC"), _k(services))
+
+
+def read_answer(values: dict[str, object]) -> tuple[list[int], dict[str, str]]:
+    """The seven answers as numbers 1-7, or an error for each one that is missing or out of range."""
+    allowed = {str(x) for x in range(1, SCALE + 1)}  # exactly "1".."7": no "٤", no "4.0"
+    answer: list[int] = []
+    errors: dict[str, str] = {}
+    for n in range(1, ITEMS + 1):
+        raw = values.get(f"q{n}")
+        text = raw.strip() if isinstance(raw, str) else ""
+        if text in allowed:
+            answer.append(int(text))
+        else:
+            errors[f"q{n}"] = views.PICK
+    return answer, errors
+
+
+async def submit_answer(sub: Submission, services: Services) -> Reply | FormErrors:
+    round_ = _find(services, sub, sub.context)
+    refused = _refusal(services, round_, sub.user)
+    if refused or round_ is None:
+        return FormErrors({"q1": refused or views.NO_ROUND})
+    answer, errors = read_answer(dict(sub.values))
+    comment, problem = read_text(
+        sub.values.get("comment"), label="Your comment", limit=MAX_COMMENT, required=False
+    )
+    if problem:
+        errors["comment"] = problem
+    if errors:
+        return FormErrors(errors)
+    with services.store.transaction() as tx:
+        claimed = store.claim_answer(tx, round_id=round_.id, user=sub.user)
+        if claimed:
+            store.add_answer(tx, round_id=round_.id, answer=answer, comment=comment or None)
+    if not claimed:  # answered meanwhile (a double submission), or closed meanwhile
+        return FormErrors(
+            {"q1": _refusal(services, _find(services, sub, sub.context), sub.user) or views.ALREADY}
+        )
+    # No file should hold the commit that wrote the flag and the answer side by side.
+    services.store.checkpoint()
+    return views.THANKS

@@ -29,7 +29,8 @@ from bot.config import REPO_ROOT
 from bot.edge import GUARD, EdgeLimits
 from bot.logs import JsonFormatter, RepeatLimiter, setup_logging
 from bot.server import REPLAYS
-from handlers import checkins, speakup
+from handlers import speakup
+from handlers.checkins.ids import CheckinAction
 from tests.support.candor import SECRET, TEAM, TOKEN, Candor, blocks_text, make_settings
 from tests.test_speakup import AUTHOR, MANAGER, case_id, code_from, publish, raise_concern
 
@@ -274,7 +275,7 @@ async def test_a_client_that_hangs_up_mid_body_is_one_short_warning(candor, logs
 # --- signed bodies that are not what Slack sends ------------------------------------------------
 def interaction(**fields: Any) -> dict[str, Any]:
     base = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "UALICE"}, "trigger_id": "t.1"}
-    base |= {"actions": [{"action_id": checkins.RESPOND, "value": "1"}]}
+    base |= {"actions": [{"action_id": CheckinAction.RESPOND, "value": "1"}]}
     return {k: v for k, v in (base | fields).items() if v is not None}
 
 

@@ -14,7 +14,7 @@ from bot import outbox, retention
 from bot.messages import text_message
 from bot.outbox import Channel
 from bot.server import SCHEDULER, STORE
-from handlers import checkins
+from handlers.checkins.ids import CheckinAction
 from handlers.registry import REGISTRY
 from tests.support.candor import Candor, blocks_text, make_settings
 
@@ -443,7 +443,7 @@ async def test_old_sent_rows_and_keys_are_pruned_but_rows_a_thread_still_needs_a
     assert old_keys and not keys & set(old_keys) and len(keys) == 1  # only the recent kudos' key
 
     # What still needs an old row works: an answer to the old check-in, the planned reply.
-    assert await candor.click(checkins.RESPOND, run_ref, user="UBOB") == 200
+    assert await candor.click(CheckinAction.RESPOND, run_ref, user="UBOB") == 200
     await candor.submit(slack.opened_views()[-1], {"q0": "late but here"}, user="UBOB")
     clock.advance(86400)
     candor.dispatcher.wake()

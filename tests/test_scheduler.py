@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.server import SCHEDULER
-from handlers.timing import next_working_moment
+from handlers.schedules.timing import next_working_moment
 from tests.support.candor import Candor, blocks_text, make_settings
 
 

@@ -35,7 +35,7 @@ from handlers.schedules.store import Schedule
 
 log = logging.getLogger("candor.scheduler")
 
-PAGE = 500  # due members read at once, in id order
+PAGE = 100  # due members read at once, in id order (reading 100 takes about a millisecond)
 CHUNK = 25  # at most this many fired per transaction; the event loop runs in between
 SLICE_S = 0.004  # and a transaction stops taking more after this long, however many it fired
 

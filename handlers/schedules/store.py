@@ -252,7 +252,7 @@ def due_in_group(
     """Active members of a group not yet accounted for up to `occurrence`, by id after `after_id`."""
     rows = db.execute(
         f"select {select_columns()} from schedules where days = ? and at = ? and tz = ? and "
-        "coalesce(every_weeks, 1) = ? and coalesce(anchor, '') = ? and paused = 0 and checked_until < ? "
+        "every_weeks = ? and anchor = ? and paused = 0 and checked_until < ? "
         "and id > ? order by id limit ?",
         [group.days, group.at, group.tz, group.every_weeks, group.anchor, occurrence, after_id, limit],
     ).fetchall()

@@ -41,6 +41,9 @@ MAX_BACKOFF_S = 60.0  # once the platform answers again, a conversation moves wi
 RETRY_WINDOW_S = 6 * 3600.0  # a platform outage shorter than this loses nothing
 FORGET_EVERY_S = 60.0  # how often pacing instants that have passed are forgotten
 BATCH = 100  # workers one pass may start: their first steps share one loop iteration
+# Conversations worked on at once. More would only wait for a send slot, each holding its rows in
+# memory: after a fan-out to 5,000 channels every full garbage collection walked them all (60 ms).
+MAX_WORKERS = 256
 SHUTDOWN_GRACE_S = 10.0
 
 Key = tuple[str, str]  # (platform, conversation)
@@ -193,12 +196,14 @@ class Dispatcher:
         min_interval: float = 1.0,
         concurrency: int = 16,
         idle_poll: float = 1.0,
+        max_workers: int = MAX_WORKERS,
     ) -> None:
         self.store = store
         self.senders = senders
         self.clock = clock
         self.min_interval = min_interval
         self.idle_poll = idle_poll
+        self.max_workers = max_workers
         self._slots = asyncio.Semaphore(concurrency)
         # Monotonic instants: a conversation's next allowed send, a platform's end of pause.
         self._next_ok: dict[Key, float] = {}
@@ -293,10 +298,11 @@ class Dispatcher:
             return 0
         self._store_recovered()
         started = 0
+        room = min(BATCH, self.max_workers - len(self._workers))
         for platform, conversation in keys:
             key = (platform, conversation)
             if (
-                key not in self._workers and started < BATCH
+                key not in self._workers and started < room
             ):  # a busy worker takes its conversation's new rows itself
                 self._workers[key] = asyncio.create_task(self._work(key), name=f"outbox:{conversation}")
                 started += 1

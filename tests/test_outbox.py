@@ -14,6 +14,7 @@ from bot import outbox, retention
 from bot.messages import text_message
 from bot.outbox import Channel
 from bot.server import SCHEDULER, STORE
+from bot.store import open_store
 from handlers.checkins.ids import CheckinAction
 from handlers.registry import REGISTRY
 from tests.support.candor import Candor, blocks_text, make_settings
@@ -479,3 +480,29 @@ async def test_a_disabled_seeded_speakup_channel_stays_disabled_after_pruning(ca
     await prune_now(candor)
     _, reply = await candor.command("/speakup", "", user="UALICE")  # the setting is not applied again
     assert "Speak-up is not set up yet" in blocks_text(reply)
+
+
+async def test_a_fan_out_to_many_channels_is_worked_on_a_few_conversations_at_a_time(tmp_path, clock):
+    # Each waiting conversation holds its rows in memory; thousands of them made every garbage
+    # collection slow. Beyond the limit they wait in the database, and all are still delivered.
+    store = open_store(tmp_path / "fanout.db")
+    working: list[int] = []
+
+    class Platform:
+        async def send(self, item: outbox.OutboxItem) -> outbox.SendOutcome:
+            working.append(len(dispatcher._workers))
+            await asyncio.sleep(0)
+            return outbox.SendOutcome("sent", ref=f"ts.{item.id}")
+
+    with store.transaction() as tx:
+        for n in range(20):
+            outbox.enqueue(
+                tx, platform="slack", to=Channel(f"C{n}"), message=text_message("hi"), now=clock.now()
+            )
+    dispatcher = outbox.Dispatcher(store, {"slack": Platform()}, clock, max_workers=3)
+    try:
+        await dispatcher.drain()
+        assert len(working) == 20 and max(working) == 3
+        assert store.db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (20,)
+    finally:
+        store.close()

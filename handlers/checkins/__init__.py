@@ -22,7 +22,7 @@ PRACTICE = Practice(
             how_to_add=HelpLine(COMMAND, "", "opens the check-in form"),
         )
     },
-    periodic=(PeriodicJob("checkin-reminders", flows.send_reminders, 60.0),),
+    periodic=(PeriodicJob("checkin-reminders", flows.send_due_reminders, 60.0),),
     help=(HelpLine(COMMAND, "", "schedule a regular check-in in a channel."),),
     on_schedule_delete=flows.forget_schedule,
     outbox_references=(("checkin_runs", "prompt_outbox"),),

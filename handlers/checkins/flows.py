@@ -295,7 +295,3 @@ async def _not_answered(services: Services, run: Run) -> list[str]:
 
 def forget_schedule(tx: Database, schedule_id: int) -> None:
     store.forget_schedule(tx, schedule_id=schedule_id)
-
-
-async def send_reminders(services: Services) -> int:
-    return await send_due_reminders(services)

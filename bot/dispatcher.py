@@ -51,6 +51,9 @@ MAX_BACKOFF_S = 60.0  # once the platform answers again, a conversation moves wi
 RETRY_WINDOW_S = 6 * 3600.0  # a platform outage shorter than this loses nothing
 FORGET_EVERY_S = 60.0  # how often pacing instants that have passed are forgotten
 BATCH = 100  # workers one pass may start: their first steps share one loop iteration
+# Conversations worked on at once. More would only wait for a send slot, each holding its rows in
+# memory: after a fan-out to 5,000 channels every full garbage collection walked them all (60 ms).
+MAX_WORKERS = 256
 SHUTDOWN_GRACE_S = 10.0
 DUE_BATCH = 100  # rows a worker reads at a time
 PASS_INTERVAL_S = 0.05  # at most this often a full pass; a burst of commits shares one
@@ -135,6 +138,7 @@ class Dispatcher:
         concurrency: int = 16,
         idle_poll: float = 1.0,
         owner: str | None = None,
+        max_workers: int = MAX_WORKERS,
     ) -> None:
         self.store = store
         self.senders = senders
@@ -142,6 +146,7 @@ class Dispatcher:
         self.min_interval = min_interval
         self.idle_poll = idle_poll
         self.owner = owner or new_owner()
+        self.max_workers = max_workers
         self._slots = asyncio.Semaphore(concurrency)
         # Monotonic instants: a conversation's next allowed send, a platform's end of pause.
         self._next_ok: dict[Key, float] = {}
@@ -232,6 +237,9 @@ class Dispatcher:
             return 0
         self._forget_idle()
         self._renew_held()
+        room = min(BATCH, self.max_workers - len(self._workers))
+        if room <= 0:
+            return 0
         limit = BATCH + len(self._workers)  # busy conversations come back too; they are skipped
         now = self.clock.now()
         try:
@@ -248,7 +256,7 @@ class Dispatcher:
             if (platform, conversation) not in self._workers
         ]
         started = 0
-        for key in self._claim(wanted[:BATCH]):
+        for key in self._claim(wanted[:room]):
             self._workers[key] = asyncio.create_task(self._work(key), name=f"outbox:{key[1]}")
             started += 1
         return started

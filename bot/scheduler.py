@@ -1,18 +1,23 @@
 """APScheduler wiring: in-memory jobs rebuilt from the `schedules` rows, the source of truth.
 
 Schedules that fire at the same local time in the same timezone share one job (a *group*), so
-5,000 channels due in one minute are one job that fires members in small chunks, yielding to the
-event loop between chunks. Each member row records how far its occurrences are accounted for
-(`checked_until`), so after downtime a missed occurrence fires once, and one later than the grace
-period is skipped and logged. Firing only writes rows and outbox posts; the outbox paces delivery.
+5,000 channels due in one minute are one job. It reads the due members a page at a time and fires
+them in short transactions (a few rows, a few milliseconds), yielding to the event loop between
+them, so requests are answered meanwhile. Each member row records how far its occurrences are
+accounted for (`checked_until`): after downtime a missed occurrence fires once, and one later than
+the grace period is skipped and logged. Moving `checked_until` is a conditional update, and only
+the process whose update changed the row fires it, so two Candor processes on one database fire
+each schedule once per occurrence. Firing only writes rows and outbox posts; the outbox paces
+delivery.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,17 +25,21 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlite_utils import Database
 
 from bot.clock import Clock
 from bot.recurrence import Recurrence
 from bot.store import Store
+from handlers.schedules import store as schedules
+from handlers.schedules.store import Schedule
 
 log = logging.getLogger("candor.scheduler")
 
-GROUP_COLUMNS = ("days", "at", "tz", "every_weeks", "anchor")
-CHUNK = 25  # schedules fired per transaction; the event loop runs in between
+PAGE = 100  # due members read at once, in id order (reading 100 takes about a millisecond)
+CHUNK = 25  # at most this many fired per transaction; the event loop runs in between
+SLICE_S = 0.004  # and a transaction stops taking more after this long, however many it fired
 
-Fire = Callable[[Any, dict[str, Any], float, float], None]
+Fire = Callable[[Database, Schedule, float, float], None]
 
 
 @dataclass(frozen=True)
@@ -39,14 +48,16 @@ class FireReport:
     skipped_late: int = 0
     skipped_dates: int = 0
     failed: int = 0
+    taken: int = 0  # already accounted for by another process (or paused or deleted meanwhile)
+
+    def __add__(self, other: FireReport) -> FireReport:
+        return FireReport(*(a + b for a, b in zip(vars(self).values(), vars(other).values(), strict=True)))
 
 
-def _group_key(row: dict[str, Any]) -> tuple:
-    return tuple(row[c] for c in GROUP_COLUMNS)
-
-
-def _job_id(key: tuple) -> str:
-    return "group:" + "|".join(str(k) for k in key)
+def _job_id(group: Recurrence) -> str:
+    return "group:" + "|".join(
+        str(part) for part in (group.days, group.at, group.tz, group.every_weeks, group.anchor)
+    )
 
 
 class Scheduler:
@@ -93,76 +104,99 @@ class Scheduler:
                 pass
 
     # --- jobs from rows ------------------------------------------------------------------
-    def groups(self) -> set[tuple]:
-        columns = ", ".join(GROUP_COLUMNS)
-        rows = self.store.db.execute(f"select distinct {columns} from schedules where paused = 0").fetchall()
-        return {tuple(r) for r in rows}
+    def groups(self) -> set[Recurrence]:
+        return schedules.groups(self.store.db)
 
     def rebuild(self) -> None:
         """Make the in-memory jobs match the schedule rows (cheap: one job per group)."""
-        wanted = {_job_id(key): key for key in self.groups()}
+        wanted = {_job_id(group): group for group in self.groups()}
         for job in self.aps.get_jobs():
             if job.id.startswith("group:") and job.id not in wanted:
                 job.remove()
-        for job_id, key in wanted.items():
+        for job_id, group in wanted.items():
             if self.aps.get_job(job_id) is None:
-                trigger = Recurrence(*key).trigger()
-                self.aps.add_job(self.fire_group, trigger, args=[key], id=job_id, replace_existing=True)
+                self.aps.add_job(
+                    self.fire_group, group.trigger(), args=[group], id=job_id, replace_existing=True
+                )
 
     # --- firing --------------------------------------------------------------------------
     async def fire_due(self) -> FireReport:
         """Fire every group's due members (start-up catch-up, and tests with a moved clock)."""
         total = FireReport()
-        for key in sorted(self.groups(), key=str):
-            report = await self.fire_group(key)
-            total = FireReport(
-                *(a + b for a, b in zip(vars(total).values(), vars(report).values(), strict=True))
-            )
+        for group in sorted(self.groups(), key=_job_id):
+            total += await self.fire_group(group)
         return total
 
-    async def fire_group(self, key: tuple) -> FireReport:
+    async def fire_group(self, group: Recurrence) -> FireReport:
         async with self._lock:  # a catch-up and a job for the same group never interleave
-            return await self._fire_group(key)
+            return await self._fire_group(group)
 
-    async def _fire_group(self, key: tuple) -> FireReport:
+    async def _fire_group(self, group: Recurrence) -> FireReport:
         now = self.clock.now()
-        recurrence = Recurrence(*key)
-        occurrence = recurrence.latest(now)
+        occurrence = group.latest(now)
         if occurrence is None or occurrence > now:
             return FireReport()
-        where = " and ".join(f"{c} = ?" for c in GROUP_COLUMNS) + " and paused = 0 and checked_until < ?"
-        args = [*key, occurrence]
-        late = now - occurrence > self.grace_s
-        local_date = recurrence.local_date(occurrence)
-        fired = skipped_late = skipped_dates = failed = 0
-        while True:
-            rows = list(
-                self.store.db.query(f"select * from schedules where {where} order by id limit {CHUNK}", args)
-            )
-            if not rows:
-                break
-            with self.store.transaction() as tx:
-                for row in rows:
-                    tx.execute(
-                        "update schedules set checked_until = ? where id = ?",
-                        [max(now, occurrence), row["id"]],
-                    )
-                    if late:
-                        skipped_late += 1
-                    elif local_date in json.loads(row["skip_dates"] or "[]"):
-                        skipped_dates += 1
-                    else:
-                        try:
-                            with tx.atomic():
-                                self.fire(tx, row, occurrence, now)
-                            fired += 1
-                        except Exception:
-                            failed += 1
-                            log.exception("schedule failed to fire", extra={"schedule": row["id"]})
-            await asyncio.sleep(0)  # let requests in between chunks
-        if skipped_late:
+        firing = _Firing(self.fire, occurrence, now, late=now - occurrence > self.grace_s, group=group)
+        after_id = 0
+        while page := schedules.due_in_group(
+            self.store.db, group=group, occurrence=occurrence, after_id=after_id, limit=PAGE
+        ):
+            after_id = page[-1].id
+            waiting = deque(page)
+            while waiting:
+                firing.take(self.store, waiting)
+                await asyncio.sleep(0)  # let requests in between transactions
+        report = firing.report()
+        if report.skipped_late:
             log.warning(
                 "skipped schedules: occurrence missed by more than the grace period",
-                extra={"count": skipped_late, "late_s": round(now - occurrence), "grace_s": self.grace_s},
+                extra={
+                    "count": report.skipped_late,
+                    "late_s": round(now - occurrence),
+                    "grace_s": self.grace_s,
+                },
             )
-        return FireReport(fired, skipped_late, skipped_dates, failed)
+        return report
+
+
+class _Firing:
+    """One occurrence of a group being fired: a transaction at a time, with what happened so far."""
+
+    def __init__(self, fire: Fire, occurrence: float, now: float, *, late: bool, group: Recurrence) -> None:
+        self.fire = fire
+        self.occurrence = occurrence
+        self.now = now
+        self.late = late
+        self.local_date = group.local_date(occurrence)
+        self.counts = dict.fromkeys(("fired", "skipped_late", "skipped_dates", "failed", "taken"), 0)
+
+    def take(self, store: Store, waiting: deque[Schedule]) -> None:
+        """Fire the next few waiting schedules in one short transaction."""
+        stop_at = time.perf_counter() + SLICE_S
+        with store.transaction() as tx:
+            for _ in range(CHUNK):
+                self.counts[self._one(tx, waiting.popleft())] += 1
+                if not waiting or time.perf_counter() >= stop_at:
+                    break
+
+    def _one(self, tx: Database, schedule: Schedule) -> str:
+        # The claim comes first: only the process whose update moved `checked_until` fires.
+        until = max(self.now, self.occurrence)
+        if not schedules.claim_occurrence(
+            tx, schedule_id=schedule.id, occurrence=self.occurrence, until=until
+        ):
+            return "taken"
+        if self.late:
+            return "skipped_late"
+        if self.local_date in schedule.skip_dates:
+            return "skipped_dates"
+        try:
+            with tx.atomic():
+                self.fire(tx, schedule, self.occurrence, self.now)
+        except Exception:
+            log.exception("schedule failed to fire", extra={"schedule": schedule.id})
+            return "failed"
+        return "fired"
+
+    def report(self) -> FireReport:
+        return FireReport(**self.counts)

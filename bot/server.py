@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
+from sqlite_utils import Database
 
 from bot import retention
 from bot.clock import Clock, SystemClock
@@ -34,6 +35,7 @@ from handlers.catalog import load_catalog
 from handlers.context import Services
 from handlers.practice import Registry
 from handlers.registry import REGISTRY
+from handlers.schedules.store import Schedule
 
 log = logging.getLogger("candor.http")
 
@@ -91,8 +93,8 @@ async def healthz(request: web.Request) -> web.Response:
 def build_scheduler(services: Services, registry: Registry) -> Scheduler:
     """Every practice's schedule kinds and periodic jobs, plus the runtime's own retention."""
 
-    def fire(tx: object, row: dict, occurrence: float, now: float) -> None:
-        registry.fire(tx, row, occurrence, now, services)  # type: ignore[arg-type]
+    def fire(tx: Database, schedule: Schedule, occurrence: float, now: float) -> None:
+        registry.fire(tx, schedule, occurrence, now, services)
 
     def periodic(run: Callable[[Services], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
         async def job() -> object:

@@ -20,13 +20,14 @@ from bot.messages import FormErrors, Reply
 from handlers.context import Action, Command, Services, Submission
 from handlers.home import HomeSource
 from handlers.reporting import ReportSource
+from handlers.schedules.store import Schedule
 
 CommandHandler = Callable[[Command, Services], Awaitable[Reply]]
 ActionHandler = Callable[[Action, Services], Awaitable[Reply]]
 FormHandler = Callable[[Submission, Services], Awaitable[Reply | FormErrors]]
 # What a schedule row of a kind does when it comes due, inside the scheduler's transaction:
-# (tx, schedule row, the occurrence, now, services).
-Firer = Callable[[Database, dict[str, Any], float, float, Services], None]
+# (tx, the schedule, the occurrence, now, services).
+Firer = Callable[[Database, Schedule, float, float, Services], None]
 # Forget what a practice keeps for a schedule that is being deleted: (tx, schedule id).
 ScheduleCleanup = Callable[[Database, int], None]
 
@@ -51,12 +52,26 @@ class HelpLine:
 
 
 @dataclass(frozen=True)
+class ScheduleKind:
+    """A kind of `schedules` row a practice owns: what fires it, and how lists name it."""
+
+    fire: Firer
+    label: str  # e.g. "Coaching nudge"
+    # Reaches its owner privately (listed for the owner wherever they ask), not a channel.
+    personal: bool = False
+    # A name read from the row (a check-in's template title); the label otherwise.
+    title: Callable[[Schedule, Services], str] | None = None
+    # The command that sets one up, shown when nothing is scheduled.
+    how_to_add: HelpLine | None = None
+
+
+@dataclass(frozen=True)
 class Practice:
     name: str
     commands: Mapping[str, CommandHandler] = field(default_factory=dict)  # "kudos", no slash
     actions: Mapping[str, ActionHandler] = field(default_factory=dict)  # button action ids
     forms: Mapping[str, FormHandler] = field(default_factory=dict)  # form callback ids
-    schedule_kinds: Mapping[str, Firer] = field(default_factory=dict)
+    schedule_kinds: Mapping[str, ScheduleKind] = field(default_factory=dict)
     periodic: tuple[PeriodicJob, ...] = ()
     help: tuple[HelpLine, ...] = ()
     # Buttons and forms an anonymous author uses: their replays are caught in memory only.
@@ -90,7 +105,7 @@ class Registry:
         self.commands: dict[str, CommandHandler] = _merge(self.practices, "commands")
         self.actions: dict[str, ActionHandler] = _merge(self.practices, "actions")
         self.forms: dict[str, FormHandler] = _merge(self.practices, "forms")
-        self.firers: dict[str, Firer] = _merge(self.practices, "schedule_kinds")
+        self.schedule_kinds: dict[str, ScheduleKind] = _merge(self.practices, "schedule_kinds")
         self.periodic = tuple(job for p in self.practices for job in p.periodic)
         self.help = tuple(line for p in self.practices for line in p.help)
         self.anonymous = frozenset().union(*(p.anonymous for p in self.practices))
@@ -100,9 +115,19 @@ class Registry:
         self.homes = tuple(p.home for p in self.practices if p.home is not None)
 
     def fire(
-        self, tx: Database, row: dict[str, Any], occurrence: float, now: float, services: Services
+        self, tx: Database, schedule: Schedule, occurrence: float, now: float, services: Services
     ) -> None:
-        self.firers[row["kind"]](tx, row, occurrence, now, services)
+        self.schedule_kinds[schedule.kind].fire(tx, schedule, occurrence, now, services)
+
+    def schedule_title(self, schedule: Schedule, services: Services) -> str:
+        kind = self.schedule_kinds.get(schedule.kind)
+        if kind is None:
+            return schedule.kind
+        return kind.title(schedule, services) if kind.title else kind.label
+
+    def schedule_kinds_where(self, *, personal: bool) -> tuple[str, ...]:
+        """The kinds that reach a person privately (personal) or post in a channel."""
+        return tuple(name for name, kind in self.schedule_kinds.items() if kind.personal == personal)
 
     def forget_schedule(self, tx: Database, schedule_id: int) -> None:
         """Let every practice drop what it keeps for a schedule, before the row goes."""

@@ -248,14 +248,14 @@ async def main_async(n: int, concurrencies: list[int]) -> None:
 
 
 # --- fan-out: 5,000 channels due at once --------------------------------------------------
-async def loop_stall_monitor(stop: asyncio.Event, interval: float = 0.005) -> float:
-    """The longest time the event loop was late to wake this task: its worst stall."""
-    worst = 0.0
+async def loop_stall_monitor(stop: asyncio.Event, interval: float = 0.005) -> list[float]:
+    """How late the event loop was to wake this task, at each tick: its stalls, sorted."""
+    late = []
     while not stop.is_set():
         started = time.perf_counter()
         await asyncio.sleep(interval)
-        worst = max(worst, time.perf_counter() - started - interval)
-    return worst
+        late.append(time.perf_counter() - started - interval)
+    return sorted(late)
 
 
 async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
@@ -326,17 +326,18 @@ async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
         fired_in = time.perf_counter() - started
         fanout_pending = "select count(*) from outbox where status = 'pending' and conversation like 'CF%'"
         while store.db.execute(fanout_pending).fetchone()[0]:  # noqa: ASYNC110 (polling the database)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.25)  # seldom: this query is the bench's, not Candor's, work
         delivered_in = time.perf_counter() - started
         stop.set()
-        stall = await monitor
+        stalls = await monitor
         out, _ = await asyncio.get_running_loop().run_in_executor(None, load.communicate)
         acks = json.loads(out)
         (sent,) = store.db.execute(
             "select count(*) from outbox where status = 'sent' and conversation like 'CF%'"
         ).fetchone()
         print(f"fan-out: {report.fired} check-ins fired in {fired_in:.2f} s across {len(zones)} timezones")
-        print(f"fan-out: largest event-loop stall {stall * 1000:.1f} ms")
+        worst, p99 = stalls[-1] * 1000, stalls[min(len(stalls) - 1, int(0.99 * len(stalls)))] * 1000
+        print(f"fan-out: largest event-loop stall {worst:.1f} ms (99th percentile {p99:.1f} ms)")
         print(f"fan-out: outbox delivered {sent} posts in {delivered_in:.2f} s (1 post/s per channel)")
         print(
             f"fan-out: /kudos during it, C=8: {acks['rps']:.0f} req/s, p50 {acks['p50']:.2f} ms, "

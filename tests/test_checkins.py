@@ -6,7 +6,8 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.server import SERVICES
-from handlers import checkins
+from handlers.checkins import flows
+from handlers.checkins.ids import CheckinAction
 from tests.support.candor import blocks_text
 
 
@@ -101,7 +102,7 @@ async def test_too_many_schedules_in_one_channel(candor, slack):
 
 
 async def respond(candor, slack, run_id, answers, user):
-    assert await candor.click(checkins.RESPOND, str(run_id), user=user) == 200
+    assert await candor.click(CheckinAction.RESPOND, str(run_id), user=user) == 200
     view = slack.opened_views()[-1]
     assert view["callback_id"] == "checkin_response"
     return await candor.submit(view, answers, user=user), view
@@ -142,20 +143,20 @@ async def test_prompt_answers_in_thread_and_one_reminder_to_those_who_did_not_an
     run = candor.db["checkin_runs"].get(1)
     # Measured from when the prompt fired, not from now: delivering posts moves the test clock.
     assert run["reminder_due_at"] >= run["created_at"] + 4 * 3600
-    assert await checkins.send_due_reminders(candor.app[SERVICES]) == 0  # not due yet
+    assert await flows.send_due_reminders(candor.app[SERVICES]) == 0  # not due yet
     clock.t = run["reminder_due_at"] + 1
-    assert await checkins.send_due_reminders(candor.app[SERVICES]) == 2
+    assert await flows.send_due_reminders(candor.app[SERVICES]) == 2
     await candor.settle()
     reminded = {p["channel"] for p in slack.delivered() if "gentle reminder" in blocks_text(p)}
     assert reminded == {"UBOB", "UCAROL"}  # not the one who answered, not the bot
     clock.advance(3600)
-    assert await checkins.send_due_reminders(candor.app[SERVICES]) == 0  # once per check-in
+    assert await flows.send_due_reminders(candor.app[SERVICES]) == 0  # once per check-in
 
 
 async def test_a_respond_button_from_a_deleted_check_in_does_not_open_a_newer_one(candor, slack):
     await create(candor, slack, template="retro")
     await candor.command("/checkin", "run 1")
-    old_ref = checkins.run_ref(1, candor.db["checkin_runs"].get(1)["occurrence"])
+    old_ref = flows.run_ref(1, candor.db["checkin_runs"].get(1)["occurrence"])
     await candor.command("/checkin", "delete 1")
     candor.clock.advance(5)
     await create(candor, slack, template="weekly")  # SQLite may hand out id 1 again
@@ -163,7 +164,7 @@ async def test_a_respond_button_from_a_deleted_check_in_does_not_open_a_newer_on
         "/checkin", f"run {candor.db.execute('select max(id) from schedules').fetchone()[0]}"
     )
     views_before = len(slack.opened_views())
-    assert await candor.click(checkins.RESPOND, old_ref) == 200
+    assert await candor.click(CheckinAction.RESPOND, old_ref) == 200
     assert len(slack.opened_views()) == views_before
     said = slack.calls_to("response_url")[-1].params
     assert "closed or was deleted" in blocks_text(said)

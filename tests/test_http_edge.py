@@ -29,7 +29,7 @@ from bot.config import REPO_ROOT
 from bot.edge import GUARD, EdgeLimits
 from bot.logs import JsonFormatter, RepeatLimiter, setup_logging
 from bot.server import REPLAYS
-from handlers import checkins
+from handlers.checkins.ids import CheckinAction
 from handlers.speakup import rules
 from handlers.speakup.ids import ActionId, FormId
 from tests.support.candor import SECRET, TEAM, TOKEN, Candor, blocks_text, make_settings
@@ -276,7 +276,7 @@ async def test_a_client_that_hangs_up_mid_body_is_one_short_warning(candor, logs
 # --- signed bodies that are not what Slack sends ------------------------------------------------
 def interaction(**fields: Any) -> dict[str, Any]:
     base = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "UALICE"}, "trigger_id": "t.1"}
-    base |= {"actions": [{"action_id": checkins.RESPOND, "value": "1"}]}
+    base |= {"actions": [{"action_id": CheckinAction.RESPOND, "value": "1"}]}
     return {k: v for k, v in (base | fields).items() if v is not None}
 
 

@@ -14,7 +14,8 @@ from bot import dispatcher, outbox, retention
 from bot.messages import text_message
 from bot.outbox import Channel
 from bot.server import SCHEDULER, STORE
-from handlers import checkins
+from bot.store import open_store
+from handlers.checkins.ids import CheckinAction
 from handlers.registry import REGISTRY
 from tests.support.candor import Candor, blocks_text, make_settings
 
@@ -447,7 +448,7 @@ async def test_old_sent_rows_and_keys_are_pruned_but_rows_a_thread_still_needs_a
     assert old_keys and not keys & set(old_keys) and len(keys) == 1  # only the recent kudos' key
 
     # What still needs an old row works: an answer to the old check-in, the planned reply.
-    assert await candor.click(checkins.RESPOND, run_ref, user="UBOB") == 200
+    assert await candor.click(CheckinAction.RESPOND, run_ref, user="UBOB") == 200
     await candor.submit(slack.opened_views()[-1], {"q0": "late but here"}, user="UBOB")
     clock.advance(86400)
     candor.dispatcher.wake()
@@ -502,3 +503,29 @@ async def test_an_edit_made_while_a_post_waits_behind_others_is_what_goes_out(ca
     await candor.settle()
     assert [blocks_text(p).split("\n")[0] for p in slack.delivered_to("CX")] == ["one", "two", "taken back"]
     assert [r["status"] for r in candor.outbox()] == ["sent"] * 3
+
+
+async def test_a_fan_out_to_many_channels_is_worked_on_a_few_conversations_at_a_time(tmp_path, clock):
+    # Each waiting conversation holds its rows in memory; thousands of them made every garbage
+    # collection slow. Beyond the limit they wait in the database, and all are still delivered.
+    store = open_store(tmp_path / "fanout.db")
+    working: list[int] = []
+
+    class Platform:
+        async def send(self, item: outbox.OutboxItem) -> outbox.SendOutcome:
+            working.append(len(sending._workers))
+            await asyncio.sleep(0)
+            return outbox.SendOutcome("sent", ref=f"ts.{item.id}")
+
+    with store.transaction() as tx:
+        for n in range(20):
+            outbox.enqueue(
+                tx, platform="slack", to=Channel(f"C{n}"), message=text_message("hi"), now=clock.now()
+            )
+    sending = dispatcher.Dispatcher(store, {"slack": Platform()}, clock, max_workers=3)
+    try:
+        await sending.drain()
+        assert len(working) == 20 and max(working) == 3
+        assert store.db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (20,)
+    finally:
+        store.close()

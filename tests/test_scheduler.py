@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.server import SCHEDULER
+from handlers.schedules import store as schedules
 from handlers.timing import next_working_moment
 from tests.support.candor import Candor, blocks_text, make_settings
+from tests.support.clock import FakeClock
+from tests.support.harness import PLATFORM, WORKSPACE, Harness, text_of
 
 
 def at(*args: int) -> float:
@@ -241,3 +244,69 @@ def local(*args: int) -> float:
 )
 def test_reminders_wait_out_quiet_hours_weekends_and_skip_dates(start, expected):
     assert next_working_moment(start, BERLIN, (18, 9), ["2027-12-24"]) == expected
+
+
+# --- two processes on one database -----------------------------------------------------------
+def add_schedules(h: Harness, count: int, *, kind: str) -> list[int]:
+    with h.store.transaction() as tx:
+        return [
+            schedules.insert(
+                tx,
+                platform=PLATFORM,
+                workspace=WORKSPACE,
+                conversation=f"{kind}-{i}",
+                kind=kind,
+                owner="alice",
+                days="mon",
+                at="09:00",
+                tz="Europe/Berlin",
+                now=h.clock.now(),
+                template="retro",
+            )
+            for i in range(count)
+        ]
+
+
+async def test_two_processes_on_one_database_fire_each_schedule_once(tmp_path):
+    clock = FakeClock(at(2027, 1, 4, 6, 0))  # Monday 07:00 in Berlin
+    first, second = Harness(tmp_path, clock=clock), Harness(tmp_path, clock=clock)  # one file
+    try:
+        checkins = add_schedules(first, 90, kind="checkin")
+        nudges = add_schedules(first, 30, kind="nudge")
+        clock.t = at(2027, 1, 4, 8, 0, 10)
+        # Both fire the same due group at once, interleaving between their transactions.
+        one, other = await asyncio.gather(first.scheduler().fire_due(), second.scheduler().fire_due())
+        assert one.fired + other.fired == 120 and one.failed + other.failed == 0
+        runs = first.store.db.execute("select schedule_id, count(*) from checkin_runs group by schedule_id")
+        assert dict(runs.fetchall()) == dict.fromkeys(checkins, 1)
+        rotation = first.store.db.execute("select scope, count(*) from nudge_log group by scope").fetchall()
+        assert dict(rotation) == {f"schedule:{n}": 1 for n in nudges}
+        posts = first.posts()
+        assert len(posts) == 120 and len(set(posts)) == 120  # one prompt or nudge per channel
+        # The next minute, neither fires anything again.
+        clock.advance(60)
+        again = await asyncio.gather(first.scheduler().fire_due(), second.scheduler().fire_due())
+        assert [r.fired for r in again] == [0, 0]
+    finally:
+        first.close()
+        second.close()
+
+
+async def test_a_schedule_paused_while_its_group_fires_is_not_fired(tmp_path):
+    clock = FakeClock(at(2027, 1, 4, 6, 0))
+    h = Harness(tmp_path, clock=clock)
+    try:
+        ids = add_schedules(h, 60, kind="checkin")
+        clock.t = at(2027, 1, 4, 8, 0, 10)
+
+        async def pause_the_last_one() -> None:
+            await asyncio.sleep(0)  # after the group's due rows were read, between two transactions
+            reply = await h.command("checkin", f"pause {ids[-1]}")
+            assert text_of(reply) == f"Schedule #{ids[-1]} (Retro) is paused."
+
+        report, _ = await asyncio.gather(h.fire_schedules(), pause_the_last_one())
+        assert report.fired == 59
+        fired = {r[0] for r in h.store.db.execute("select schedule_id from checkin_runs")}
+        assert fired == set(ids[:-1])
+    finally:
+        h.close()

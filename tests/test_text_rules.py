@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from handlers import checkins
+from handlers.checkins.ids import CheckinAction
 from tests.support.candor import blocks_text
 from tests.test_escaping import assert_no_injection
 
@@ -80,7 +80,7 @@ async def fire_checkin(candor, slack):
     await candor.command("/checkin", "run 1")
     await candor.settle()
     run = candor.db["checkin_runs"].get(1)
-    assert await candor.click(checkins.RESPOND, f"1:{int(run['occurrence'])}", user="UBOB") == 200
+    assert await candor.click(CheckinAction.RESPOND, f"1:{int(run['occurrence'])}", user="UBOB") == 200
     return slack.opened_views()[-1]
 
 

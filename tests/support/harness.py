@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from bot.config import Settings
 from bot.messages import Form, FormErrors, Reply, Values, decode, plain_text
+from bot.scheduler import FireReport, Scheduler
 from bot.store import Store, open_store
 from handlers.catalog import load_catalog
 from handlers.context import Action, Command, PersonInfo, Services, Submission
 from handlers.registry import REGISTRY
+from handlers.schedules.store import Schedule
 from handlers.text import Mentioned
 from tests.support.clock import FakeClock
 
@@ -147,6 +151,18 @@ class Harness:
         """Every practice's periodic work, as the scheduler would run it now."""
         for job in REGISTRY.periodic:
             await job.run(self.services)
+
+    async def fire_schedules(self) -> FireReport:
+        """Fire the schedules due now, as the scheduler's jobs would at this moment."""
+        return await self.scheduler().fire_due()
+
+    def scheduler(self) -> Scheduler:
+        """The runtime's scheduler on this harness's store (its timers are never started)."""
+
+        def fire(tx: Database, schedule: Schedule, occurrence: float, now: float) -> None:
+            REGISTRY.fire(tx, schedule, occurrence, now, self.services)
+
+        return Scheduler(self.store, self.clock, fire, grace_s=self.settings.schedule_grace_s)
 
     # --- what came out ----------------------------------------------------------------------
     def posts(self, *, pending_only: bool = False) -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto  # one worker per core: every test has its own ports and files
 
 # The suite again with the test clocks at awkward moments (Friday evening, Sunday, DST days).
 test-clocks: $(STAMP)

@@ -11,5 +11,5 @@ for now in \
   "2026-03-08T06:30:00+00:00" `# half an hour before the US springs forward`
 do
   echo "== tests with the clock at $now"
-  CANDOR_TEST_NOW="$now" .venv/bin/pytest -q -p no:cacheprovider "$@"
+  CANDOR_TEST_NOW="$now" .venv/bin/pytest -q -n auto -p no:cacheprovider "$@"
 done

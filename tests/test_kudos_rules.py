@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from textwrap import dedent
 
 import pytest
@@ -20,6 +21,9 @@ from handlers.text import Mentioned
 from tests.support.harness import PLATFORM, WORKSPACE, Harness, text_of
 
 DAY = 24 * 3600
+# Where the transcripts that name a local time start: a Wednesday, 08:00 UTC (10:00 in Berlin).
+# Those tests set it themselves, so they read the same whatever CANDOR_TEST_NOW says.
+WEDNESDAY_8_UTC = datetime(2026, 6, 10, 8, 0, tzinfo=UTC).timestamp()
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ async def test_a_retried_delivery_is_recorded_once_and_a_refused_one_claims_noth
 
 # --- the daily cap ------------------------------------------------------------------------------
 async def test_the_cap_counts_each_receiver_and_stores_nothing_past_it(h):
+    h.clock.t = WEDNESDAY_8_UTC
     for n in range(2):
         await h.command("kudos", f"@bob @carol #feedback round {n}")
     before = stored(h)
@@ -177,6 +182,7 @@ async def test_the_cap_counts_each_receiver_and_stores_nothing_past_it(h):
 
 
 async def test_at_the_cap_the_giver_learns_when_the_next_one_is_possible_in_their_time(h):
+    h.clock.t = WEDNESDAY_8_UTC
     for n in range(5):
         await h.command("kudos", f"@bob #mentoring thanks {n}")
         h.clock.advance(30 * 60)

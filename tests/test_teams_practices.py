@@ -30,7 +30,8 @@ KUDOS_BOB = "kudos <at>Bob Jones</at> #mentoring thanks for pairing on the flaky
 
 
 def last_reply(fake, conversation: str) -> str:
-    return activity_text(fake.sent_to(conversation)[-1])
+    """Candor's latest answer there (the outbox may post in the same conversation meanwhile)."""
+    return activity_text(fake.answers_to(conversation)[-1])
 
 
 def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -107,7 +108,7 @@ async def test_kudos_stats_and_undo_edit_what_was_posted(teams: TeamsClient, fak
 # --- check-ins ---------------------------------------------------------------------------------
 async def open_from_reply(teams: TeamsClient, fake_teams, conversation: str, user: str) -> dict[str, Any]:
     """Press "Open the form" on the card Candor answered with; the dialog's answer."""
-    card_reply = fake_teams.sent_to(conversation)[-1]
+    card_reply = fake_teams.answers_to(conversation)[-1]
     [opener] = buttons(card_reply)
     assert opener["data"]["msteams"] == {"type": "task/fetch"}
     status, answer = await teams.open(opener["data"], user=user, conversation=conversation)
@@ -184,7 +185,8 @@ async def test_nudges_now_weekly_by_direct_message_and_for_1_1s(teams: TeamsClie
     assert "Weekly nudges are on" in last_reply(fake_teams, personal_chat(ALICE))
     await teams.say("checkin run 1", user=ALICE)
     await teams.candor.settle()
-    assert "Your weekly coaching nudge" in last_reply(fake_teams, personal_chat(ALICE))
+    posted = [activity_text(b) for b in fake_teams.sent_to(personal_chat(ALICE))]
+    assert sum("Your weekly coaching nudge" in text for text in posted) == 1  # the outbox's own post
 
     await teams.say("checkin remind", user=MANAGER, conversation=CHANNEL)
     dialog = await open_from_reply(teams, fake_teams, CHANNEL, MANAGER)

@@ -46,7 +46,7 @@ async def installed(teams: TeamsClient, fake_teams):
     for person in (MANAGER, AUTHOR):
         assert await teams.install_personal(person) == 200
     assert await teams.say("speakup enable", user=MANAGER, conversation=CHANNEL) == 200
-    assert "now takes anonymous concerns" in activity_text(fake_teams.sent_to(CHANNEL)[-1])
+    assert "now takes anonymous concerns" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
 
 
 def button_data(body: dict[str, Any], label: str) -> dict[str, Any]:
@@ -77,10 +77,10 @@ async def raise_concern(teams: TeamsClient, fake_teams, concern: str, *, dm: boo
 # --- what people see ---------------------------------------------------------------------------
 async def test_speakup_in_a_channel_is_refused_with_the_reason(teams: TeamsClient, fake_teams):
     await teams.say("speakup", user=AUTHOR, conversation=CHANNEL)
-    text = activity_text(fake_teams.sent_to(CHANNEL)[-1])
+    text = activity_text(fake_teams.answers_to(CHANNEL)[-1])
     assert "only in your own chat with Candor" in text and "everyone in the conversation would see" in text
     await teams.say("speakup status ABCD", user=AUTHOR, conversation=CHANNEL)
-    assert "only in your own chat" in activity_text(fake_teams.sent_to(CHANNEL)[-1])
+    assert "only in your own chat" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
     status, answer = await teams.open(
         {"candor": "command", "name": "speakup", "text": ""}, user=AUTHOR, conversation=CHANNEL
     )

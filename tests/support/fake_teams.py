@@ -103,6 +103,17 @@ class FakeTeams:
     def sent_to(self, conversation: str) -> list[dict[str, Any]]:
         return [c.body or {} for c in self.sent() if c.path.split("/")[3].split(";")[0] == conversation]
 
+    def answers_to(self, conversation: str) -> list[dict[str, Any]]:
+        """What Candor answered people's messages there: replies to an activity (POST
+        …/activities/<id>), not the outbox's own posts (POST …/activities) nor edits (PUT)."""
+        return [
+            c.body or {}
+            for c in self.sent()
+            if c.method == "POST"
+            and c.path.split("/")[3].split(";")[0] == conversation
+            and c.path.rstrip("/").split("/activities")[-1].strip("/")
+        ]
+
     def cards(self) -> list[dict[str, Any]]:
         found = []
         for call in self.sent():

@@ -16,12 +16,13 @@ from bot.messages import Button, FormErrors, Reply
 from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms, posts, store, views
-from handlers.agreements.access import Who, check_person, find, parse_ref, words, zone_of
+from handlers.agreements.access import find, parse_ref, words, zone_of
 from handlers.agreements.ids import ActionId, Claim, OfferKind, Role, State, Verb
 from handlers.agreements.rules import DAY_S, LIST_LIMIT, MAX_AHEAD_DAYS, MAX_TEXT, STATS_DAYS, VERB_CHARS
 from handlers.agreements.store import Agreement
 from handlers.agreements.when import read_due
 from handlers.context import Command, Services, Submission, Syntax
+from handlers.people import Who, refusal
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
 _HELP_WORDS = (Verb.HELP, "?", "-h", "--help")
@@ -72,8 +73,7 @@ def read_command(cmd: Command, syntax: Syntax) -> Typed | Reply:
 
 async def person_problem(services: Services, platform: str, requester: str, person: str) -> str | None:
     """Why this person cannot be asked, or None."""
-    found = await check_person(services, platform, requester, person)
-    return None if found is None else _WHO[found]
+    return await refusal(services, platform, requester, person, _WHO)
 
 
 _WHO = {

@@ -13,13 +13,13 @@ from bot import outbox
 from bot.messages import FormErrors, Reply
 from bot.outbox import Person
 from bot.store import claim_once
-from handlers.agreements.access import Who, check_person
 from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import first_working_hour, iso_day, read_date, today
 from handlers.coaching import store, views
 from handlers.coaching.ids import Claim, Verb
 from handlers.coaching.rules import LIST_LIMIT, MAX_AHEAD_DAYS, MAX_TEXT, VERB_CHARS
 from handlers.context import Action, Command, Services, Submission, timezone_of
+from handlers.people import Who, refusal
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 from handlers.timing import InputError
 
@@ -69,8 +69,7 @@ def _after_first_word(text: str) -> int:
 
 
 async def person_problem(services: Services, platform: str, asker: str, person: str) -> str | None:
-    found = await check_person(services, platform, asker, person)
-    return None if found is None else _WHO[found]
+    return await refusal(services, platform, asker, person, _WHO)
 
 
 _WHO = {

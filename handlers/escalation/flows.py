@@ -14,7 +14,6 @@ from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms as agreement_forms
 from handlers.agreements import store as agreements
-from handlers.agreements.access import Who, check_person
 from handlers.agreements.access import words as agreement_words
 from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import iso_day, read_date, today
@@ -24,6 +23,7 @@ from handlers.escalation import posts, rules, store, views
 from handlers.escalation.ids import Claim, Outcome, Stage, Status, Verb
 from handlers.escalation.rules import Refusal
 from handlers.escalation.store import Case
+from handlers.people import Who, refusal
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 from handlers.timing import InputError
 
@@ -93,8 +93,7 @@ def _after_first_word(text: str) -> int:
 
 
 async def person_problem(services: Services, platform: str, asker: str, person: str) -> str | None:
-    found = await check_person(services, platform, asker, person)
-    return None if found is None else _WHO[found]
+    return await refusal(services, platform, asker, person, _WHO)
 
 
 _WHO = {

@@ -367,12 +367,40 @@ def form_values(form: Form, submitted: Mapping[str, Any]) -> Values:
     return values
 
 
-def opener_card(form: Form, data: dict[str, Any], names: Names) -> dict[str, Any]:
-    """A form asked for in a message: its title and a button that opens it in a dialog."""
-    body = [_rich((Strong(form.title),), names), *_elements(form.intro[:1], names)]
+def opener_card(form: Form, data: dict[str, Any], names: Names, *, with_intro: bool = True) -> dict[str, Any]:
+    """A form asked for in a message: its title (and its intro's first block, unless others see the
+    card) and a button that opens it in a dialog."""
+    body = [_rich((Strong(form.title),), names), *(_elements(form.intro[:1], names) if with_intro else [])]
     action = {
         "type": "Action.Submit",
         "title": "Open the form",
+        "data": {"msteams": {"type": "task/fetch"}, **data},
+    }
+    return _card(body, [action])
+
+
+PRIVATE_TITLE = "Only for you"
+
+
+def private_card(data: dict[str, Any]) -> dict[str, Any]:
+    """In a channel or group chat, instead of an answer only its asker may read: a button that
+    shows it in a dialog. It runs the command again for whoever presses it, so each person sees
+    their own answer and nobody sees anyone else's."""
+    body = [
+        _rich((Strong(PRIVATE_TITLE),), {}),
+        _rich(
+            (
+                Plain(
+                    "This answer is private, so it is not shown here. The button shows it in a window "
+                    "only you see (anyone else who presses it sees their own)."
+                ),
+            ),
+            {},
+        ),
+    ]
+    action = {
+        "type": "Action.Submit",
+        "title": "Show it to me",
         "data": {"msteams": {"type": "task/fetch"}, **data},
     }
     return _card(body, [action])

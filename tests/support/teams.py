@@ -162,6 +162,16 @@ class TeamsClient:
         )
         return await self.post(activity)
 
+    async def press_in_dialog(
+        self, dialog: dict[str, Any], label: str, *, user: str, conversation: str | None = None
+    ) -> tuple[int, Any]:
+        """A button on a card shown in a dialog: Teams sends its data as task/submit."""
+        data = button_data({"attachments": [{"content": dialog_card(dialog)}]}, label)
+        activity = self.activity(
+            "invoke", user=user, conversation=conversation, name="task/submit", value={"data": data}
+        )
+        return await self.post(activity)
+
     async def submit(
         self, dialog: dict[str, Any], answers: dict[str, Any], *, user: str, conversation: str | None = None
     ) -> tuple[int, Any]:
@@ -213,6 +223,52 @@ def card_text(card: dict[str, Any]) -> str:
 
     walk(card)
     return "\n".join(texts)
+
+
+def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button of a message Candor sent: in its cards' bodies and under them."""
+    found = []
+    for attachment in body.get("attachments") or []:
+        for element in attachment["content"]["body"]:
+            if element.get("type") == "ActionSet":
+                found += element["actions"]
+        found += attachment["content"].get("actions") or []
+    return found
+
+
+def button_data(body: dict[str, Any], label: str) -> dict[str, Any]:
+    """What the button labelled `label` sends."""
+    for button in buttons(body):
+        if button["title"] == label:
+            return button["data"]
+    raise AssertionError(f"no button {label!r} among {[b['title'] for b in buttons(body)]}")
+
+
+def last_reply(fake: FakeTeams, conversation: str) -> str:
+    return activity_text(fake.sent_to(conversation)[-1])
+
+
+async def open_from_reply(
+    teams: TeamsClient, fake: FakeTeams, conversation: str, user: str
+) -> dict[str, Any]:
+    """Press the one button ("Open the form", "Show it to me") on the card Candor answered with in
+    `conversation`; the dialog's answer."""
+    card_reply = fake.sent_to(conversation)[-1]
+    [opener] = buttons(card_reply)
+    assert opener["data"]["msteams"] == {"type": "task/fetch"}
+    status, answer = await teams.open(opener["data"], user=user, conversation=conversation)
+    assert status == 200 and answer["task"]["type"] == "continue"
+    assert_valid_card(dialog_card(answer))
+    return answer
+
+
+def fields_of(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The inputs of the form a dialog shows, by id."""
+    return {e["id"]: e for e in inputs(dialog_card(answer))}
+
+
+def dialog_text(answer: dict[str, Any]) -> str:
+    return card_text(dialog_card(answer))
 
 
 def activity_text(body: dict[str, Any]) -> str:

@@ -3,8 +3,10 @@ with replies and proactive messages landing on the fake Bot Connector (tests/sup
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +271,16 @@ def fields_of(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def dialog_text(answer: dict[str, Any]) -> str:
     return card_text(dialog_card(answer))
+
+
+def seen_text(body: dict[str, Any]) -> str:
+    """What a person reads in a message: the activity's HTML line as Teams shows it (a mention
+    reads "@Name", markup goes, entities are undone once), then its cards."""
+    line = re.sub(r"<at>(.*?)</at>", r"@\1", str(body.get("text") or ""))
+    parts = [html.unescape(re.sub(r"<[^<>]*>", "", line))]
+    for attachment in body.get("attachments") or []:
+        parts.append(card_text(attachment["content"]))
+    return "\n".join(parts)
 
 
 def activity_text(body: dict[str, Any]) -> str:

@@ -159,9 +159,15 @@ async def test_status_in_a_channel_is_shown_only_to_whoever_asks(teams: TeamsCli
     assert "Only for you" in card and "Bob" not in card and "tally" not in card
     shown = await open_from_reply(teams, fake_teams, CHANNEL, MANAGER)
     assert "Running tally (admins only): @Bob Jones 1" in dialog_text(shown)
-    mine = await open_from_reply(teams, fake_teams, CHANNEL, ALICE)  # the same button, pressed by Alice
+    not_hers = await open_from_reply(teams, fake_teams, CHANNEL, ALICE)  # the same button, pressed by Alice
+    assert "only for the person who asked" in dialog_text(not_hers) and "tally" not in dialog_text(not_hers)
+    await teams.say("nominate status", user=ALICE, conversation=CHANNEL)
+    mine = await open_from_reply(teams, fake_teams, CHANNEL, ALICE)
     assert "You have given 1 of at most 3 nominations: @Bob Jones" in dialog_text(mine)
     assert "tally" not in dialog_text(mine)
+    clock.advance(16 * 60)  # kept in memory for 15 minutes, then asked again
+    gone = await open_from_reply(teams, fake_teams, CHANNEL, ALICE)
+    assert "no longer kept" in dialog_text(gone)
     await teams.say("nominate status", user=ALICE)  # in her own chat, the answer is just there
     assert "You have given 1 of at most 3 nominations" in last_reply(fake_teams, personal_chat(ALICE))
 
@@ -263,7 +269,7 @@ async def test_nominate_mine_is_private_in_a_channel_and_exports_and_shares_thro
         fake_teams, CHANNEL
     )
     someone_else = await open_from_reply(teams, fake_teams, CHANNEL, BOB)
-    assert "You have no evidence yet" in dialog_text(someone_else)  # each presser sees their own
+    assert "only for the person who asked" in dialog_text(someone_else)
     mine = await open_from_reply(teams, fake_teams, CHANNEL, ALICE)
     assert "Your evidence: 1 nomination and 0 kudos" in dialog_text(mine) and FIRST in dialog_text(mine)
 

@@ -384,15 +384,14 @@ PRIVATE_TITLE = "Only for you"
 
 def private_card(data: dict[str, Any]) -> dict[str, Any]:
     """In a channel or group chat, instead of an answer only its asker may read: a button that
-    shows it in a dialog. It runs the command again for whoever presses it, so each person sees
-    their own answer and nobody sees anyone else's."""
+    shows it to them in a dialog (bot/teams/private.py)."""
     body = [
         _rich((Strong(PRIVATE_TITLE),), {}),
         _rich(
             (
                 Plain(
-                    "This answer is private, so it is not shown here. The button shows it in a window "
-                    "only you see (anyone else who presses it sees their own)."
+                    "This answer is only for the person who asked, so it is not shown here. "
+                    "The button shows it to them in a window nobody else sees."
                 ),
             ),
             {},

@@ -10,8 +10,8 @@
 - Installation (`installationUpdate`, `conversationUpdate` with Candor among the members added)
   stores the conversation's reference, which proactive messages use later.
 - An answer only the asker may read (`Reply.private`: their notes, evidence, agreements) is not
-  posted in a channel or group chat: a card there offers to show it in a dialog, where the command
-  runs again for whoever presses it.
+  posted in a channel or group chat: a card there shows it to the asker alone, in a dialog
+  (bot/teams/private.py).
 - The commands, forms and buttons an anonymous author may use (`Practice.anonymous_commands` and
   `Practice.anonymous`: speak-up, a failure review) run only in the person's own chat with Candor,
   where nobody else sees them, and their replays are remembered in memory only.
@@ -48,6 +48,8 @@ from bot.teams.cards import (
     private_card,
 )
 from bot.teams.people import TeamsPeople
+from bot.teams.private import TTL_S as PRIVATE_TTL_S
+from bot.teams.private import PrivateAnswers
 from bot.teams.wire import read
 from handlers import intro
 from handlers.context import Action, Command, Services, Submission
@@ -86,6 +88,15 @@ ONLY_PERSONAL_DIALOG = text_message(
     "list) and start it there."
 )
 ALREADY = text_message("This was already handled.")
+PRIVATE = "private"  # what a private answer's button carries (its token)
+NOT_YOURS = text_message(
+    "This answer is only for the person who asked. Type the same to Candor to see your own, "
+    "best in your own chat with Candor."
+)
+PRIVATE_GONE = text_message(
+    f"This answer is no longer kept (Candor keeps one {int(PRIVATE_TTL_S // 60)} minutes). "
+    "Ask again, or ask in your own chat with Candor."
+)
 
 
 def conversation_of(activity: Activity) -> str:
@@ -176,6 +187,7 @@ class CandorBot(ActivityHandler):
         self.people = people
         self.replays = replays
         self.registry = services.registry
+        self.private = PrivateAnswers(services.clock)
         self._kept: set[str] = set()  # channels and group chats whose reference is stored
 
     # --- what every turn does first ---------------------------------------------------------
@@ -282,7 +294,9 @@ class CandorBot(ActivityHandler):
             await reply_to(turn_context, card_activity(card, reply.form.title))
             return
         if reply.private and kind_of(activity) != references.PERSONAL:
-            await reply_to(turn_context, card_activity(private_card(again), PRIVATE_TITLE))
+            token = self.private.keep(self._user(activity), reply.message)
+            card = private_card({"candor": PRIVATE, "token": token})
+            await reply_to(turn_context, card_activity(card, PRIVATE_TITLE))
             return
         await self._reply(turn_context, reply)
 
@@ -315,6 +329,8 @@ class CandorBot(ActivityHandler):
             return await self._pressed(activity, str(data.get("action") or ""), str(data.get("value") or ""))
         if what == "command":
             return await self._command_again(activity, data)
+        if what == PRIVATE:
+            return await self._private_answer(activity, str(data.get("token") or ""))
         if activity.name == "task/submit" and what == "form" and isinstance(data.get("form"), dict):
             return await self._submitted(activity, data)
         return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body={"error": "not a Candor dialog"})
@@ -345,9 +361,18 @@ class CandorBot(ActivityHandler):
         )
         return await self._show(activity, await run_safely(handler, action, self.services))
 
+    async def _private_answer(self, activity: Activity, token: str) -> InvokeResponse:
+        """An answer kept for whoever asked it (see private.py), shown to them alone."""
+        message = self.private.for_user(token, self._user(activity))
+        if message is not None:
+            return await self._dialog_message("Only for you", message)
+        if self.private.exists(token):
+            return await self._dialog_message("Candor", NOT_YOURS)
+        return await self._dialog_message("Candor", PRIVATE_GONE)
+
     async def _command_again(self, activity: Activity, data: dict[str, Any]) -> InvokeResponse:
         """A card's button that runs the command it came from again, for whoever pressed it, and
-        shows the answer in a dialog: the form it opens, or an answer only they may read."""
+        shows what it answers in a dialog (the form it opens)."""
         name, text = str(data.get("name") or ""), str(data.get("text") or "")
         practice = self.registry.commands.get(name)
         if practice is None:

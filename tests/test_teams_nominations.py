@@ -21,7 +21,7 @@ from tests.support.teams import (
     TeamsClient,
     activity_text,
     button_data,
-    buttons,
+    dialog_card,
     dialog_text,
     fields_of,
     last_reply,
@@ -168,8 +168,11 @@ async def test_status_in_a_channel_is_shown_only_to_whoever_asks(teams: TeamsCli
     clock.advance(16 * 60)  # kept in memory for 15 minutes, then asked again
     gone = await open_from_reply(teams, fake_teams, CHANNEL, ALICE)
     assert "no longer kept" in dialog_text(gone)
-    await teams.say("nominate status", user=ALICE)  # in her own chat, the answer is just there
-    assert "You have given 1 of at most 3 nominations" in last_reply(fake_teams, personal_chat(ALICE))
+    # In her own chat too the answer is shown in a window: Teams would keep a message in the chat.
+    await teams.say("nominate status", user=ALICE)
+    assert "not kept in the chat's history" in last_reply(fake_teams, personal_chat(ALICE))
+    shown = await open_from_reply(teams, fake_teams, personal_chat(ALICE), ALICE)
+    assert "You have given 1 of at most 3 nominations" in dialog_text(shown)
 
 
 async def test_a_close_without_a_vote_posts_the_result_and_tells_every_nominee_in_their_chat(
@@ -290,10 +293,11 @@ async def test_nominate_mine_is_private_in_a_channel_and_exports_and_shares_thro
     assert FIRST in activity_text(copy)
     assert not any("vidence" in activity_text(b) for b in fake_teams.sent_to(CHANNEL))
 
-    await teams.say("nominate mine", user=ALICE)  # in her own chat: shown there, buttons on the message
-    here = fake_teams.sent_to(personal_chat(ALICE))[-1]
-    assert FIRST in activity_text(here)
-    assert [b["title"] for b in buttons(here)] == [
+    await teams.say("nominate mine", user=ALICE)  # in her own chat, also in a window: not kept there
+    assert FIRST not in last_reply(fake_teams, personal_chat(ALICE))
+    here = await open_from_reply(teams, fake_teams, personal_chat(ALICE), ALICE)
+    assert FIRST in dialog_text(here)
+    assert [b["title"] for b in dialog_card(here)["body"][-1]["actions"]] == [
         "Export as Markdown",
         "Export as CSV",
         "Share with someone",

@@ -16,6 +16,7 @@ from tests.support.teams import (
     MANAGER,
     TeamsClient,
     activity_text,
+    answer_in,
     assert_valid_card,
     buttons,
     card_text,
@@ -43,7 +44,7 @@ async def test_kudos_with_a_mention_posts_in_the_channel_and_messages_the_receiv
     teams: TeamsClient, fake_teams
 ):
     await teams.say(KUDOS_BOB, user=ALICE, conversation=CHANNEL, mentions=((BOB, "Bob Jones"),))
-    assert "Kudos sent to @Bob Jones for Mentored someone" in last_reply(fake_teams, CHANNEL)
+    assert "Kudos sent to @Bob Jones for Mentored someone" in activity_text(answer_in(fake_teams, CHANNEL))
     await teams.candor.settle()
     posts = [b for b in fake_teams.sent_to(CHANNEL) if "recognised" in activity_text(b)]
     assert len(posts) == 1 and "<at>Alice Smith</at> recognised <at>Bob Jones</at>" in posts[0]["text"]

@@ -380,23 +380,17 @@ def opener_card(form: Form, data: dict[str, Any], names: Names, *, with_intro: b
 
 
 PRIVATE_TITLE = "Only for you"
+_PRIVATE_HERE = {
+    True: "This answer is only for the person who asked, so it is not shown here. The button shows "
+    "it to them in a window nobody else sees.",
+    False: "The button shows this answer in a window, so that it is not kept in the chat's history.",
+}
 
 
-def private_card(data: dict[str, Any]) -> dict[str, Any]:
-    """In a channel or group chat, instead of an answer only its asker may read: a button that
-    shows it to them in a dialog (bot/teams/private.py)."""
-    body = [
-        _rich((Strong(PRIVATE_TITLE),), {}),
-        _rich(
-            (
-                Plain(
-                    "This answer is only for the person who asked, so it is not shown here. "
-                    "The button shows it to them in a window nobody else sees."
-                ),
-            ),
-            {},
-        ),
-    ]
+def private_card(data: dict[str, Any], *, shared: bool) -> dict[str, Any]:
+    """Instead of an answer only its asker may read: a button that shows it to them in a dialog
+    (bot/teams/private.py). `shared`: others in the conversation see the card."""
+    body = [_rich((Strong(PRIVATE_TITLE),), {}), _rich((Plain(_PRIVATE_HERE[shared]),), {})]
     action = {
         "type": "Action.Submit",
         "title": "Show it to me",

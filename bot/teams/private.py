@@ -1,11 +1,12 @@
-"""Answers only their asker may read, asked for where others would see them (a channel, a group
-chat), kept in memory until the asker opens them in a dialog.
+"""Answers only their asker may read, kept in memory until the asker opens them in a dialog.
 
-Teams has no ephemeral messages. So instead of such an answer (`Reply.private`: someone's notes,
-evidence, agreements, a case record), the conversation gets a card whose button carries a random
-token; pressing it shows the answer that was computed when it was asked, in a dialog only the
-presser sees, and only if the presser asked. The command is not run again: some private answers
-come from commands that change things (moving an escalation case).
+Teams has no ephemeral messages: an answer posted in a channel is read by everyone there, and one
+posted in a personal chat stays in its history (and in the organisation's compliance exports).
+So instead of such an answer (`Reply.private`: someone's notes, evidence, agreements, a case
+record), the conversation gets a card whose button carries a random token; pressing it shows the
+answer that was computed when it was asked, in a dialog only the presser sees, and only if the
+presser asked. The command is not run again: some private answers come from commands that change
+things (moving an escalation case).
 
 The answers live in this process's memory only (never a table, an outbox row or a log line), for
 `TTL_S`, at most `MAX_KEPT` of them; after a restart, or on another Candor process, the button says

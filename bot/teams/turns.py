@@ -9,9 +9,9 @@
   comes back as the same form with what to fix.
 - Installation (`installationUpdate`, `conversationUpdate` with Candor among the members added)
   stores the conversation's reference, which proactive messages use later.
-- An answer only the asker may read (`Reply.private`: their notes, evidence, agreements) is not
-  posted in a channel or group chat: a card there shows it to the asker alone, in a dialog
-  (bot/teams/private.py).
+- An answer only the asker may read (`Reply.private`: their notes, evidence, agreements) is never
+  posted as a message: others in a channel would see it, and Teams keeps a chat's history (Slack's
+  answers are ephemeral). A card shows it to the asker alone, in a dialog (bot/teams/private.py).
 - The commands, forms and buttons an anonymous author may use (`Practice.anonymous_commands` and
   `Practice.anonymous`: speak-up, a failure review) run only in the person's own chat with Candor,
   where nobody else sees them, and their replays are remembered in memory only.
@@ -293,9 +293,11 @@ class CandorBot(ActivityHandler):
             card = opener_card(reply.form, again, {}, with_intro=not shared)
             await reply_to(turn_context, card_activity(card, reply.form.title))
             return
-        if reply.private and kind_of(activity) != references.PERSONAL:
+        if reply.private:  # never a message: others may see it, and Teams keeps every message
             token = self.private.keep(self._user(activity), reply.message)
-            card = private_card({"candor": PRIVATE, "token": token})
+            card = private_card(
+                {"candor": PRIVATE, "token": token}, shared=kind_of(activity) != references.PERSONAL
+            )
             await reply_to(turn_context, card_activity(card, PRIVATE_TITLE))
             return
         await self._reply(turn_context, reply)

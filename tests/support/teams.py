@@ -250,18 +250,47 @@ def last_reply(fake: FakeTeams, conversation: str) -> str:
     return activity_text(fake.sent_to(conversation)[-1])
 
 
+def answer_in(fake: FakeTeams, conversation: str) -> dict[str, Any]:
+    """Candor's latest answer to something typed in `conversation`: a reply to that activity, not
+    a post the outbox delivered meanwhile."""
+    replies = [
+        c.body or {}
+        for c in fake.sent()
+        if c.method == "POST" and c.path.startswith(f"/v3/conversations/{conversation}/activities/")
+    ]
+    return replies[-1]
+
+
 async def open_from_reply(
     teams: TeamsClient, fake: FakeTeams, conversation: str, user: str
 ) -> dict[str, Any]:
     """Press the one button ("Open the form", "Show it to me") on the card Candor answered with in
     `conversation`; the dialog's answer."""
-    card_reply = fake.sent_to(conversation)[-1]
-    [opener] = buttons(card_reply)
+    [opener] = buttons(answer_in(fake, conversation))
     assert opener["data"]["msteams"] == {"type": "task/fetch"}
     status, answer = await teams.open(opener["data"], user=user, conversation=conversation)
     assert status == 200 and answer["task"]["type"] == "continue"
     assert_valid_card(dialog_card(answer))
     return answer
+
+
+async def ask(
+    teams: TeamsClient,
+    fake: FakeTeams,
+    text: str,
+    *,
+    user: str,
+    conversation: str | None = None,
+    mentions: tuple = (),
+) -> str:
+    """Type a command and read Candor's answer: what it replied, or, for an answer only the asker
+    may read, what its "Show it to me" button shows them."""
+    conversation = conversation or personal_chat(user)
+    await teams.say(text, user=user, conversation=conversation, mentions=mentions)
+    reply = answer_in(fake, conversation)
+    if [b["title"] for b in buttons(reply)] != ["Show it to me"]:
+        return seen_text(reply)
+    return dialog_text(await open_from_reply(teams, fake, conversation, user))
 
 
 def fields_of(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -122,7 +122,7 @@ class TeamsAdapter:
         )
         if not settings.microsoft_app_id:
             log.warning("Teams runs without token checks (CANDOR_TEAMS_WITHOUT_AUTH): for the Emulator only")
-        sender = TeamsSender(outbound, store, self._people, settings.microsoft_app_id)
+        sender = TeamsSender(outbound, store, self._people, settings.microsoft_app_id, token)
         return Connected(people=self._people, sender=sender)
 
     def serve(self, services: Services, replays: ReplayGuard) -> None:

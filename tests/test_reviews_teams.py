@@ -22,10 +22,10 @@ from tests.support.teams import (
     card_text,
     dialog_card,
     inputs,
+    open_from_reply,
     personal_chat,
 )
 from tests.test_reviews_slack import GOOD
-from tests.test_teams_practices import open_from_reply
 
 
 @pytest.fixture

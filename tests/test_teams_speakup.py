@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import sqlite3
-from typing import Any
 
 import pytest
 
@@ -23,6 +22,7 @@ from tests.support.teams import (
     TeamsClient,
     activity_text,
     assert_valid_card,
+    button_data,
     card_text,
     dialog_card,
     personal_chat,
@@ -47,18 +47,6 @@ async def installed(teams: TeamsClient, fake_teams):
         assert await teams.install_personal(person) == 200
     assert await teams.say("speakup enable", user=MANAGER, conversation=CHANNEL) == 200
     assert "now takes anonymous concerns" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
-
-
-def button_data(body: dict[str, Any], label: str) -> dict[str, Any]:
-    for attachment in body.get("attachments") or []:
-        content = attachment["content"]
-        actions = content.get("actions") or []
-        for element in content["body"]:
-            actions += element.get("actions") or []
-        for action in actions:
-            if action["title"] == label:
-                return action["data"]
-    raise AssertionError(f"no button {label!r}")
 
 
 async def raise_concern(teams: TeamsClient, fake_teams, concern: str, *, dm: bool = False) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import Button, FormErrors, Reply
+from bot.messages import Button, FormErrors, Reply, privately
 from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms, posts, store, views
@@ -224,8 +224,10 @@ async def listing(cmd: Command, services: Services) -> Reply:
         )
 
     tz = await zone_of(services, cmd.platform, cmd.user)
-    return views.listing(
-        services.syntax_for(cmd.platform), cmd.user, tz, side(Role.PERFORMER), side(Role.REQUESTER)
+    return privately(
+        views.listing(
+            services.syntax_for(cmd.platform), cmd.user, tz, side(Role.PERFORMER), side(Role.REQUESTER)
+        )
     )
 
 
@@ -241,14 +243,16 @@ async def show(cmd: Command, services: Services, args: list[str]) -> Reply:
         return views.not_found(ref[0])
     tz = await zone_of(services, cmd.platform, cmd.user)
     db = services.store.db
-    return views.show(
-        a,
-        cmd.user,
-        tz,
-        store.offers(db, agreement_id=a.id),
-        store.reviews(db, agreement_id=a.id),
-        words(services),
-        buttons_for(a, cmd.user, set(store.reviews(db, agreement_id=a.id))),
+    return privately(
+        views.show(
+            a,
+            cmd.user,
+            tz,
+            store.offers(db, agreement_id=a.id),
+            store.reviews(db, agreement_id=a.id),
+            words(services),
+            buttons_for(a, cmd.user, set(store.reviews(db, agreement_id=a.id))),
+        )
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import FormErrors, Reply
+from bot.messages import FormErrors, Reply, privately
 from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements.forms import context, nonce, read_context
@@ -35,10 +35,13 @@ async def handle(cmd: Command, services: Services) -> Reply:
     verb = words[0].lower() if words else ""
     if verb in _HELP_WORDS:
         return views.usage(syntax)
+    # Notes are read by their author, and by their person while shared: nobody else.
     if verb == Verb.SHARED:
-        return await shared(cmd, services) if len(words) == 1 else views.takes_nothing(syntax, Verb.SHARED)
+        if len(words) > 1:
+            return views.takes_nothing(syntax, Verb.SHARED)
+        return privately(await shared(cmd, services))
     if verb == Verb.LIST:
-        return await listing(cmd, services)
+        return privately(await listing(cmd, services))
     return await note_form(cmd, services)
 
 

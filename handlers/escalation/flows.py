@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import FormErrors, Reply
+from bot.messages import FormErrors, Reply, privately
 from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms as agreement_forms
@@ -53,14 +53,15 @@ async def handle(cmd: Command, services: Services) -> Reply:
         return views.rubric(syntax, rubric_of(services))
     if verb == Verb.OPEN:
         return await open_form(cmd, services)
+    # A case's record, stage and refusals are for its manager, its person and admins only.
     if verb == Verb.LIST:
-        return await listing(cmd, services)
+        return privately(await listing(cmd, services))
     if verb in (Verb.SHOW, Verb.MOVE, Verb.CLOSE):
         case = _case_from(services, cmd, words[1] if len(words) > 1 else "")
         if isinstance(case, Reply):
             return case if len(words) > 1 else views.case_usage(syntax, verb)
         if verb == Verb.SHOW:
-            return await show(cmd, services, case)
+            return privately(await show(cmd, services, case))
         if verb == Verb.CLOSE:
             return await close_form(cmd, services, case)
         target = None
@@ -68,7 +69,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
             target = rules.parse_stage(" ".join(words[2:]), rubric_of(services))
             if target is None:
                 return views.move_usage(syntax, rubric_of(services))
-        return await move(cmd, services, case, target, case.stage, delivery=cmd.delivery_id)
+        return privately(await move(cmd, services, case, target, case.stage, delivery=cmd.delivery_id))
     return views.unknown(syntax, verb)
 
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from bot.logs import setup_logging
 from tests.support.candor import Candor, make_settings
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlackApi
@@ -41,3 +44,16 @@ async def candor(tmp_path, clock, slack, settings_overrides) -> AsyncIterator[Ca
 
 # Teams: a fake Bot Connector and a Candor serving Teams (tests/support/teams.py).
 from tests.support.teams import fake_teams, teams, teams_candor, teams_overrides  # noqa: E402, F401
+
+
+@pytest.fixture
+def production_logs() -> Iterator[io.StringIO]:
+    """Logs as `candor serve` writes them (JSON, libraries at WARNING), at DEBUG for Candor: what an
+    operator with the log files reads, for the anonymity tests to search."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = io.StringIO()
+    setup_logging("DEBUG", stream=out)
+    yield out
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])

@@ -16,15 +16,12 @@ What could link them in Teams, and why nothing does:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import logging
 import struct
 from typing import Any
 
 import pytest
 
-from bot.logs import setup_logging
 from tests.support.teams import (
     ALICE,
     BOB,
@@ -60,17 +57,6 @@ async def installed(teams: TeamsClient, fake_teams):
     assert await teams.install_team(MANAGER) == 200
     for person in (ALICE, MANAGER):  # the others' chats are opened when their card is sent
         assert await teams.install_personal(person) == 200
-
-
-@pytest.fixture
-def production_logs():
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    out = io.StringIO()
-    setup_logging("DEBUG", stream=out)
-    yield out
-    root.handlers[:], _ = saved
-    root.setLevel(saved[1])
 
 
 async def start(teams: TeamsClient, fake) -> int:

@@ -6,14 +6,11 @@ repeated for Teams: nothing stored, logged or sent to anyone else links a concer
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import logging
 import sqlite3
 
 import pytest
 
-from bot.logs import setup_logging
 from bot.server import STORE
 from tests.support.fake_teams import TENANT
 from tests.support.teams import (
@@ -134,17 +131,6 @@ def secrets_of_the_author() -> list[bytes]:
             hashlib.md5(key.encode()).hexdigest().encode(),
         ]
     return found
-
-
-@pytest.fixture
-def production_logs():
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    out = io.StringIO()
-    setup_logging("DEBUG", stream=out)
-    yield out
-    root.handlers[:], _ = saved
-    root.setLevel(saved[1])
 
 
 def file_bytes(path) -> bytes:

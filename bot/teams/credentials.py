@@ -10,16 +10,13 @@ so a secret that expires while Candor runs shows as "rejected" (503) at the next
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
+from bot.credential_check import CredentialCheck
 from bot.platform import CredentialsRejected
 from bot.teams.connector import CandorToken, TokenRefused
 
 log = logging.getLogger("candor.teams")
-
-MAX_RETRY_S = 60.0
 
 
 class TeamsCredentialsRejected(CredentialsRejected):
@@ -34,59 +31,38 @@ def failure_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-class TokenCheck:
+class TokenCheck(CredentialCheck):
     """Candor's connector token asked for at start-up, then again in the background while the
     endpoint does not answer. `state` is the token's (CandorToken.state), or "ok" when Teams runs
     without credentials (the Emulator: there is nothing to check)."""
 
+    log = log
+    task_name = "teams-token-check"
+    unreachable_at_start = (
+        "Microsoft's token endpoint did not answer; starting anyway, asking again in the background"
+    )
+    answered = "Microsoft's token endpoint answered"
+    rejected_later = "Microsoft refused Candor's credentials; nothing can be sent"
+    still_unreachable = "Microsoft's token endpoint still does not answer"
+
     def __init__(self, token: CandorToken | None, retry_s: float) -> None:
+        super().__init__(retry_s)
         self.token = token
-        self.retry_s = retry_s
-        self._retrying: asyncio.Task[None] | None = None
 
     @property
     def state(self) -> str:
         return self.token.state if self.token is not None else "ok"
 
+    def rejected(self, code: str) -> TeamsCredentialsRejected:
+        return TeamsCredentialsRejected(
+            f"Microsoft refused Candor's credentials ({code}); check MICROSOFT_APP_ID, "
+            "MICROSOFT_APP_PASSWORD (the client secret's value, not its id; it may have expired) "
+            "and MICROSOFT_APP_TENANT_ID"
+        )
+
     async def check_at_start(self) -> None:
-        if self.token is None:
-            return
-        code = await self._ask()
-        if self.state == "rejected":
-            raise TeamsCredentialsRejected(
-                f"Microsoft refused Candor's credentials ({code}); check MICROSOFT_APP_ID, "
-                "MICROSOFT_APP_PASSWORD (the client secret's value, not its id; it may have expired) "
-                "and MICROSOFT_APP_TENANT_ID"
-            )
-        if self.state == "unreachable":
-            log.warning(
-                "Microsoft's token endpoint did not answer; starting anyway, asking again in the background",
-                extra={"error": code},
-            )
-            self._retrying = asyncio.create_task(self._keep_asking(code), name="teams-token-check")
-
-    async def stop(self) -> None:
-        if self._retrying is not None:
-            self._retrying.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retrying
-            self._retrying = None
-
-    async def _keep_asking(self, last_code: str) -> None:
-        wait = self.retry_s
-        while self.state == "unreachable":
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, MAX_RETRY_S)
-            code = await self._ask()
-            if self.state == "ok":
-                log.info("Microsoft's token endpoint answered")
-            elif self.state == "rejected":
-                log.error(
-                    "Microsoft refused Candor's credentials; nothing can be sent", extra={"error": code}
-                )
-            elif code != last_code:  # one line per change, not one per attempt
-                log.warning("Microsoft's token endpoint still does not answer", extra={"error": code})
-            last_code = code
+        if self.token is not None:
+            await super().check_at_start()
 
     async def _ask(self) -> str:
         """One token request (a cached token counts); returns the failure's code, "" when it worked."""

@@ -50,7 +50,10 @@ log = logging.getLogger("candor.outbox")
 MAX_BACKOFF_S = 60.0  # once the platform answers again, a conversation moves within a minute
 RETRY_WINDOW_S = 6 * 3600.0  # a platform outage shorter than this loses nothing
 FORGET_EVERY_S = 60.0  # how often pacing instants that have passed are forgotten
-BATCH = 100  # workers one pass may start: their first steps share one loop iteration
+# Workers one pass may start: their first steps (reading up to DUE_BATCH rows, decoding, the first
+# send) share one loop iteration. 100 held the loop for ~50 ms in a 5,000-channel fan-out; 25 at a
+# pass every PASS_INTERVAL_S still starts 500 conversations a second, more than the sends finish.
+BATCH = 25
 # Conversations worked on at once. More would only wait for a send slot, each holding its rows in
 # memory: after a fan-out to 5,000 channels every full garbage collection walked them all (60 ms).
 MAX_WORKERS = 256

@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlite_utils import Database
 
 from bot import retention
+from bot.checkpoints import BackgroundCheckpoints
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -175,6 +176,8 @@ def build_app(
         for adapter in adapters.values():
             adapter.serve(services, replays)
         task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        checkpoints = BackgroundCheckpoints(store)
+        checkpoints.start()
         scheduler.start()
         # What start-up loaded lives for the whole process: keep it out of the garbage collector's
         # full passes, which otherwise stall the event loop for tens of ms under load.
@@ -187,6 +190,7 @@ def build_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await checkpoints.stop()
             for adapter in adapters.values():
                 await adapter.close()
             store.close()

@@ -6,6 +6,7 @@ goes through `read_text`, so the same input gets the same answer everywhere.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -15,6 +16,10 @@ MAX_COMMAND_CHARS = 4000
 # Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): text made of
 # them looks empty, so it counts as empty.
 _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Most text is ASCII, where NFC changes nothing, the only invisible characters are the C0 controls
+# and DEL, and what draws is "!" to "~": the same rule as below without a look-up per character.
+_ASCII_INVISIBLE = {c: None for c in (*range(32), 127) if chr(c) not in "\n\t"}
+_ASCII_DRAWS = re.compile("[!-~]")
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,16 @@ def clean_user_text(text: str) -> str:
 
     Newlines and tabs stay; the result is still *user text* and is escaped when rendered.
     """
+    if text.isascii():
+        return text.translate(_ASCII_INVISIBLE).strip()
     text = unicodedata.normalize("NFC", text)
     return "".join(ch for ch in text if not invisible(ch)).strip()
 
 
 def visible(text: str) -> bool:
     """Whether anything would show: a letter, digit, punctuation mark or symbol that draws."""
+    if text.isascii():
+        return _ASCII_DRAWS.search(text) is not None
     return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK for ch in text)
 
 

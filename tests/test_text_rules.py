@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 
 from handlers.checkins.ids import CheckinAction
+from handlers.text import clean_user_text, invisible, visible
 from tests.support.candor import blocks_text
 from tests.test_escaping import assert_no_injection
 
@@ -114,3 +116,16 @@ async def test_checkin_changes_without_an_id_get_usage(candor, verb):
     assert "I don't know" not in shown
     _, reply = await candor.command("/checkin", f"{verb} 3 4")
     assert f"Usage: /checkin {verb} &lt;id&gt;" in blocks_text(reply)
+
+
+def test_ascii_text_is_cleaned_and_measured_by_the_same_rule_as_any_other():
+    """ASCII text takes a quicker path (no look-up per character); it must agree with the rule
+    stated per character (`invisible`, and Unicode's letter/number/punctuation/symbol classes)."""
+    samples = [chr(c) for c in range(128)]
+    samples += [" a\x00b\tc\nd\x7f ", "\x1f\x1e", "\x0b\x0c \r", "  \n\t ", "ok", "\x1bEsc!", "~"]
+    samples += ["".join(chr(c) for c in range(128))]
+    for text in samples:
+        per_char = "".join(ch for ch in text if not invisible(ch)).strip()
+        assert clean_user_text(text) == per_char, repr(text)
+        draws = any(unicodedata.category(ch)[0] in "LNPS" for ch in text)
+        assert visible(text) is draws, repr(text)

@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from bot.config import ConfigError, Settings, variables_for
 from bot.logs import setup_logging
 from bot.platform import CredentialsRejected
-from bot.store import SchemaTooNewError, StoreError, lock_database, open_store
+from bot.store import DatabaseLock, SchemaTooNewError, StoreError, lock_database, open_store, shown_database
 from handlers.catalog import CatalogError
 
 log = logging.getLogger("candor")
@@ -31,10 +31,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.catalog import load_catalog
 
     settings.check_for_serve()
-    lock = lock_database(settings.db_path)  # held until this process ends
+    # SQLite: one serve per file, held until this process ends. PostgreSQL: any number share it.
+    lock: DatabaseLock | None = None if settings.database_url else lock_database(settings.db_path)
     try:
         # Up front, so a bad database or data file stops start-up with one clear line.
-        open_store(settings.db_path).close()
+        open_store(settings.database).close()
         load_catalog(settings.data_dir)
         try:
             serve(build_app(settings), host=settings.host, port=settings.port)
@@ -44,14 +45,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                 f"cannot listen on {settings.host}:{settings.port} (HOST, PORT): {reason}"
             ) from None
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
     return 0
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    store = open_store(settings.db_path)
+    store = open_store(settings.database)
     store.close()
-    print(f"database at {settings.db_path} is up to date")
+    print(f"database at {shown_database(settings.database)} is up to date")
     return 0
 
 
@@ -84,7 +86,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     since = datetime.combine(args.since, time(0), UTC).timestamp()
     if since >= now:
         raise ConfigError("--since must be a day in the past")
-    store = open_store(settings.db_path)
+    store = open_store(settings.database)
     try:
         if args.out == "-":
             done = export.write(
@@ -135,8 +137,8 @@ COMMANDS = {
         _migrate,
         False,
         "create or upgrade the database schema, then exit",
-        "Create or upgrade the database schema at CANDOR_DB, then exit. A database written by a "
-        "newer Candor is refused untouched.",
+        "Create or upgrade the database schema at CANDOR_DATABASE_URL (PostgreSQL) or CANDOR_DB "
+        "(SQLite), then exit. A database written by a newer Candor is refused untouched.",
     ),
     "export": Subcommand(
         _export,

@@ -60,6 +60,13 @@ def _yes_no(env: Mapping[str, str], name: str) -> bool:
     return _YES_NO[raw]
 
 
+def _database_url(raw: str) -> str:
+    url = raw.strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("CANDOR_DATABASE_URL must start with postgresql:// (or be unset for SQLite)")
+    return url
+
+
 def _ids(raw: str) -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
@@ -188,6 +195,12 @@ VARIABLES = (
     Variable("PORT", "the HTTP port", "3000", _SERVE),
     Variable("CANDOR_DB", "the SQLite file", str(DEFAULT_DB), _ALL, shell_default="data/shell.db"),
     Variable(
+        "CANDOR_DATABASE_URL",
+        "postgresql://user:pass@host/db: PostgreSQL instead of the SQLite file",
+        "none",
+        ("serve", "migrate", "export", "copy-db"),
+    ),
+    Variable(
         "CANDOR_DATA_DIR",
         "where behaviours.yml, checkins.yml, nudges.yml are",
         "the shipped ones",
@@ -266,6 +279,8 @@ def variables_for(command: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = DEFAULT_DB
+    # PostgreSQL instead of the SQLite file, for several instances on one database.
+    database_url: str = field(default="", repr=False)
     data_dir: Path = SHIPPED_DATA
     host: str = DEFAULT_HOST
     port: int = 3000
@@ -304,6 +319,11 @@ class Settings:
     slack_auth_retry_s: float = 5.0
 
     @property
+    def database(self) -> Path | str:
+        """What `open_store` opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
+
+    @property
     def teams_enabled(self) -> bool:
         return bool(self.microsoft_app_id) or self.teams_without_auth
 
@@ -324,6 +344,7 @@ class Settings:
         admins = _ids(env.get("CANDOR_ADMINS", ""))
         return cls(
             db_path=Path(env.get("CANDOR_DB", "").strip() or DEFAULT_DB),
+            database_url=_database_url(env.get("CANDOR_DATABASE_URL", "")),
             data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or SHIPPED_DATA),
             host=env.get("HOST", "").strip() or DEFAULT_HOST,
             port=_int(env, "PORT", 3000, minimum=1, maximum=65535),

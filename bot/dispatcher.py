@@ -35,7 +35,6 @@ import os
 import random
 import secrets
 import socket
-import sqlite3
 from dataclasses import replace
 
 from bot import outbox_leases as leases
@@ -43,7 +42,7 @@ from bot.clock import Clock
 from bot.messages import Message, decode
 from bot.outbox import KINDS, OutboxItem, Sender, SendOutcome
 from bot.outbox_leases import Key, Statement
-from bot.store import Store
+from bot.store import DB_ERRORS, Store
 
 log = logging.getLogger("candor.outbox")
 
@@ -70,7 +69,8 @@ class StoreRefused(Exception):
     """The database refused a dispatcher write; the write is kept to be replayed."""
 
 
-# --- finding work (SQLite: `indexed by` pins the plans that keep a pass cheap) -------------------
+# --- finding work (SQLite: `indexed by` pins the plans that keep a pass cheap; PostgreSQL's
+# translation drops it, bot/postgres.py) ------------------------------------------------------
 
 # Conversations with a post due, walked one conversation at a time over the partial index of
 # pending rows (a loose index scan): the cost grows with the conversations waiting, never with the
@@ -81,15 +81,16 @@ with recursive walk(platform, conversation, due, found) as (
   select '', '', 0, 0
   union all
   select o.platform, o.conversation,
-    o.not_before <= :now
-    and not exists (
-      select 1 from outbox b indexed by idx_outbox_backing_off
-      where b.platform = o.platform and b.conversation = o.conversation and b.status = 'pending'
-        and b.attempts > 0 and b.not_before > :now)
-    and not exists (
-      select 1 from outbox_leases l
-      where l.platform = o.platform and l.conversation = o.conversation and l.owner != :me
-        and l.lease_until > :now),
+    case when o.not_before <= :now
+      and not exists (
+        select 1 from outbox b indexed by idx_outbox_backing_off
+        where b.platform = o.platform and b.conversation = o.conversation and b.status = 'pending'
+          and b.attempts > 0 and b.not_before > :now)
+      and not exists (
+        select 1 from outbox_leases l
+        where l.platform = o.platform and l.conversation = o.conversation and l.owner != :me
+          and l.lease_until > :now)
+    then 1 else 0 end,
     walk.found + walk.due
   from walk join outbox o on o.id = coalesce(
     (select n.id from outbox n indexed by idx_outbox_pending
@@ -100,7 +101,7 @@ with recursive walk(platform, conversation, due, found) as (
      order by n.platform, n.conversation, n.not_before limit 1))
   where walk.found + walk.due < :limit
 )
-select platform, conversation from walk where due
+select platform, conversation from walk where due = 1
 """
 # A conversation's due rows in order, up to the first row that is backing off: the rows after it
 # wait for it.
@@ -182,7 +183,7 @@ class Dispatcher:
             try:
                 started = self.deliver_due()
                 wait = 0.0 if started >= BATCH else self._idle_wait()  # a full batch: more may wait
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 self._store_failed(exc)
                 wait = self.idle_poll
             except Exception:
@@ -246,7 +247,7 @@ class Dispatcher:
             keys = self.store.db.execute(
                 _DUE_CONVERSATIONS, {"now": now, "limit": limit, "me": self.owner}
             ).fetchall()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return 0
         # A busy worker takes its conversation's new rows itself.
@@ -270,7 +271,7 @@ class Dispatcher:
         self._next_forget = now + FORGET_EVERY_S
         self._next_ok = {key: at for key, at in self._next_ok.items() if at > now}
         self._paused_until = {key: at for key, at in self._paused_until.items() if at > now}
-        with contextlib.suppress(sqlite3.Error):  # only tidying: if refused, the next round tries again
+        with contextlib.suppress(*DB_ERRORS):  # only tidying: if refused, the next round tries again
             leases.forget(self.store.db, now=self.clock.now())
 
     # --- leases ----------------------------------------------------------------------------------
@@ -280,7 +281,7 @@ class Dispatcher:
             return []
         try:
             won, held = leases.claim(self.store.db, keys=keys, owner=self.owner, now=self.clock.now())
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return []
         self._store_recovered()
@@ -302,7 +303,7 @@ class Dispatcher:
             return
         try:
             lost = leases.renew(self.store.db, keys=due, owner=self.owner, now=self.clock.now())
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return
         self._held.update(dict.fromkeys(due, ticks))
@@ -319,7 +320,7 @@ class Dispatcher:
             row = leases.begin_send(
                 self.store.db, key=key, owner=self.owner, outbox_id=outbox_id, now=self.clock.now()
             )
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return None
         if row is None:
@@ -346,7 +347,7 @@ class Dispatcher:
         """A worker ends: its lease runs out when the conversation's next post may go."""
         if self._held.pop(key, None) is None or self._unwritten:
             return
-        with contextlib.suppress(sqlite3.Error):  # if the database refuses, the lease runs out anyway
+        with contextlib.suppress(*DB_ERRORS):  # if the database refuses, the lease runs out anyway
             leases.let_go(self.store.db, key=key, owner=self.owner, until=self._next_post_at(key))
 
     # --- the database refusing writes ------------------------------------------------------
@@ -359,7 +360,7 @@ class Dispatcher:
             with self.store.db.atomic():  # rolls back a half-done write, so a replay is exact
                 for sql, params in statements:
                     self.store.db.execute(sql, params)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._unwritten.extend(statements)
             self._store_failed(exc)
             raise StoreRefused from exc
@@ -372,14 +373,14 @@ class Dispatcher:
             with self.store.db.atomic():
                 for sql, params in self._unwritten:
                     self.store.db.execute(sql, params)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return False
         recorded, self._unwritten = len(self._unwritten), []
         self._store_recovered(recorded)
         return True
 
-    def _store_failed(self, exc: sqlite3.Error) -> None:
+    def _store_failed(self, exc: Exception) -> None:
         if self._store_error is None:  # once per episode, not once per pass
             self._store_error = str(exc)
             log.error(
@@ -429,7 +430,7 @@ class Dispatcher:
                         return  # keep a conversation's posts in order: the rest wait for this one
         except StoreRefused:
             pass  # logged once; the conversation goes on when the database records again
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
         except Exception:
             log.exception("outbox worker failed", extra={"outbox_id": items[0][0].id if items else None})

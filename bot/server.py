@@ -143,7 +143,7 @@ def build_app(
     mount_pages(app, settings, clock, lambda: app.get(SERVICES))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        store = open_store(settings.db_path)
+        store = open_store(settings.database)
         opened: dict[str, Connected] = {}
         try:
             catalog = load_catalog(settings.data_dir)

@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -307,8 +308,14 @@ async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
                     "remind": 0,
                 }
             )
-        store.db["schedules"].insert_all(rows, batch_size=1000)
-        store.db.conn.commit()
+        columns = list(rows[0])
+        insert = f"insert into schedules ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
+
+        def insert_all(tx: Any) -> None:  # plain SQL, as either engine runs it
+            for row in rows:
+                tx.execute(insert, [row[c] for c in columns])
+
+        await store.run(insert_all)
         scheduler.rebuild()
         url = f"http://127.0.0.1:{port}/slack/events"
         await wait_ready(url)

@@ -207,6 +207,13 @@ class Store:
         """Run `work` for reading only (no transaction of its own); see `run`."""
         return work(self.db)
 
+    async def call(self, work: Callable[[Database], T]) -> T:
+        """Run `work(store.db)` as code written against the connection expects: its statements
+        autocommit, its own `db.atomic()` blocks are its transactions, and no after-commit callback
+        runs (the outbox's dispatcher records its sends this way without waking itself). In place
+        on SQLite; off the event loop on PostgreSQL."""
+        return work(self.db)
+
     def _committed(self) -> None:
         """Run the after-commit callbacks. The data is stored by now, so one that raises must not
         make the caller report a failure ("nothing was saved"): it is logged once, and the rest run."""
@@ -444,6 +451,9 @@ class PostgresStore(Store):
 
     async def read(self, work: Callable[[Database], T]) -> T:
         return await self._worker.call(self._read, work)
+
+    async def call(self, work: Callable[[Database], T]) -> T:
+        return await self._worker.call(work, self.db)
 
     def checkpoint(self) -> bool:
         """SQLite's WAL checkpoint; PostgreSQL's own WAL is the server's (see the README)."""

@@ -232,7 +232,7 @@ class Candor:
         Starting a pass here is safe: passes are synchronous and skip busy conversations.
         """
         deadline = time.monotonic() + timeout
-        while self.dispatcher.deliver_due() or self.dispatcher._workers:
+        while await self.dispatcher.deliver_due() or self.dispatcher._workers:
             if time.monotonic() > deadline:
                 raise AssertionError("the outbox did not settle")
             await asyncio.sleep(0.01)

@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from bot.config import ConfigError, Settings, variables_for
 from bot.logs import setup_logging
 from bot.platform import CredentialsRejected
-from bot.store import DatabaseLock, SchemaTooNewError, StoreError, lock_database, open_store, shown_database
+from bot.store import SchemaTooNewError, StoreError, open_store, shown_database
 from handlers.catalog import CatalogError
 
 log = logging.getLogger("candor")
@@ -31,22 +31,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.catalog import load_catalog
 
     settings.check_for_serve()
-    # SQLite: one serve per file, held until this process ends. PostgreSQL: any number share it.
-    lock: DatabaseLock | None = None if settings.database_url else lock_database(settings.db_path)
+    # Up front, so a bad database or data file stops start-up with one clear line. Several serve
+    # processes may share the database (a SQLite file or PostgreSQL): whatever could be done twice
+    # is claimed through a row.
+    open_store(settings.database).close()
+    load_catalog(settings.data_dir)
     try:
-        # Up front, so a bad database or data file stops start-up with one clear line.
-        open_store(settings.database).close()
-        load_catalog(settings.data_dir)
-        try:
-            serve(build_app(settings), host=settings.host, port=settings.port)
-        except OSError as exc:  # binding: an address in use or one this machine does not have
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise ConfigError(
-                f"cannot listen on {settings.host}:{settings.port} (HOST, PORT): {reason}"
-            ) from None
-    finally:
-        if lock is not None:
-            lock.release()
+        serve(build_app(settings), host=settings.host, port=settings.port)
+    except OSError as exc:  # binding: an address in use or one this machine does not have
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(
+            f"cannot listen on {settings.host}:{settings.port} (HOST, PORT): {reason}"
+        ) from None
     return 0
 
 

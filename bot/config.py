@@ -317,6 +317,7 @@ class Settings:
     # After a network failure of auth.test at start-up, the first wait before asking again
     # (doubling up to a minute); tests shorten it.
     slack_auth_retry_s: float = 5.0
+    teams_auth_retry_s: float = 5.0  # the same for Teams' token endpoint
 
     @property
     def database(self) -> Path | str:

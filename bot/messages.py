@@ -6,7 +6,7 @@ those, so no handler can forget to escape: there is no way to hand a renderer ra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Literal
 
 from handlers.text import Mentioned
@@ -135,6 +135,10 @@ class Reply:
 
     message: Message
     form: Form | None = None
+    # Only the asker may read it (their own notes, evidence, agreements, a case record). Slack's
+    # answers are ephemeral anyway; where everyone in the conversation would see an answer (a Teams
+    # channel), the adapter shows it to the asker alone.
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,16 @@ def text_message(*lines: str | tuple[Span, ...]) -> Message:
 
 def ok(*lines: str | tuple[Span, ...]) -> Reply:
     return Reply(text_message(*lines))
+
+
+def only_you(*lines: str | tuple[Span, ...]) -> Reply:
+    """An answer only the asker may read (see `Reply.private`)."""
+    return Reply(text_message(*lines), private=True)
+
+
+def privately(reply: Reply) -> Reply:
+    """The same answer, for the asker's eyes only (see `Reply.private`)."""
+    return replace(reply, private=True)
 
 
 def error(*lines: str | tuple[Span, ...]) -> Reply:

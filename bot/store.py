@@ -6,14 +6,14 @@ a `postgresql://` URL (CANDOR_DATABASE_URL) or a file path (CANDOR_DB). The Post
 bot/postgres.py; what follows here is SQLite's, and the parts both share.
 
 Also what keeps the SQLite file trustworthy while Candor runs: a health check that commits a real
-write and checks that the path still names the file the connection holds, and the lock that keeps
-a second `serve` off the same file (PostgreSQL takes no such lock: several instances are the point).
+write and checks that the path still names the file the connection holds. Several `serve`
+processes may share the database: SQLite transactions take the write lock at BEGIN, and whatever
+two processes could both pick up is claimed through a row.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import logging
 import os
@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import psycopg
 from sqlite_utils import Database
@@ -53,10 +53,6 @@ class SchemaTooNewError(Exception):
 
 class StoreError(Exception):
     """The database cannot be opened or written at start-up; the message is one line for the CLI."""
-
-
-class DatabaseInUseError(StoreError):
-    """Another `candor serve` holds the database's lock."""
 
 
 class AwaitInTransaction(RuntimeError):
@@ -310,10 +306,30 @@ def open_store(path: Path | str, *, migrate: bool = True) -> Store:
         raise _cannot_use(path, exc) from None
 
 
+@contextmanager
+def _opening(path: Path | str) -> Iterator[None]:
+    """Processes opening one file take turns, for the moment they set its journal mode and apply
+    migrations: two new Candor processes racing on a fresh file would otherwise meet a locked
+    file mid-switch to WAL, or both try to create the same table. Once open, they share the file
+    (transactions and claims through rows do the rest)."""
+    if str(path) == ":memory:":
+        yield
+        return
+    lock_path = Path(path).with_name(Path(path).name + ".lock")
+    with open(lock_path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def _open_store(path: Path | str, *, migrate: bool) -> Store:
     in_memory = str(path) == ":memory:"
     if not in_memory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with _opening(path):
+        return _open_locked(path, migrate=migrate, in_memory=in_memory)
+
+
+def _open_locked(path: Path | str, *, migrate: bool, in_memory: bool) -> Store:
     conn = sqlite3.connect(str(path), check_same_thread=False)
     db = Database(conn)
     db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -338,47 +354,6 @@ def _open_store(path: Path | str, *, migrate: bool) -> Store:
     if migrate:
         store.heartbeat()
     return store
-
-
-class DatabaseLock:
-    """An exclusive lock on a sidecar file (`<database>.lock`), held while the process lives.
-
-    Two `serve` processes on one file would both run the outbox and the scheduler and post
-    everything twice. The kernel drops the lock when the process ends, even on kill -9.
-    """
-
-    def __init__(self, handle: IO[str]) -> None:
-        self._handle = handle
-
-    def release(self) -> None:
-        self._handle.close()
-
-
-def lock_database(path: Path | str) -> DatabaseLock:
-    """Take the database's lock, or raise DatabaseInUseError naming the process that holds it."""
-    db_path = Path(path).resolve()  # another spelling of the same path finds the same lock
-    lock_path = db_path.with_name(db_path.name + ".lock")
-    try:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process's life
-    except OSError as exc:
-        raise _cannot_use(path, exc) from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip()
-        handle.close()
-        by = f" (pid {holder})" if holder.isdigit() else ""
-        raise DatabaseInUseError(
-            f"another candor serve{by} is using the database at {path}; stop it first "
-            "or set CANDOR_DB to another file"
-        ) from None
-    with contextlib.suppress(OSError):  # the pid is only a courtesy for the message above
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-    return DatabaseLock(handle)
 
 
 def claim_once(db: Database, key: str, now: float) -> bool:

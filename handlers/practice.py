@@ -30,6 +30,8 @@ FormHandler = Callable[[Submission, Services], Awaitable[Reply | FormErrors]]
 Firer = Callable[[Database, Schedule, float, float, Services], None]
 # Forget what a practice keeps for a schedule that is being deleted: (tx, schedule id).
 ScheduleCleanup = Callable[[Database, int], None]
+# Whether a command, given the text typed after its name, is used by an anonymous author.
+AnonymousUse = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class Practice:
     help: tuple[HelpLine, ...] = ()
     # Buttons and forms an anonymous author uses: their replays are caught in memory only.
     anonymous: frozenset[str] = frozenset()
+    # Commands an anonymous author types: for each command name, whether the text after it is such
+    # a use (speak-up: all but enable, disable, stats and help). A platform where others see what is
+    # typed and answered (a Teams channel) runs these only in the person's own chat with Candor, and
+    # remembers their deliveries in memory only.
+    anonymous_commands: Mapping[str, AnonymousUse] = field(default_factory=dict)
     on_schedule_delete: ScheduleCleanup | None = None
     # (table, column) naming outbox rows that replies or edits may still need (retention keeps them).
     outbox_references: tuple[tuple[str, str], ...] = ()
@@ -109,10 +116,16 @@ class Registry:
         self.periodic = tuple(job for p in self.practices for job in p.periodic)
         self.help = tuple(line for p in self.practices for line in p.help)
         self.anonymous = frozenset().union(*(p.anonymous for p in self.practices))
+        self.anonymous_commands: dict[str, AnonymousUse] = _merge(self.practices, "anonymous_commands")
         self.outbox_references = tuple(ref for p in self.practices for ref in p.outbox_references)
         self.permanent_keys = tuple(key for p in self.practices for key in p.permanent_keys)
         self.reports = tuple(p.report for p in self.practices if p.report is not None)
         self.homes = tuple(p.home for p in self.practices if p.home is not None)
+
+    def is_anonymous_command(self, name: str, text: str) -> bool:
+        """Whether `name text` is typed by an anonymous author (see `Practice.anonymous_commands`)."""
+        use = self.anonymous_commands.get(name)
+        return use is not None and use(text)
 
     def fire(
         self, tx: Database, schedule: Schedule, occurrence: float, now: float, services: Services

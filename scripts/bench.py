@@ -19,6 +19,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -180,16 +182,84 @@ async def wait_ready(url: str) -> None:
                 await asyncio.sleep(0.1)
 
 
+# Fair measurement on a 2-core machine: each server under test on core 0, the load generator and
+# the fake Slack on core 1 (when `taskset` is there), so the server's figures are one core's.
+SERVER_CORE, LOAD_CORE = "0", "1"
+WRK_SECONDS = 10.0
+TASKSET = shutil.which("taskset")
+WRK = shutil.which("wrk")
+
+
+def pinned(core: str, args: list[str]) -> list[str]:
+    return [TASKSET, "-c", core, *args] if TASKSET and (os.cpu_count() or 1) > 1 else args
+
+
 def spawn(role: str, port: int, env: dict[str, str] | None = None, *extra: str) -> subprocess.Popen:
     if role == "candor":
         args = [sys.executable, "-m", "bot", "serve"]
     else:
         args = [sys.executable, __file__, "--role", role, "--port", str(port), *extra]
-    return subprocess.Popen(args, cwd=ROOT, env=env or os.environ.copy(), stderr=subprocess.DEVNULL)
+    core = LOAD_CORE if role in ("fake-slack", "fake-connector") else SERVER_CORE
+    return subprocess.Popen(
+        pinned(core, args), cwd=ROOT, env=env or os.environ.copy(), stderr=subprocess.DEVNULL
+    )
+
+
+# wrk replays pre-signed requests, each a different giver and trigger id, so no request is a
+# cheap refusal or a deduplicated retry. One line per request: timestamp, signature, body.
+WRK_SCRIPT = """
+local requests, i = {}, 0
+function init(args)
+  for line in io.lines(args[1]) do
+    local ts, sig, body = line:match("([^\t]+)\t([^\t]+)\t(.*)")
+    requests[#requests + 1] = wrk.format("POST", nil, {
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["X-Slack-Request-Timestamp"] = ts, ["X-Slack-Signature"] = sig }, body)
+  end
+end
+function request()
+  i = i + 1
+  return requests[(i - 1) % #requests + 1]
+end
+"""
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_load(url: str, concurrency: int, seconds: float, count: int) -> dict:
+    """Requests/s and latency percentiles from wrk, replaying `count` distinct signed requests."""
+    work = Path(tempfile.mkdtemp(prefix="candor-wrk-"))
+    (work / "requests.lua").write_text(WRK_SCRIPT)
+    with open(work / "requests.tsv", "w", encoding="utf-8") as out:
+        for body, headers in signed_kudos(count):
+            ts, sig = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+            out.write(f"{ts}\t{sig}\t{body.decode()}\n")
+    command = [WRK or "wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "-s"]
+    command += [str(work / "requests.lua"), url, "--", str(work / "requests.tsv")]
+    output = subprocess.run(pinned(LOAD_CORE, command), capture_output=True, text=True, check=True).stdout
+    found = {
+        p: float(v) * _UNITS[u]
+        for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+    }
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        "p50": found.get("50", 0.0),
+        "p95": found.get("90", 0.0),  # wrk reports 90%, not 95%: shown in the p95 column as "p90"
+        "p99": found.get("99", 0.0),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
 
 
 async def measure(name: str, url: str, n: int, concurrencies: list[int]) -> list[tuple]:
     await wait_ready(url)
+    if WRK:  # the fair load generator when it is installed (apt-get install wrk)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, wrk_load, url, 8, 2, 5000)  # warm up
+        rows = []
+        for c in concurrencies:
+            result = await loop.run_in_executor(None, wrk_load, url, c, WRK_SECONDS, 40_000)
+            rows.append((name, c, int(result["rps"] * WRK_SECONDS), result))
+        return rows
     await load(url, signed_kudos(min(300, n)), 8)  # warm up caches, connections, JIT-free paths
     rows = []
     for c in concurrencies:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.logs import setup_logging
 from tests.support import postgres
 from tests.support.candor import Candor, make_settings
 from tests.support.clock import FakeClock
@@ -80,3 +83,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(
             f"PostgreSQL: skipped {len(skipped)} tests on the PostgreSQL engine ({postgres.SKIP_REASON})"
         )
+
+
+@pytest.fixture
+def production_logs() -> Iterator[io.StringIO]:
+    """Logs as `candor serve` writes them (JSON, libraries at WARNING), at DEBUG for Candor: what an
+    operator with the log files reads, for the anonymity tests to search."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = io.StringIO()
+    setup_logging("DEBUG", stream=out)
+    yield out
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])

@@ -5,15 +5,12 @@ and every practice's report figures are searched for the note's text."""
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.logs import setup_logging
 from bot.server import SERVICES
 from handlers.coaching import jobs
 from handlers.coaching.ids import ActionId, FormId
@@ -31,17 +28,6 @@ ADMIN = "UADMIN"
 @pytest.fixture(autouse=True)
 def people(slack):
     slack.add_user(ADMIN, "ada.admin", is_admin=True)
-
-
-@pytest.fixture
-def production_logs():
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    out = io.StringIO()
-    setup_logging("DEBUG", stream=out)
-    yield out
-    root.handlers[:], _ = saved
-    root.setLevel(saved[1])
 
 
 def leaks(text: str) -> list[str]:

@@ -32,7 +32,7 @@ RUBRIC = (
     "Before the next stage: At least one observed behaviour is written down, with when it happened and its "
     "impact.\n"
     "2. Coaching · at least 14 days\n"
-    "Private coaching conversations and clear agreements, made with /agree and reviewed together when they "
+    "Private coaching conversations and clear agreements (Candor's agree), reviewed together when they "
     "are missed. Coaching notes stay private; only their dates count here.\n"
     "Before the next stage: At least one coaching conversation at this stage. At least one agreement "
     "between you that was missed and reviewed together.\n"

@@ -12,14 +12,11 @@ What links could exist, and why each does not:
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import struct
 
 import pytest
 
-from bot.logs import setup_logging
 from bot.server import SERVICES
 from handlers.pulse import jobs, store
 from handlers.pulse.ids import ActionId
@@ -39,17 +36,6 @@ def people(slack):
     for user in [*MEMBERS, ADMIN]:
         slack.add_user(user, user[1:].lower())
     slack.members["CTEAM"] = [*MEMBERS, "UHELPER"]  # a bot is never invited
-
-
-@pytest.fixture
-def production_logs():
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    out = io.StringIO()
-    setup_logging("DEBUG", stream=out)
-    yield out
-    root.handlers[:], _ = saved
-    root.setLevel(saved[1])
 
 
 async def start(candor) -> int:

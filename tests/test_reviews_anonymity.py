@@ -22,7 +22,7 @@ from handlers.reviews import jobs
 from handlers.reviews.ids import ActionId, FieldId, Section, row_field
 from tests.support.candor import blocks_text
 from tests.test_reviews_slack import GOOD, open_form
-from tests.test_speakup_anonymity import database_bytes, production_logs, secrets_of_the_author  # noqa: F401
+from tests.test_speakup_anonymity import database_bytes, secrets_of_the_author
 
 AUTHOR = "UAUTHOR"
 DELAY = (300.0, 1800.0)
@@ -117,7 +117,7 @@ async def full_flow(candor, slack, clock) -> list[float]:
     return written
 
 
-async def test_the_author_of_an_anonymous_review_appears_nowhere(production_logs, candor, slack, clock):  # noqa: F811
+async def test_the_author_of_an_anonymous_review_appears_nowhere(production_logs, candor, slack, clock):
     written = await full_flow(candor, slack, clock)
     [(author, anonymous)] = candor.db.execute("select author, anonymous from reviews").fetchall()
     assert (author, anonymous) == (None, 1)

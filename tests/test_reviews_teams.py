@@ -22,10 +22,10 @@ from tests.support.teams import (
     card_text,
     dialog_card,
     inputs,
+    open_from_reply,
     personal_chat,
 )
 from tests.test_reviews_slack import GOOD
-from tests.test_teams_practices import open_from_reply
 
 
 @pytest.fixture
@@ -90,12 +90,12 @@ async def test_in_a_channel_the_review_form_does_not_open_and_says_where_to_go(
     teams: TeamsClient, fake_teams
 ):
     await teams.say("review", user=ALICE, conversation=CHANNEL)
-    said = activity_text(fake_teams.sent_to(CHANNEL)[-1])
+    said = activity_text(fake_teams.answers_to(CHANNEL)[-1])
     assert "This works only in your own chat with Candor: here everyone in the conversation would see" in said
     status, answer = await teams.open(  # an old "Open the form" card pressed in a channel
         {"candor": "command", "name": "review", "text": ""}, user=ALICE, conversation=CHANNEL
     )
     assert status == 200 and card_text(dialog_card(answer)).startswith("This works only in your own chat")
     await teams.say("review list", user=ALICE, conversation=CHANNEL)  # what shows no form still works
-    assert "No failure reviews" in activity_text(fake_teams.sent_to(CHANNEL)[-1])
+    assert "No failure reviews" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
     assert teams.candor.count("reviews") == 0

@@ -22,6 +22,10 @@ class Terminal:
     def __init__(self, tmp_path: Path, **extra: str) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: become the shell
+            # As a login shell would leave them: the test runner may ignore or block SIGINT
+            # (pytest-xdist's workers do), and an exec'd program inherits both.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])
             os.chdir(tmp_path)
             os.execvpe(sys.executable, [sys.executable, "-m", "bot", "shell"], env(tmp_path, **extra))
         self.seen = b""

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import json
-import logging
 import math
 import struct
 
 import pytest
 
-from bot.logs import setup_logging
 from bot.server import SERVICES
 from bot.store import open_store
 from handlers import anonymity
@@ -52,18 +49,6 @@ def settings_overrides():
 def people(slack):
     slack.add_user(AUTHOR, "quinn.author", real_name="Quinn Author", profile={"display_name": "Quinn Author"})
     slack.add_user(MANAGER, "mara.manager", is_admin=True)
-
-
-@pytest.fixture
-def production_logs():
-    """Logs as `candor serve` writes them (JSON, libraries at WARNING), at DEBUG for Candor."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    out = io.StringIO()
-    setup_logging("DEBUG", stream=out)
-    yield out
-    root.handlers[:], _ = saved
-    root.setLevel(saved[1])
 
 
 async def full_flow(candor, slack, clock) -> None:

@@ -1,12 +1,15 @@
 """`candor serve` start-up as an operator meets it: every mistake is one line and exit code 2, an
-unreachable Slack is survived, and a second serve on the same database refuses to start."""
+unreachable Slack is survived, and two serve processes may share one database."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import REPO_ROOT
-from tests.support.candor import SECRET, TOKEN
+from tests.support.candor import SECRET, TOKEN, blocks_text
 from tests.support.processes import (
     CANDOR,
     NOWHERE,
@@ -145,22 +148,38 @@ def test_serve_listens_on_host(tmp_path):
             socket.create_connection(("127.0.0.1", serve.port), timeout=5).close()
 
 
-def test_a_second_serve_on_the_same_database_refuses_to_start(tmp_path):
+def test_two_serve_processes_on_one_database_post_each_kudos_once(tmp_path):
+    """A rolling deploy or a second replica: both take commands, both run an outbox, and every
+    post goes out exactly once (they claim each conversation through a row)."""
     db = tmp_path / "data" / "candor.db"
-    with Serve(db) as first:
-        assert first.wait_until_listening()[0] == 200
-        (tmp_path / "same.db").symlink_to(db)
-        with Serve(tmp_path / "same.db") as second:  # another name for the same file
-            assert second.exit_code() == 2
-            [line] = second.stderr().strip().splitlines()
-        assert line == (
-            f"candor: another candor serve (pid {first.proc.pid}) is using the database at "
-            f"{tmp_path / 'same.db'}; stop it first or set CANDOR_DB to another file"
-        )
-        assert first.wait_until_listening()[0] == 200  # the first one carries on
-        first.stop()
-    with Serve(db) as third:  # the lock goes with the process that held it
-        assert third.wait_until_listening()[0] == 200
+    with fake_slack_in_a_thread() as slack:
+        slack.add_user("UALICE", "alice")
+        slack.add_user("UBOB", "bob")
+        with (
+            Serve(db, slack_url=slack.url, CANDOR_KUDOS_DAILY_CAP="100") as first,
+            Serve(db, slack_url=slack.url, CANDOR_KUDOS_DAILY_CAP="100") as second,
+        ):
+            for serve in (first, second):
+                assert serve.wait_until_listening()[0] == 200
+            for n in range(6):  # one channel, paced at 1 post/s whichever process sends
+                reply = signed_command((first, second)[n % 2].base, f"<@UBOB|bob> #mentoring round {n}")
+                assert "Kudos sent" in json.dumps(reply)
+            conn = sqlite3.connect(db, timeout=10)
+            deadline = time.monotonic() + 60
+            # Settled: every row sent, and no send in flight in either process.
+            while conn.execute(
+                "select (select count(*) from outbox where status != 'sent') + "
+                "(select count(*) from outbox_leases where sending is not null)"
+            ).fetchone() != (0,):
+                assert time.monotonic() < deadline, "the outboxes did not settle"
+                time.sleep(0.1)
+            conn.close()
+            logs = first.stop() + second.stop()
+    posts = [c.params for c in slack.calls_to("chat.postMessage")]
+    rounds = sorted(blocks_text(p).split("round ")[1][:1] for p in posts if p.get("channel") == "C1")
+    assert rounds == [str(n) for n in range(6)]  # each once, none twice
+    assert len([p for p in posts if p.get("channel") == "UBOB"]) == 6
+    assert "Traceback" not in logs
 
 
 def test_serve_runs_with_a_zero_delay_when_the_risk_is_accepted(tmp_path):

@@ -12,10 +12,8 @@ from sqlite_utils import Database
 from bot.migrations import candor as migrations
 from bot.store import (
     AwaitInTransaction,
-    DatabaseInUseError,
     SchemaTooNewError,
     StoreError,
-    lock_database,
     open_store,
 )
 
@@ -65,14 +63,6 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
         raise RuntimeError("boom")
     assert store.db["processed"].count == 0
     store.close()
-
-
-def test_the_lock_is_exclusive_until_released(tmp_path):
-    first = lock_database(tmp_path / "l.db")
-    with pytest.raises(DatabaseInUseError, match=r"another candor serve \(pid \d+\) is using the database"):
-        lock_database(tmp_path / "l.db")
-    first.release()
-    lock_database(tmp_path / "l.db").release()
 
 
 def test_a_path_that_cannot_hold_a_database_is_one_clear_error(tmp_path):

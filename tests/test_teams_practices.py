@@ -4,7 +4,6 @@ proactive messages through stored conversation references to the fake Bot Connec
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -17,30 +16,20 @@ from tests.support.teams import (
     MANAGER,
     TeamsClient,
     activity_text,
+    answer_in,
     assert_valid_card,
+    buttons,
     card_text,
     dialog_card,
     every_card,
     inputs,
+    last_reply,
+    open_from_reply,
     personal_chat,
     run_jobs,
 )
 
 KUDOS_BOB = "kudos <at>Bob Jones</at> #mentoring thanks for pairing on the flaky test"
-
-
-def last_reply(fake, conversation: str) -> str:
-    return activity_text(fake.sent_to(conversation)[-1])
-
-
-def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for attachment in body.get("attachments") or []:
-        for element in attachment["content"]["body"]:
-            if element.get("type") == "ActionSet":
-                found += element["actions"]
-        found += attachment["content"].get("actions") or []
-    return found
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +44,7 @@ async def test_kudos_with_a_mention_posts_in_the_channel_and_messages_the_receiv
     teams: TeamsClient, fake_teams
 ):
     await teams.say(KUDOS_BOB, user=ALICE, conversation=CHANNEL, mentions=((BOB, "Bob Jones"),))
-    assert "Kudos sent to @Bob Jones for Mentored someone" in last_reply(fake_teams, CHANNEL)
+    assert "Kudos sent to @Bob Jones for Mentored someone" in activity_text(answer_in(fake_teams, CHANNEL))
     await teams.candor.settle()
     posts = [b for b in fake_teams.sent_to(CHANNEL) if "recognised" in activity_text(b)]
     assert len(posts) == 1 and "<at>Alice Smith</at> recognised <at>Bob Jones</at>" in posts[0]["text"]
@@ -105,17 +94,6 @@ async def test_kudos_stats_and_undo_edit_what_was_posted(teams: TeamsClient, fak
 
 
 # --- check-ins ---------------------------------------------------------------------------------
-async def open_from_reply(teams: TeamsClient, fake_teams, conversation: str, user: str) -> dict[str, Any]:
-    """Press "Open the form" on the card Candor answered with; the dialog's answer."""
-    card_reply = fake_teams.sent_to(conversation)[-1]
-    [opener] = buttons(card_reply)
-    assert opener["data"]["msteams"] == {"type": "task/fetch"}
-    status, answer = await teams.open(opener["data"], user=user, conversation=conversation)
-    assert status == 200 and answer["task"]["type"] == "continue"
-    assert_valid_card(dialog_card(answer))
-    return answer
-
-
 async def test_a_check_in_from_form_to_answers_in_the_thread(teams: TeamsClient, fake_teams):
     await teams.say("checkin", user=ALICE, conversation=CHANNEL)
     dialog = await open_from_reply(teams, fake_teams, CHANNEL, ALICE)
@@ -184,7 +162,8 @@ async def test_nudges_now_weekly_by_direct_message_and_for_1_1s(teams: TeamsClie
     assert "Weekly nudges are on" in last_reply(fake_teams, personal_chat(ALICE))
     await teams.say("checkin run 1", user=ALICE)
     await teams.candor.settle()
-    assert "Your weekly coaching nudge" in last_reply(fake_teams, personal_chat(ALICE))
+    posted = [activity_text(b) for b in fake_teams.sent_to(personal_chat(ALICE))]
+    assert sum("Your weekly coaching nudge" in text for text in posted) == 1  # the outbox's own post
 
     await teams.say("checkin remind", user=MANAGER, conversation=CHANNEL)
     dialog = await open_from_reply(teams, fake_teams, CHANNEL, MANAGER)

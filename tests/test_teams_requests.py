@@ -82,7 +82,9 @@ async def test_an_activity_teams_sends_again_is_handled_once(teams: TeamsClient,
     assert (await teams.post(activity))[0] == 200  # Teams re-sends after 15 s without an answer
     assert teams.candor.count("kudos") == 1
     replies = [c for c in fake_teams.sent() if "Kudos sent to" in activity_text(c.body or {})]
-    assert len(replies) == 1 and len(fake_teams.sent_to(CHANNEL)) == 1  # no second answer at all
+    # No second answer at all (the outbox may meanwhile have posted the kudos itself, once).
+    answers = [c for c in fake_teams.sent_to(CHANNEL) if "recognised" not in activity_text(c)]
+    assert len(replies) == 1 and len(answers) == 1
     nudge = teams.message_activity("nudge", user=ALICE)  # a command that does not dedupe itself
     for _ in range(2):
         assert (await teams.post(nudge))[0] == 200

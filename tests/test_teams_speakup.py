@@ -6,15 +6,11 @@ repeated for Teams: nothing stored, logged or sent to anyone else links a concer
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import logging
 import sqlite3
-from typing import Any
 
 import pytest
 
-from bot.logs import setup_logging
 from bot.server import STORE
 from tests.support.fake_teams import TENANT
 from tests.support.teams import (
@@ -23,6 +19,7 @@ from tests.support.teams import (
     TeamsClient,
     activity_text,
     assert_valid_card,
+    button_data,
     card_text,
     dialog_card,
     personal_chat,
@@ -46,19 +43,7 @@ async def installed(teams: TeamsClient, fake_teams):
     for person in (MANAGER, AUTHOR):
         assert await teams.install_personal(person) == 200
     assert await teams.say("speakup enable", user=MANAGER, conversation=CHANNEL) == 200
-    assert "now takes anonymous concerns" in activity_text(fake_teams.sent_to(CHANNEL)[-1])
-
-
-def button_data(body: dict[str, Any], label: str) -> dict[str, Any]:
-    for attachment in body.get("attachments") or []:
-        content = attachment["content"]
-        actions = content.get("actions") or []
-        for element in content["body"]:
-            actions += element.get("actions") or []
-        for action in actions:
-            if action["title"] == label:
-                return action["data"]
-    raise AssertionError(f"no button {label!r}")
+    assert "now takes anonymous concerns" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
 
 
 async def raise_concern(teams: TeamsClient, fake_teams, concern: str, *, dm: bool = False) -> str:
@@ -77,10 +62,10 @@ async def raise_concern(teams: TeamsClient, fake_teams, concern: str, *, dm: boo
 # --- what people see ---------------------------------------------------------------------------
 async def test_speakup_in_a_channel_is_refused_with_the_reason(teams: TeamsClient, fake_teams):
     await teams.say("speakup", user=AUTHOR, conversation=CHANNEL)
-    text = activity_text(fake_teams.sent_to(CHANNEL)[-1])
+    text = activity_text(fake_teams.answers_to(CHANNEL)[-1])
     assert "only in your own chat with Candor" in text and "everyone in the conversation would see" in text
     await teams.say("speakup status ABCD", user=AUTHOR, conversation=CHANNEL)
-    assert "only in your own chat" in activity_text(fake_teams.sent_to(CHANNEL)[-1])
+    assert "only in your own chat" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
     status, answer = await teams.open(
         {"candor": "command", "name": "speakup", "text": ""}, user=AUTHOR, conversation=CHANNEL
     )
@@ -146,17 +131,6 @@ def secrets_of_the_author() -> list[bytes]:
             hashlib.md5(key.encode()).hexdigest().encode(),
         ]
     return found
-
-
-@pytest.fixture
-def production_logs():
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    out = io.StringIO()
-    setup_logging("DEBUG", stream=out)
-    yield out
-    root.handlers[:], _ = saved
-    root.setLevel(saved[1])
 
 
 def file_bytes(path) -> bytes:

@@ -9,7 +9,6 @@ single-team authorization would fail every request while auth.test is unreachabl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,10 +18,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.credential_check import CredentialCheck
 from bot.platform import CredentialsRejected
 
 log = logging.getLogger("candor.slack")
-MAX_RETRY_S = 60.0
 # Slack's answers that say "not now" rather than "not this token".
 TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 
@@ -54,52 +53,39 @@ def is_rejection(exc: BaseException) -> bool:
     )
 
 
-class BotIdentity:
+class BotIdentity(CredentialCheck):
     """The bot's ids from auth.test, and whether Slack accepted the token: ok, checking,
     unreachable or rejected (what /healthz shows)."""
 
+    log = log
+    task_name = "slack-auth-test"
+    unreachable_at_start = (
+        "Slack did not answer auth.test; starting anyway and asking again in the background"
+    )
+    answered = "Slack answered auth.test"
+    rejected_later = "Slack rejected SLACK_BOT_TOKEN; nothing can be posted"
+    still_unreachable = "Slack still does not answer auth.test"
+
     def __init__(self, client: AsyncWebClient, timeout: float = 10.0, retry_s: float = 5.0) -> None:
+        super().__init__(retry_s)
         self.client = client
         self.timeout = timeout
-        self.retry_s = retry_s
-        self.state = "checking"
+        self._state = "checking"
         self._known: AuthorizeResult | None = None
-        self._retrying: asyncio.Task[None] | None = None
 
-    async def check_at_start(self) -> None:
-        """Ask once; raise SlackTokenRejected, or keep asking in the background if unreachable."""
-        code = await self._ask()
-        if self.state == "rejected":
-            raise SlackTokenRejected(
-                f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token "
-                "from the app's Install App page"
-            )
-        if self.state == "unreachable":
-            log.warning(
-                "Slack did not answer auth.test; starting anyway and asking again in the background",
-                extra={"error": code},
-            )
-            self._retrying = asyncio.create_task(self._keep_asking(code), name="slack-auth-test")
+    @property
+    def state(self) -> str:
+        return self._state
 
-    async def stop(self) -> None:
-        if self._retrying is not None:
-            self._retrying.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retrying
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
 
-    async def _keep_asking(self, last_code: str) -> None:
-        wait = self.retry_s
-        while self.state == "unreachable":
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, MAX_RETRY_S)
-            code = await self._ask()
-            if self.state == "ok":
-                log.info("Slack answered auth.test")
-            elif self.state == "rejected":
-                log.error("Slack rejected SLACK_BOT_TOKEN; nothing can be posted", extra={"error": code})
-            elif code != last_code:  # one line per change, not one per attempt
-                log.warning("Slack still does not answer auth.test", extra={"error": code})
-            last_code = code
+    def rejected(self, code: str) -> SlackTokenRejected:
+        return SlackTokenRejected(
+            f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token "
+            "from the app's Install App page"
+        )
 
     async def _ask(self) -> str:
         """One auth.test; sets `state` and returns the failure's code ("" when it worked)."""

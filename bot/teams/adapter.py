@@ -25,6 +25,7 @@ from bot.platform import Connected, Health
 from bot.replays import ReplayGuard
 from bot.store import Store
 from bot.teams.connector import CandorAuthentication, CandorToken, ReusedConnectors
+from bot.teams.credentials import TokenCheck
 from bot.teams.people import TeamsPeople
 from bot.teams.sender import TeamsSender
 from bot.teams.turns import CandorBot, on_turn_error
@@ -93,12 +94,19 @@ class TeamsAdapter:
         self._inbound: CloudAdapter | None = None
         self._people: TeamsPeople | None = None
         self._bot: CandorBot | None = None
+        self._credentials: TokenCheck | None = None
         self.connectors: ReusedConnectors | None = None
 
     async def open(self, store: Store) -> Connected:
         settings = self.settings
         self._session = aiohttp.ClientSession()
         token = CandorToken(settings, self._session) if settings.microsoft_app_id else None
+        self._credentials = TokenCheck(token, settings.teams_auth_retry_s)
+        try:
+            await self._credentials.check_at_start()  # refused credentials stop start-up here
+        except BaseException:
+            await self.close()
+            raise
         self.connectors = ReusedConnectors(self._session, token, settings.teams_request_timeout_s)
         self._auth = CandorAuthentication(settings, self.connectors)
         self._inbound = CloudAdapter(self._auth)
@@ -114,7 +122,7 @@ class TeamsAdapter:
         )
         if not settings.microsoft_app_id:
             log.warning("Teams runs without token checks (CANDOR_TEAMS_WITHOUT_AUTH): for the Emulator only")
-        sender = TeamsSender(outbound, store, self._people, settings.microsoft_app_id)
+        sender = TeamsSender(outbound, store, self._people, settings.microsoft_app_id, token)
         return Connected(people=self._people, sender=sender)
 
     def serve(self, services: Services, replays: ReplayGuard) -> None:
@@ -122,9 +130,13 @@ class TeamsAdapter:
         self._bot = CandorBot(services, self._people, replays)
 
     def health(self) -> Health:
-        return Health(state="ok")
+        """Whether the last request for Candor's connector token got one (see credentials.py)."""
+        state = self._credentials.state if self._credentials is not None else "checking"
+        return Health(state=state, unavailable=state == "rejected")
 
     async def close(self) -> None:
+        if self._credentials is not None:
+            await self._credentials.stop()
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -367,12 +367,33 @@ def form_values(form: Form, submitted: Mapping[str, Any]) -> Values:
     return values
 
 
-def opener_card(form: Form, data: dict[str, Any], names: Names) -> dict[str, Any]:
-    """A form asked for in a message: its title and a button that opens it in a dialog."""
-    body = [_rich((Strong(form.title),), names), *_elements(form.intro[:1], names)]
+def opener_card(form: Form, data: dict[str, Any], names: Names, *, with_intro: bool = True) -> dict[str, Any]:
+    """A form asked for in a message: its title (and its intro's first block, unless others see the
+    card) and a button that opens it in a dialog."""
+    body = [_rich((Strong(form.title),), names), *(_elements(form.intro[:1], names) if with_intro else [])]
     action = {
         "type": "Action.Submit",
         "title": "Open the form",
+        "data": {"msteams": {"type": "task/fetch"}, **data},
+    }
+    return _card(body, [action])
+
+
+PRIVATE_TITLE = "Only for you"
+_PRIVATE_HERE = {
+    True: "This answer is only for the person who asked, so it is not shown here. The button shows "
+    "it to them in a window nobody else sees.",
+    False: "The button shows this answer in a window, so that it is not kept in the chat's history.",
+}
+
+
+def private_card(data: dict[str, Any], *, shared: bool) -> dict[str, Any]:
+    """Instead of an answer only its asker may read: a button that shows it to them in a dialog
+    (bot/teams/private.py). `shared`: others in the conversation see the card."""
+    body = [_rich((Strong(PRIVATE_TITLE),), {}), _rich((Plain(_PRIVATE_HERE[shared]),), {})]
+    action = {
+        "type": "Action.Submit",
+        "title": "Show it to me",
         "data": {"msteams": {"type": "task/fetch"}, **data},
     }
     return _card(body, [action])

@@ -83,9 +83,26 @@ class _AiohttpSender(AsyncHTTPSender):
         return Response(request, response)
 
 
+# What the token endpoint's answer says about Candor's credentials: Entra answers a wrong secret,
+# app id or tenant with 400 or 401 (invalid_client, unauthorized_client, invalid_request).
+REFUSING = frozenset({400, 401, 403})
+
+
+class TokenRefused(PermissionError):
+    """The token endpoint answered without a token; `code` is its error code or HTTP status."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(f"token request refused: {status} {code}".rstrip())
+        self.status = status
+        self.code = code or f"http_{status}"
+
+
 class CandorToken:
     """Candor's own access token for the Bot Connector (OAuth client credentials), fetched with
-    aiohttp and kept until shortly before it expires."""
+    aiohttp and kept until shortly before it expires.
+
+    `state` is what the last request for a token found, for /healthz: "checking" before the first,
+    "ok", "rejected" (the credentials were refused: nothing can be sent) or "unreachable"."""
 
     def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
         tenant = settings.microsoft_app_tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
@@ -96,6 +113,7 @@ class CandorToken:
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
+        self.state = "checking"
 
     async def get(self) -> str:
         if self._token and time.monotonic() < self._expires:
@@ -113,13 +131,26 @@ class CandorToken:
             "client_secret": self._secret,
             "scope": BOT_FRAMEWORK + "/.default",
         }
-        async with self._session.post(self.url, data=form, timeout=aiohttp.ClientTimeout(total=10)) as raw:
-            body = await raw.json(content_type=None)
-            if raw.status != 200 or "access_token" not in body:
-                # The error code only: the body may echo what was sent.
-                raise PermissionError(f"token request refused: {raw.status} {body.get('error', '')}")
+        try:
+            async with self._session.post(
+                self.url, data=form, timeout=aiohttp.ClientTimeout(total=10)
+            ) as raw:
+                status = raw.status
+                try:
+                    body = await raw.json(content_type=None)
+                except ValueError:
+                    body = None
+        except (aiohttp.ClientError, TimeoutError):
+            self.state = "unreachable"
+            raise
+        if not isinstance(body, dict) or status != 200 or "access_token" not in body:
+            self.state = "rejected" if status in REFUSING else "unreachable"
+            # The error code only: the body may echo what was sent.
+            code = body.get("error") if isinstance(body, dict) else None
+            raise TokenRefused(status, code if isinstance(code, str) else "")
         self._token = str(body["access_token"])
         self._expires = time.monotonic() + float(body.get("expires_in", 3600)) - TOKEN_MARGIN_S
+        self.state = "ok"
 
 
 class _Bearer(AsyncHTTPPolicy):

@@ -8,6 +8,8 @@ and says what happened in the outbox's terms.
 - A post whose request may have reached Teams without an answer (a timeout, a dropped
   connection, a 500) is not sent again: Teams has no idempotency key, so a replay could post it
   twice. It fails with the reason `uncertain`. An edit is safe to repeat and is retried.
+- Candor's own token is fetched before anything is sent: when the token endpoint refuses or does
+  not answer, nothing reached Teams, so the post waits and is retried (and /healthz says so).
 - A person without a stored personal chat is reached by creating one (Teams allows it for people
   in a team where Candor is installed); its reference is stored for next time.
 
@@ -36,6 +38,8 @@ from bot.store import Store
 from bot.teams import references
 from bot.teams.activities import message_activity, post_new
 from bot.teams.cards import activity_parts
+from bot.teams.connector import CandorToken
+from bot.teams.credentials import failure_code
 from bot.teams.people import TeamsPeople
 
 log = logging.getLogger("candor.teams")
@@ -69,13 +73,28 @@ def retry_after(exc: ErrorResponseException) -> float | None:
 
 
 class TeamsSender:
-    def __init__(self, adapter: CloudAdapter, store: Store, people: TeamsPeople, app_id: str) -> None:
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        store: Store,
+        people: TeamsPeople,
+        app_id: str,
+        token: CandorToken | None = None,
+    ) -> None:
         self.adapter = adapter
         self.store = store
         self.people = people
         self.app_id = app_id
+        self.token = token
 
     async def send(self, item: OutboxItem) -> SendOutcome:
+        if self.token is not None:
+            # Candor's own token first (cached; renewed about hourly): a failure to get it sent
+            # nothing, so the post is safe to try again, unlike a post whose answer was lost.
+            try:
+                await self.token.get()
+            except Exception as exc:
+                return SendOutcome("transient", error=f"token: {failure_code(exc)}")
         try:
             stored = await self._reference_for(item)
         except Unreachable as exc:

@@ -9,9 +9,12 @@
   comes back as the same form with what to fix.
 - Installation (`installationUpdate`, `conversationUpdate` with Candor among the members added)
   stores the conversation's reference, which proactive messages use later.
-- Speak-up is anonymous, so its flows run only in the person's own chat with Candor, where
-  nobody else sees them, and their replays are remembered in memory only. So do every practice's
-  forms and buttons an anonymous author may use (`Practice.anonymous`, e.g. a failure review).
+- An answer only the asker may read (`Reply.private`: their notes, evidence, agreements) is never
+  posted as a message: others in a channel would see it, and Teams keeps a chat's history (Slack's
+  answers are ephemeral). A card shows it to the asker alone, in a dialog (bot/teams/private.py).
+- The commands, forms and buttons an anonymous author may use (`Practice.anonymous_commands` and
+  `Practice.anonymous`: speak-up, a failure review) run only in the person's own chat with Candor,
+  where nobody else sees them, and their replays are remembered in memory only.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from bot.teams import references
 from bot.teams.activities import card_activity, message_activity
 from bot.teams.activities import reply as reply_to
 from bot.teams.cards import (
+    PRIVATE_TITLE,
     activity_parts,
     decode_form,
     dialog,
@@ -40,18 +44,20 @@ from bot.teams.cards import (
     form_values,
     message_card,
     opener_card,
+    private_card,
 )
 from bot.teams.people import TeamsPeople
+from bot.teams.private import TTL_S as PRIVATE_TTL_S
+from bot.teams.private import PrivateAnswers
 from bot.teams.wire import read
 from handlers import intro
 from handlers.context import Action, Command, Services, Submission
+from handlers.text import Mentioned
 
 log = logging.getLogger("candor.teams")
 
 PLATFORM = "teams"
-SPEAKUP = "speakup"
-SPEAKUP_IN_CHANNELS = frozenset({"enable", "disable", "stats", "help", "?"})  # nothing anonymous
-
+MAX_MENTIONS = 50  # people a command carried into a card's button and back
 APOLOGY = "Something went wrong on Candor's side and nothing was saved. Please try again in a minute."
 NOT_SAVED = error(
     "Candor cannot save anything right now (its database is not taking changes), so this was "
@@ -60,11 +66,19 @@ NOT_SAVED = error(
 TEAMS_UNREACHABLE = error(
     "Candor could not reach Teams to check this, so nothing was saved. Please try again in a minute."
 )
-ONLY_PERSONAL = error(
-    "Speak-up works only in your own chat with Candor.",
-    "Here everyone in the conversation would see that you opened it, and its replies. Open a chat "
-    "with Candor (Apps → Candor, or search for Candor in the chat list) and type speakup there.",
-)
+
+
+def only_personal(typed: str) -> Reply:
+    """An anonymous author's command typed where others see it: where to type it instead, said
+    without naming what it is for."""
+    return error(
+        "This works only in your own chat with Candor: here everyone in the conversation would see "
+        "that you opened it, and its replies.",
+        "Open a chat with Candor (Apps → Candor, or search for Candor in the chat list) and type "
+        f"{typed} there.",
+    )
+
+
 # A form or button an anonymous author may use (a speak-up concern, a failure review that may be
 # ticked anonymous), reached from a shared conversation: said without naming the practice.
 ONLY_PERSONAL_DIALOG = text_message(
@@ -73,6 +87,15 @@ ONLY_PERSONAL_DIALOG = text_message(
     "list) and start it there."
 )
 ALREADY = text_message("This was already handled.")
+PRIVATE = "private"  # what a private answer's button carries (its token)
+NOT_YOURS = text_message(
+    "This answer is only for the person who asked. Type the same to Candor to see your own, "
+    "best in your own chat with Candor."
+)
+PRIVATE_GONE = text_message(
+    f"This answer is no longer kept (Candor keeps one {int(PRIVATE_TTL_S // 60)} minutes). "
+    "Ask again, or ask in your own chat with Candor."
+)
 
 
 def conversation_of(activity: Activity) -> str:
@@ -100,6 +123,38 @@ def timezone_of(activity: Activity) -> str | None:
         if entity["type"] == "clientInfo" and entity.get("timezone"):
             return str(entity["timezone"])
     return None
+
+
+def command_data(name: str, text: str, mentions: tuple[Mentioned, ...]) -> dict[str, Any]:
+    """What a card's button carries to run a typed command again: its words and the people Teams
+    marked in them (a dialog's invoke carries no mention entities)."""
+    return {
+        "candor": "command",
+        "name": name,
+        "text": text,
+        "mentions": [{"user": m.user, "text": m.text, "at": m.at} for m in mentions],
+    }
+
+
+def mentions_from(raw: Any, text: str) -> tuple[Mentioned, ...]:
+    """The people `command_data` carried, each still standing where it was in the text."""
+    found: list[Mentioned] = []
+    for item in raw if isinstance(raw, list) else []:
+        if len(found) >= MAX_MENTIONS or not isinstance(item, dict):
+            break
+        user, shown, at = item.get("user"), item.get("text"), item.get("at")
+        if (
+            isinstance(user, str)
+            and user
+            and isinstance(shown, str)
+            and shown
+            and isinstance(at, int)
+            and not isinstance(at, bool)
+            and at >= 0
+            and text.startswith(shown, at)
+        ):
+            found.append(Mentioned(user=user, text=shown, at=at))
+    return tuple(found)
 
 
 async def run_safely(handler: Callable[..., Awaitable[Any]], request: Any, services: Services) -> Any:
@@ -131,6 +186,7 @@ class CandorBot(ActivityHandler):
         self.people = people
         self.replays = replays
         self.registry = services.registry
+        self.private = PrivateAnswers(services.clock)
         self._kept: set[str] = set()  # channels and group chats whose reference is stored
 
     # --- what every turn does first ---------------------------------------------------------
@@ -202,7 +258,7 @@ class CandorBot(ActivityHandler):
         self._notice(activity)
         bot_id = activity.recipient.id if activity.recipient else None
         typed = read(activity.text, entities_of(activity), bot_id)
-        anonymous = self._anonymous_command(typed.name, typed.text)
+        anonymous = self.registry.is_anonymous_command(typed.name, typed.text)
         if not self._first(activity, anonymous=anonymous):
             return
         if typed.name in ("", "help", "hi", "hello", "?"):
@@ -215,7 +271,7 @@ class CandorBot(ActivityHandler):
             await self._reply(turn_context, error(f"I don't know {shown}. Type help for what I can do."))
             return
         if anonymous and kind_of(activity) != references.PERSONAL:
-            await self._reply(turn_context, ONLY_PERSONAL)
+            await self._reply(turn_context, only_personal(typed.name))
             return
         cmd = Command(
             platform=PLATFORM,
@@ -230,15 +286,20 @@ class CandorBot(ActivityHandler):
         if self._anonymous_form_here(activity, reply):
             await self._reply(turn_context, Reply(ONLY_PERSONAL_DIALOG))
             return
+        again = command_data(typed.name, typed.text, typed.mentions)
         if reply.form is not None:
-            card = opener_card(reply.form, {"candor": "command", "name": typed.name, "text": typed.text}, {})
+            shared = kind_of(activity) != references.PERSONAL  # the intro may name people: not there
+            card = opener_card(reply.form, again, {}, with_intro=not shared)
             await reply_to(turn_context, card_activity(card, reply.form.title))
             return
+        if reply.private:  # never a message: others may see it, and Teams keeps every message
+            token = self.private.keep(self._user(activity), reply.message)
+            card = private_card(
+                {"candor": PRIVATE, "token": token}, shared=kind_of(activity) != references.PERSONAL
+            )
+            await reply_to(turn_context, card_activity(card, PRIVATE_TITLE))
+            return
         await self._reply(turn_context, reply)
-
-    def _anonymous_command(self, name: str, text: str) -> bool:
-        words = text.split()
-        return name == SPEAKUP and not (words and words[0].lower() in SPEAKUP_IN_CHANNELS)
 
     async def _reply(self, turn_context: TurnContext, reply: Reply) -> None:
         names = await self.people.names_in(reply.message)
@@ -258,16 +319,19 @@ class CandorBot(ActivityHandler):
         what = data.get("candor")
         anonymous = self._anonymous_dialog(data)
         if anonymous and kind_of(activity) != references.PERSONAL:
-            refusal = ONLY_PERSONAL.message if what == "command" else ONLY_PERSONAL_DIALOG
+            name = str(data.get("name") or "")
+            refusal = only_personal(name).message if what == "command" else ONLY_PERSONAL_DIALOG
             return await self._dialog_message("Candor", refusal)
         if not self._first(activity, anonymous=anonymous):
             return await self._dialog_message("Candor", ALREADY)
-        if activity.name == "task/fetch" and what == "action":
+        # A button on a message asks for a dialog (task/fetch); the same button on a card shown in
+        # a dialog sends it (task/submit), and the dialog becomes the answer.
+        if what == "action":
             return await self._pressed(activity, str(data.get("action") or ""), str(data.get("value") or ""))
-        if activity.name == "task/fetch" and what == "command":
-            return await self._command_form(
-                activity, str(data.get("name") or ""), str(data.get("text") or "")
-            )
+        if what == "command":
+            return await self._command_again(activity, data)
+        if what == PRIVATE:
+            return await self._private_answer(activity, str(data.get("token") or ""))
         if activity.name == "task/submit" and what == "form" and isinstance(data.get("form"), dict):
             return await self._submitted(activity, data)
         return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body={"error": "not a Candor dialog"})
@@ -278,7 +342,9 @@ class CandorBot(ActivityHandler):
         if data.get("candor") == "form":
             return str((data.get("form") or {}).get("callback")) in self.registry.anonymous
         if data.get("candor") == "command":
-            return self._anonymous_command(str(data.get("name") or ""), str(data.get("text") or ""))
+            return self.registry.is_anonymous_command(
+                str(data.get("name") or ""), str(data.get("text") or "")
+            )
         return False
 
     async def _pressed(self, activity: Activity, action_id: str, value: str) -> InvokeResponse:
@@ -296,7 +362,19 @@ class CandorBot(ActivityHandler):
         )
         return await self._show(activity, await run_safely(handler, action, self.services))
 
-    async def _command_form(self, activity: Activity, name: str, text: str) -> InvokeResponse:
+    async def _private_answer(self, activity: Activity, token: str) -> InvokeResponse:
+        """An answer kept for whoever asked it (see private.py), shown to them alone."""
+        message = self.private.for_user(token, self._user(activity))
+        if message is not None:
+            return await self._dialog_message("Only for you", message)
+        if self.private.exists(token):
+            return await self._dialog_message("Candor", NOT_YOURS)
+        return await self._dialog_message("Candor", PRIVATE_GONE)
+
+    async def _command_again(self, activity: Activity, data: dict[str, Any]) -> InvokeResponse:
+        """A card's button that runs the command it came from again, for whoever pressed it, and
+        shows what it answers in a dialog (the form it opens)."""
+        name, text = str(data.get("name") or ""), str(data.get("text") or "")
         practice = self.registry.commands.get(name)
         if practice is None:
             return await self._dialog_message("Candor", error("This form is no longer available.").message)
@@ -306,6 +384,7 @@ class CandorBot(ActivityHandler):
             user=self._user(activity),
             conversation=conversation_of(activity),
             text=text,
+            mentions=mentions_from(data.get("mentions"), text),
         )
         return await self._show(activity, await run_safely(practice, cmd, self.services))
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
-from enum import StrEnum
 
 from handlers.agreements import store
 from handlers.agreements.store import Agreement
@@ -19,32 +17,6 @@ def words(services: Services) -> AgreementWords:
     if found is None:  # a catalog built without the file: a programming error, not a person's
         raise RuntimeError("the catalog has no agreement words (data/agreements.yml)")
     return found
-
-
-class Who(StrEnum):
-    """Why a person cannot be named in a request: each practice says it in its own words."""
-
-    NOBODY = "nobody"  # no one chosen
-    YOURSELF = "yourself"
-    UNKNOWN = "unknown"  # not in the directory, deactivated, or not a user id at all
-    BOT = "bot"
-
-
-_USER_ID = re.compile(r"^\S{1,64}$")
-
-
-async def check_person(services: Services, platform: str, asker: str, person: str) -> Who | None:
-    """None if `person` is someone else, a real person in the platform's directory."""
-    if not person:
-        return Who.NOBODY
-    if person == asker:
-        return Who.YOURSELF
-    if not _USER_ID.match(person):
-        return Who.UNKNOWN
-    info = await services.people_for(platform).lookup(person)
-    if info is None or info.deleted:
-        return Who.UNKNOWN
-    return Who.BOT if info.is_bot else None
 
 
 def parse_ref(value: str) -> tuple[int, int | None] | None:

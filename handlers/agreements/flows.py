@@ -12,16 +12,17 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import Button, FormErrors, Reply
+from bot.messages import Button, FormErrors, Reply, privately
 from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms, posts, store, views
-from handlers.agreements.access import Who, check_person, find, parse_ref, words, zone_of
+from handlers.agreements.access import find, parse_ref, words, zone_of
 from handlers.agreements.ids import ActionId, Claim, OfferKind, Role, State, Verb
 from handlers.agreements.rules import DAY_S, LIST_LIMIT, MAX_AHEAD_DAYS, MAX_TEXT, STATS_DAYS, VERB_CHARS
 from handlers.agreements.store import Agreement
 from handlers.agreements.when import read_due
 from handlers.context import Command, Services, Submission, Syntax
+from handlers.people import Who, refusal
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
 _HELP_WORDS = (Verb.HELP, "?", "-h", "--help")
@@ -72,8 +73,7 @@ def read_command(cmd: Command, syntax: Syntax) -> Typed | Reply:
 
 async def person_problem(services: Services, platform: str, requester: str, person: str) -> str | None:
     """Why this person cannot be asked, or None."""
-    found = await check_person(services, platform, requester, person)
-    return None if found is None else _WHO[found]
+    return await refusal(services, platform, requester, person, _WHO)
 
 
 _WHO = {
@@ -224,8 +224,10 @@ async def listing(cmd: Command, services: Services) -> Reply:
         )
 
     tz = await zone_of(services, cmd.platform, cmd.user)
-    return views.listing(
-        services.syntax_for(cmd.platform), cmd.user, tz, side(Role.PERFORMER), side(Role.REQUESTER)
+    return privately(
+        views.listing(
+            services.syntax_for(cmd.platform), cmd.user, tz, side(Role.PERFORMER), side(Role.REQUESTER)
+        )
     )
 
 
@@ -241,14 +243,16 @@ async def show(cmd: Command, services: Services, args: list[str]) -> Reply:
         return views.not_found(ref[0])
     tz = await zone_of(services, cmd.platform, cmd.user)
     db = services.store.db
-    return views.show(
-        a,
-        cmd.user,
-        tz,
-        store.offers(db, agreement_id=a.id),
-        store.reviews(db, agreement_id=a.id),
-        words(services),
-        buttons_for(a, cmd.user, set(store.reviews(db, agreement_id=a.id))),
+    return privately(
+        views.show(
+            a,
+            cmd.user,
+            tz,
+            store.offers(db, agreement_id=a.id),
+            store.reviews(db, agreement_id=a.id),
+            words(services),
+            buttons_for(a, cmd.user, set(store.reviews(db, agreement_id=a.id))),
+        )
     )
 
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import FormErrors, Reply
+from bot.messages import FormErrors, Reply, privately
 from bot.outbox import Person
 from bot.store import claim_once
-from handlers.agreements.access import Who, check_person
 from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import first_working_hour, iso_day, read_date, today
 from handlers.coaching import store, views
 from handlers.coaching.ids import Claim, Verb
 from handlers.coaching.rules import LIST_LIMIT, MAX_AHEAD_DAYS, MAX_TEXT, VERB_CHARS
 from handlers.context import Action, Command, Services, Submission, timezone_of
+from handlers.people import Who, refusal
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 from handlers.timing import InputError
 
@@ -35,10 +35,13 @@ async def handle(cmd: Command, services: Services) -> Reply:
     verb = words[0].lower() if words else ""
     if verb in _HELP_WORDS:
         return views.usage(syntax)
+    # Notes are read by their author, and by their person while shared: nobody else.
     if verb == Verb.SHARED:
-        return await shared(cmd, services) if len(words) == 1 else views.takes_nothing(syntax, Verb.SHARED)
+        if len(words) > 1:
+            return views.takes_nothing(syntax, Verb.SHARED)
+        return privately(await shared(cmd, services))
     if verb == Verb.LIST:
-        return await listing(cmd, services)
+        return privately(await listing(cmd, services))
     return await note_form(cmd, services)
 
 
@@ -69,8 +72,7 @@ def _after_first_word(text: str) -> int:
 
 
 async def person_problem(services: Services, platform: str, asker: str, person: str) -> str | None:
-    found = await check_person(services, platform, asker, person)
-    return None if found is None else _WHO[found]
+    return await refusal(services, platform, asker, person, _WHO)
 
 
 _WHO = {

@@ -9,12 +9,11 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import FormErrors, Reply
+from bot.messages import FormErrors, Reply, privately
 from bot.outbox import Person
 from bot.store import claim_once
 from handlers.agreements import forms as agreement_forms
 from handlers.agreements import store as agreements
-from handlers.agreements.access import Who, check_person
 from handlers.agreements.access import words as agreement_words
 from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import iso_day, read_date, today
@@ -24,6 +23,7 @@ from handlers.escalation import posts, rules, store, views
 from handlers.escalation.ids import Claim, Outcome, Stage, Status, Verb
 from handlers.escalation.rules import Refusal
 from handlers.escalation.store import Case
+from handlers.people import Who, refusal
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 from handlers.timing import InputError
 
@@ -53,14 +53,15 @@ async def handle(cmd: Command, services: Services) -> Reply:
         return views.rubric(syntax, rubric_of(services))
     if verb == Verb.OPEN:
         return await open_form(cmd, services)
+    # A case's record, stage and refusals are for its manager, its person and admins only.
     if verb == Verb.LIST:
-        return await listing(cmd, services)
+        return privately(await listing(cmd, services))
     if verb in (Verb.SHOW, Verb.MOVE, Verb.CLOSE):
         case = _case_from(services, cmd, words[1] if len(words) > 1 else "")
         if isinstance(case, Reply):
             return case if len(words) > 1 else views.case_usage(syntax, verb)
         if verb == Verb.SHOW:
-            return await show(cmd, services, case)
+            return privately(await show(cmd, services, case))
         if verb == Verb.CLOSE:
             return await close_form(cmd, services, case)
         target = None
@@ -68,7 +69,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
             target = rules.parse_stage(" ".join(words[2:]), rubric_of(services))
             if target is None:
                 return views.move_usage(syntax, rubric_of(services))
-        return await move(cmd, services, case, target, case.stage, delivery=cmd.delivery_id)
+        return privately(await move(cmd, services, case, target, case.stage, delivery=cmd.delivery_id))
     return views.unknown(syntax, verb)
 
 
@@ -93,8 +94,7 @@ def _after_first_word(text: str) -> int:
 
 
 async def person_problem(services: Services, platform: str, asker: str, person: str) -> str | None:
-    found = await check_person(services, platform, asker, person)
-    return None if found is None else _WHO[found]
+    return await refusal(services, platform, asker, person, _WHO)
 
 
 _WHO = {

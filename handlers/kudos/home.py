@@ -13,8 +13,11 @@ SHOWN = 5
 
 
 def section(db: Database, scope: HomeScope) -> tuple[HomeSection, ...]:
-    person = f"{scope.platform}:{scope.workspace}:{scope.user}"
-    count, latest = store.received_since(db, receiver=person, since=scope.now - DAYS * 86400, limit=SHOWN)
+    prefix = f"{scope.platform}:{scope.workspace}:"  # a person key (Command.person_key)
+    count, latest = store.received_since(
+        db, receiver=prefix + scope.user, since=scope.now - DAYS * 86400, limit=SHOWN
+    )
     lines = [rich(f"{count} in the last {DAYS} days.")] if count else []
-    lines += [rich(f"#{k.behaviour} from ", Mention(k.giver.rsplit(":", 1)[-1])) for k in latest]
+    # The user id is all that follows the workspace: a Teams id ("29:…") has colons of its own.
+    lines += [rich(f"#{k.behaviour} from ", Mention(k.giver.removeprefix(prefix))) for k in latest]
     return (HomeSection("Kudos you received", tuple(lines), f"None in the last {DAYS} days."),)

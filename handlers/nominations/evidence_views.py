@@ -92,7 +92,7 @@ def mine(groups: Sequence[Group], day: Callable[[float], str]) -> Reply:
             )
         )
     )
-    return Reply(Message(tuple(blocks)))
+    return Reply(Message(tuple(blocks)), private=True)
 
 
 def unknown_format() -> Reply:

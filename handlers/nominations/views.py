@@ -25,6 +25,7 @@ from bot.messages import (
     Strong,
     error,
     ok,
+    only_you,
     rich,
 )
 from handlers.context import Syntax
@@ -538,7 +539,7 @@ def status(now: float, tz: str, content: Content, lines: Sequence[StatusLine], s
             out.append(rich(*counts, "."))
     if len(lines) > SHOWN_CYCLES:
         out.append(f"…and {len(lines) - SHOWN_CYCLES} more.")
-    return ok(*out)
+    return only_you(*out)  # what the asker gave and voted, and an admin's tally
 
 
 def history(past: Sequence[PastCycle], content: Content, tz: str, syntax: Syntax) -> Reply:

@@ -26,7 +26,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
             return views.bad_period(syntax)
         return await report(cmd, services, days)
     if verb == Verb.ME and len(words) == 1:
-        return Reply(await home.for_person(services, cmd.platform, cmd.workspace, cmd.user))
+        return Reply(await home.for_person(services, cmd.platform, cmd.workspace, cmd.user), private=True)
     if verb == Verb.DASHBOARD and len(words) == 1:
         return await dashboard(cmd, services)
     return views.unknown(syntax, " ".join(words)[:30])

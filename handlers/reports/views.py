@@ -119,7 +119,10 @@ def dashboard_link(url: str, relative: bool) -> Message:
 
 
 LINK_SENT = ok("I sent you the dashboard link in a private message. It is valid for one hour.")
-LINK_FAILED = error("I could not send you the link privately just now. Please try again in a minute.")
+LINK_FAILED = error(
+    "I could not send you the link privately just now. If Candor has never sent you a private message, "
+    "open a chat with Candor first (search for it by name), then ask again."
+)
 ADMINS_ONLY = error("Only Candor admins can open the dashboard.")
 
 

@@ -38,6 +38,7 @@ PRACTICE = Practice(
     help=views.HELP,
     # Every review form may come from an anonymous author: their replays are caught in memory only.
     anonymous=frozenset({FormId.NEW, FormId.EDIT}),
+    anonymous_commands={Commands.REVIEW: flows.typed_anonymously},
     outbox_references=(
         ("reviews", "post_outbox"),
         ("review_actions", "dm_outbox"),

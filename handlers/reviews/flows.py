@@ -22,6 +22,14 @@ _HELP_WORDS = ("", Verb.HELP, "?", "-h", "--help")
 _TAKE_NOTHING = (Verb.ACTIONS, Verb.LIST, Verb.STATS, Verb.CHANNEL)
 
 
+def typed_anonymously(text: str) -> bool:
+    """/review alone opens a form that may be ticked anonymous, and /review edit <case code> is an
+    anonymous author's: their deliveries may come from one. Read exactly as `handle` reads them."""
+    words = clean_user_text(text).split()
+    verb = words[0].lower() if words else ""
+    return verb == "" or (verb == Verb.EDIT and not "".join(words[1:]).isdigit())
+
+
 # --- the command --------------------------------------------------------------------------------
 async def handle(cmd: Command, services: Services) -> Reply:
     syntax = services.syntax_for(cmd.platform)

@@ -41,6 +41,7 @@ PRACTICE = Practice(
     ),
     help=(HelpLine("speakup", "", "raise a concern anonymously; managers answer in the open."),),
     anonymous=frozenset({FormId.NEW, FormId.CASE, ActionId.VIEW}),
+    anonymous_commands={"speakup": flows.typed_anonymously},
     outbox_references=(("concerns", "post_outbox"), ("concern_messages", "outbox_id")),
     permanent_keys=(SEED_KEY,),
     report=report.figures,

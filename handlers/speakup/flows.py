@@ -49,6 +49,18 @@ def _enabled(services: Services, req: Command | Action | Submission) -> list[str
 
 
 # --- the command --------------------------------------------------------------------------------
+ADMIN_VERBS = ("enable", "disable", "stats")
+HELP_VERBS = ("help", "?")
+
+
+def typed_anonymously(text: str) -> bool:
+    """Every use of /speakup but help and the admins' verbs may come from an anonymous author (an
+    unknown word too: it could be a mistyped case code). Read exactly as `handle` reads it."""
+    words = clean_user_text(text).split()
+    verb = words[0].lower() if words else ""
+    return not (verb in HELP_VERBS or (verb in ADMIN_VERBS and len(words) == 1))
+
+
 async def handle(cmd: Command, services: Services) -> Reply:
     syntax = services.syntax_for(cmd.platform)
     if len(cmd.text) > MAX_COMMAND_CHARS:
@@ -58,11 +70,11 @@ async def handle(cmd: Command, services: Services) -> Reply:
     seed_channels(services, cmd.platform, cmd.workspace)
     if verb == "":
         return await new_form(cmd, services)
-    if verb in ("help", "?"):
+    if verb in HELP_VERBS:
         return views.usage(syntax, _delay(services))
     if verb == "status":
         return await open_case(cmd, services, "".join(words[1:]))
-    if verb in ("enable", "disable", "stats") and len(words) == 1:
+    if verb in ADMIN_VERBS and len(words) == 1:
         if not await is_admin(services, cmd.platform, cmd.user):
             return error("Only Candor admins can do that.")
         return stats(cmd, services) if verb == "stats" else toggle(cmd, services, verb == "enable")

@@ -53,6 +53,8 @@ class FakeTeams:
         self.members: dict[str, list[dict[str, Any]]] = defaultdict(list)  # conversation -> roster
         self.people: dict[str, dict[str, Any]] = {}  # user id -> account
         self._canned: list[Canned] = []
+        self.token_refusal: Canned | None = None  # how the login endpoint answers, while set
+        self.token_lifetime = 3600  # seconds; Candor renews a token 5 minutes before it expires
         self._next_id = 0
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "test-key-1"
@@ -70,6 +72,13 @@ class FakeTeams:
         """The next post, reply or update gets this answer (then back to normal)."""
         body = {"error": {"code": code, "message": code}} if code else {}
         self._canned.append(Canned(status, body, headers or {}))
+
+    def refuse_tokens(self, status: int = 401, code: str = "invalid_client") -> None:
+        """Every token request from now on gets this answer (a revoked secret, an outage)."""
+        self.token_refusal = Canned(status, {"error": code} if code else {})
+
+    def accept_tokens(self) -> None:
+        self.token_refusal = None
 
     def hang_up_next(self) -> None:
         self._canned.append(Canned(0, hang=True))
@@ -102,6 +111,17 @@ class FakeTeams:
 
     def sent_to(self, conversation: str) -> list[dict[str, Any]]:
         return [c.body or {} for c in self.sent() if c.path.split("/")[3].split(";")[0] == conversation]
+
+    def answers_to(self, conversation: str) -> list[dict[str, Any]]:
+        """What Candor answered people's messages there: replies to an activity (POST
+        …/activities/<id>), not the outbox's own posts (POST …/activities) nor edits (PUT)."""
+        return [
+            c.body or {}
+            for c in self.sent()
+            if c.method == "POST"
+            and c.path.split("/")[3].split(";")[0] == conversation
+            and c.path.rstrip("/").split("/activities")[-1].strip("/")
+        ]
 
     def cards(self) -> list[dict[str, Any]]:
         found = []
@@ -154,9 +174,16 @@ class FakeTeams:
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
         self.calls.append(Call("POST", request.path, {"grant_type": form.get("grant_type")}, None, 200))
+        if self.token_refusal is not None:
+            return web.json_response(self.token_refusal.body, status=self.token_refusal.status)
         if form.get("client_id") != APP_ID or form.get("client_secret") != APP_PASSWORD:
             return web.json_response({"error": "invalid_client"}, status=401)
-        return web.json_response({"access_token": CANDOR_TOKEN, "expires_in": 3600, "token_type": "Bearer"})
+        return web.json_response(
+            {"access_token": CANDOR_TOKEN, "expires_in": self.token_lifetime, "token_type": "Bearer"}
+        )
+
+    def token_requests(self) -> int:
+        return sum(1 for c in self.calls if c.path.startswith("/login/"))
 
     async def _body(self, request: web.Request) -> dict[str, Any] | None:
         if not request.can_read_body:

@@ -3,8 +3,10 @@ with replies and proactive messages landing on the fake Bot Connector (tests/sup
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +165,16 @@ class TeamsClient:
         )
         return await self.post(activity)
 
+    async def press_in_dialog(
+        self, dialog: dict[str, Any], label: str, *, user: str, conversation: str | None = None
+    ) -> tuple[int, Any]:
+        """A button on a card shown in a dialog: Teams sends its data as task/submit."""
+        data = button_data({"attachments": [{"content": dialog_card(dialog)}]}, label)
+        activity = self.activity(
+            "invoke", user=user, conversation=conversation, name="task/submit", value={"data": data}
+        )
+        return await self.post(activity)
+
     async def submit(
         self, dialog: dict[str, Any], answers: dict[str, Any], *, user: str, conversation: str | None = None
     ) -> tuple[int, Any]:
@@ -214,6 +226,87 @@ def card_text(card: dict[str, Any]) -> str:
 
     walk(card)
     return "\n".join(texts)
+
+
+def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button of a message Candor sent: in its cards' bodies and under them."""
+    found = []
+    for attachment in body.get("attachments") or []:
+        for element in attachment["content"]["body"]:
+            if element.get("type") == "ActionSet":
+                found += element["actions"]
+        found += attachment["content"].get("actions") or []
+    return found
+
+
+def button_data(body: dict[str, Any], label: str) -> dict[str, Any]:
+    """What the button labelled `label` sends."""
+    for button in buttons(body):
+        if button["title"] == label:
+            return button["data"]
+    raise AssertionError(f"no button {label!r} among {[b['title'] for b in buttons(body)]}")
+
+
+def last_reply(fake: FakeTeams, conversation: str) -> str:
+    """Candor's latest answer there (the outbox may post in the same conversation meanwhile)."""
+    return activity_text(fake.answers_to(conversation)[-1])
+
+
+def answer_in(fake: FakeTeams, conversation: str) -> dict[str, Any]:
+    """Candor's latest answer to something typed in `conversation`: a reply to that activity, not
+    a post the outbox delivered meanwhile."""
+    return fake.answers_to(conversation)[-1]
+
+
+async def open_from_reply(
+    teams: TeamsClient, fake: FakeTeams, conversation: str, user: str
+) -> dict[str, Any]:
+    """Press the one button ("Open the form", "Show it to me") on the card Candor answered with in
+    `conversation`; the dialog's answer."""
+    [opener] = buttons(answer_in(fake, conversation))
+    assert opener["data"]["msteams"] == {"type": "task/fetch"}
+    status, answer = await teams.open(opener["data"], user=user, conversation=conversation)
+    assert status == 200 and answer["task"]["type"] == "continue"
+    assert_valid_card(dialog_card(answer))
+    return answer
+
+
+async def ask(
+    teams: TeamsClient,
+    fake: FakeTeams,
+    text: str,
+    *,
+    user: str,
+    conversation: str | None = None,
+    mentions: tuple = (),
+) -> str:
+    """Type a command and read Candor's answer: what it replied, or, for an answer only the asker
+    may read, what its "Show it to me" button shows them."""
+    conversation = conversation or personal_chat(user)
+    await teams.say(text, user=user, conversation=conversation, mentions=mentions)
+    reply = answer_in(fake, conversation)
+    if [b["title"] for b in buttons(reply)] != ["Show it to me"]:
+        return seen_text(reply)
+    return dialog_text(await open_from_reply(teams, fake, conversation, user))
+
+
+def fields_of(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The inputs of the form a dialog shows, by id."""
+    return {e["id"]: e for e in inputs(dialog_card(answer))}
+
+
+def dialog_text(answer: dict[str, Any]) -> str:
+    return card_text(dialog_card(answer))
+
+
+def seen_text(body: dict[str, Any]) -> str:
+    """What a person reads in a message: the activity's HTML line as Teams shows it (a mention
+    reads "@Name", markup goes, entities are undone once), then its cards."""
+    line = re.sub(r"<at>(.*?)</at>", r"@\1", str(body.get("text") or ""))
+    parts = [html.unescape(re.sub(r"<[^<>]*>", "", line))]
+    for attachment in body.get("attachments") or []:
+        parts.append(card_text(attachment["content"]))
+    return "\n".join(parts)
 
 
 def activity_text(body: dict[str, Any]) -> str:

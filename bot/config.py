@@ -210,6 +210,13 @@ VARIABLES = (
     Variable("CANDOR_KUDOS_DAILY_CAP", "kudos one person may give in 24 hours", "5", _PRACTICES),
     Variable("CANDOR_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO", _ALL),
     Variable("CANDOR_SCHEDULE_GRACE", "seconds late a missed check-in may still fire", "3600", _SERVE),
+    Variable(
+        "CANDOR_OUTBOX_LEASE",
+        "seconds a dead instance keeps its conversations (and a post cut off mid-send waits) "
+        "before another instance carries on",
+        "30",
+        _SERVE,
+    ),
     Variable("CANDOR_MAX_SCHEDULES_PER_CHANNEL", "schedules one channel may have", "10", _PRACTICES),
     Variable("CANDOR_CHECKIN_REMINDER_AFTER", "seconds before a check-in's reminder", "14400", _PRACTICES),
     Variable("CANDOR_QUIET_HOURS", "local hours in which reminders wait", "18-9", _PRACTICES),
@@ -267,6 +274,8 @@ VARIABLES = (
 def variables_for(command: str) -> str:
     """The environment a subcommand reads, for its --help."""
     rows = [v for v in VARIABLES if command in v.commands]
+    if not rows:
+        return "  none (its arguments say what to use)"
     width = max(len(v.name) for v in rows)
 
     def default(v: Variable) -> str:
@@ -291,6 +300,7 @@ class Settings:
     kudos_daily_cap: int = 5
     log_level: str = "INFO"
     schedule_grace_s: int = 3600
+    outbox_lease_s: int = 30
     max_schedules_per_channel: int = 10
     checkin_reminder_after_s: int = 4 * 3600
     quiet_hours: tuple[int, int] = (18, 9)  # local hours: quiet from 18:00 until 09:00
@@ -355,6 +365,7 @@ class Settings:
             admins=admins,
             kudos_daily_cap=_int(env, "CANDOR_KUDOS_DAILY_CAP", 5, minimum=1),
             schedule_grace_s=_int(env, "CANDOR_SCHEDULE_GRACE", 3600, minimum=0),
+            outbox_lease_s=_int(env, "CANDOR_OUTBOX_LEASE", 30, minimum=2),
             max_schedules_per_channel=_int(env, "CANDOR_MAX_SCHEDULES_PER_CHANNEL", 10, minimum=1),
             checkin_reminder_after_s=_int(env, "CANDOR_CHECKIN_REMINDER_AFTER", 4 * 3600, minimum=60),
             quiet_hours=_quiet_hours(env.get("CANDOR_QUIET_HOURS", "")),

@@ -145,6 +145,7 @@ class Dispatcher:
         idle_poll: float = 1.0,
         owner: str | None = None,
         max_workers: int = MAX_WORKERS,
+        lease_s: float = leases.LEASE_S,
     ) -> None:
         self.store = store
         self.senders = senders
@@ -153,6 +154,8 @@ class Dispatcher:
         self.idle_poll = idle_poll
         self.owner = owner or new_owner()
         self.max_workers = max_workers
+        # How long a conversation stays this dispatcher's after its last renewal (CANDOR_OUTBOX_LEASE).
+        self.lease_s = lease_s
         self._slots = asyncio.Semaphore(concurrency)
         # Monotonic instants: a conversation's next allowed send, a platform's end of pause.
         self._next_ok: dict[Key, float] = {}
@@ -284,7 +287,7 @@ class Dispatcher:
         self._paused_until = {key: at for key, at in self._paused_until.items() if at > now}
         with contextlib.suppress(*DB_ERRORS):  # only tidying: if refused, the next round tries again
             now = self.clock.now()
-            await self.store.call(lambda db: leases.forget(db, now=now))
+            await self.store.call(lambda db: leases.forget(db, now=now, lease_s=self.lease_s))
 
     # --- leases ----------------------------------------------------------------------------------
     async def _claim(self, keys: list[Key]) -> list[Key]:
@@ -294,7 +297,7 @@ class Dispatcher:
         try:
             now = self.clock.now()
             won, held = await self.store.call(
-                lambda db: leases.claim(db, keys=keys, owner=self.owner, now=now)
+                lambda db: leases.claim(db, keys=keys, owner=self.owner, now=now, lease_s=self.lease_s)
             )
         except DB_ERRORS as exc:
             self._store_failed(exc)
@@ -304,7 +307,7 @@ class Dispatcher:
             log.warning(
                 "took over a conversation whose sender stopped during a send; that post waits in "
                 "case it went out",
-                extra={"outbox_id": outbox_id, "wait_s": leases.INTERRUPTED_WAIT_S},
+                extra={"outbox_id": outbox_id, "wait_s": self.lease_s},
             )
         ticks = self.clock.monotonic()
         self._held.update(dict.fromkeys(won, ticks))
@@ -313,12 +316,14 @@ class Dispatcher:
     async def _renew_held(self) -> None:
         """Renew the leases of workers that have waited a while (a rate-limit pause, a slow send)."""
         ticks = self.clock.monotonic()
-        due = [key for key, renewed in self._held.items() if ticks - renewed >= leases.RENEW_EVERY_S]
+        due = [key for key, renewed in self._held.items() if ticks - renewed >= self.lease_s / 3]
         if not due:
             return
         try:
             now = self.clock.now()
-            lost = await self.store.call(lambda db: leases.renew(db, keys=due, owner=self.owner, now=now))
+            lost = await self.store.call(
+                lambda db: leases.renew(db, keys=due, owner=self.owner, now=now, lease_s=self.lease_s)
+            )
         except DB_ERRORS as exc:
             self._store_failed(exc)
             return
@@ -335,7 +340,9 @@ class Dispatcher:
         try:
             now = self.clock.now()
             row = await self.store.call(
-                lambda db: leases.begin_send(db, key=key, owner=self.owner, outbox_id=outbox_id, now=now)
+                lambda db: leases.begin_send(
+                    db, key=key, owner=self.owner, outbox_id=outbox_id, now=now, lease_s=self.lease_s
+                )
             )
         except DB_ERRORS as exc:
             self._store_failed(exc)
@@ -352,7 +359,7 @@ class Dispatcher:
         hand, else running out when the conversation's next post may go."""
         if keep:
             self._held[key] = self.clock.monotonic()
-            return leases.released(key=key, owner=self.owner, until=self.clock.now() + leases.LEASE_S)
+            return leases.released(key=key, owner=self.owner, until=self.clock.now() + self.lease_s)
         self._held.pop(key, None)
         return leases.released(key=key, owner=self.owner, until=self._next_post_at(key))
 

@@ -165,7 +165,9 @@ def build_app(
             schedules_changed=lambda: scheduler.rebuild(),
         )
         scheduler = build_scheduler(services, registry)
-        dispatcher = Dispatcher(store, {name: c.sender for name, c in opened.items()}, clock)
+        dispatcher = Dispatcher(
+            store, {name: c.sender for name, c in opened.items()}, clock, lease_s=settings.outbox_lease_s
+        )
         replays = ReplayGuard(store, clock)
         app[STORE] = store
         app[SCHEDULER] = scheduler

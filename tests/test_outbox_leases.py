@@ -49,7 +49,13 @@ class Pair:
 
 
 @pytest.fixture
-async def pair(database, clock, slack) -> AsyncIterator[Pair]:
+def lease_s() -> float:
+    """The dispatchers' lease time (CANDOR_OUTBOX_LEASE); a test may parametrize it."""
+    return LEASE_S
+
+
+@pytest.fixture
+async def pair(database, clock, slack, lease_s) -> AsyncIterator[Pair]:
     """Dispatchers A and B, each with its own connection to one database file and its own Slack
     client, as two `candor serve` processes would have."""
     path = database
@@ -61,7 +67,9 @@ async def pair(database, clock, slack) -> AsyncIterator[Pair]:
         sessions.append(session)
         client = AsyncWebClient(token=TOKEN, base_url=slack.url, session=session, retry_handlers=[])
         sender = NoteWho(name, SlackSender(client), notes)
-        return Dispatcher(open_store(path), {"slack": sender}, clock, owner=name, idle_poll=0.01)
+        return Dispatcher(
+            open_store(path), {"slack": sender}, clock, owner=name, idle_poll=0.01, lease_s=lease_s
+        )
 
     both = Pair(process("A"), process("B"), notes)
     yield both
@@ -157,7 +165,10 @@ async def test_a_conversation_has_one_owner_and_the_next_keeps_its_pacing(pair, 
     assert [b - a for (_, a), (_, b) in itertools.pairwise(got)] == [1.0, 1.0]
 
 
-async def test_a_dispatcher_that_dies_lets_go_of_its_conversations_after_the_lease_time(pair, slack, clock):
+@pytest.mark.parametrize("lease_s", [LEASE_S, 5.0])  # the default, and a shorter CANDOR_OUTBOX_LEASE
+async def test_a_dispatcher_that_dies_lets_go_of_its_conversations_after_the_lease_time(
+    pair, slack, clock, lease_s
+):
     queue(pair.a.store, clock.now(), Channel("CX"), "one", "two")
     queue(pair.a.store, clock.now(), Person("UBOB"), "dm")
     assert await pair.a.deliver_due() == 2
@@ -166,7 +177,7 @@ async def test_a_dispatcher_that_dies_lets_go_of_its_conversations_after_the_lea
         task.cancel()
     await asyncio.sleep(0)
 
-    clock.advance(LEASE_S - 1)
+    clock.advance(lease_s - 1)
     assert await pair.b.deliver_due() == 0
     clock.advance(1)
     assert await pair.b.deliver_due() == 2

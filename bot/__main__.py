@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, variables_for
 from bot.logs import setup_logging
@@ -51,6 +52,25 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     store.close()
     print(f"database at {shown_database(settings.database)} is up to date")
     return 0
+
+
+def _copy_db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import copy_db
+
+    copied = copy_db.copy(Path(args.source), args.target, replace=args.replace)
+    print(
+        f"copied {sum(copied.values())} rows in {len(copied)} tables to {shown_database(args.target)}; "
+        "every table's count matches"
+    )
+    return 0
+
+
+def _copy_db_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="source", required=True, help="the SQLite file, e.g. data/candor.db")
+    parser.add_argument("--to", dest="target", required=True, help="the PostgreSQL URL, postgresql://…")
+    parser.add_argument(
+        "--replace", action="store_true", help="empty a target that already has data (refused otherwise)"
+    )
 
 
 def _shell(settings: Settings, args: argparse.Namespace) -> int:
@@ -145,6 +165,16 @@ COMMANDS = {
         "in CANDOR_DB. Only aggregates, under the same k-thresholds as the report: no row identifies "
         "an anonymous concern or answer.",
         _export_arguments,
+    ),
+    "copy-db": Subcommand(
+        _copy_db,
+        False,
+        "copy a SQLite database into an empty PostgreSQL database, counts checked",
+        "Copy every table of the SQLite file --from into the PostgreSQL database --to (both brought "
+        "to this Candor's schema first), ids kept, in one transaction, and check each table's row "
+        "count after. A target that already has data is refused unless --replace is given. Stop "
+        "`candor serve` first so nothing is written meanwhile.",
+        _copy_db_arguments,
     ),
 }
 

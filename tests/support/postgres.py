@@ -113,6 +113,18 @@ class PostgresServer:
             self.admin(f"alter database {name} set log_statement = 'all'")
         return self.url(name)
 
+    def dump(self, url: str) -> bytes:
+        """`pg_dump` of one database, data included: what a backup of it holds."""
+        done = subprocess.run(
+            [str(self.bindir / "pg_dump"), "--no-owner", url], check=True, capture_output=True, timeout=60
+        )
+        return done.stdout
+
+    def server_log_of(self, url: str) -> str:
+        """The server log's lines for one database (log_line_prefix names it)."""
+        name = url.rsplit("/", 1)[1]
+        return "\n".join(line for line in self.server_log().splitlines() if f" {name} " in line)
+
     def server_log(self) -> str:
         return self.log.read_text(errors="replace")
 

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, variables_for
 from bot.logs import setup_logging
 from bot.platform import CredentialsRejected
-from bot.store import SchemaTooNewError, StoreError, open_store
+from bot.store import SchemaTooNewError, StoreError, open_store, shown_database
 from handlers.catalog import CatalogError
 
 log = logging.getLogger("candor")
@@ -32,8 +33,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.check_for_serve()
     # Up front, so a bad database or data file stops start-up with one clear line. Several serve
-    # processes may share the database: whatever could be done twice is claimed through a row.
-    open_store(settings.db_path).close()
+    # processes may share the database (a SQLite file or PostgreSQL): whatever could be done twice
+    # is claimed through a row.
+    open_store(settings.database).close()
     load_catalog(settings.data_dir)
     try:
         serve(build_app(settings), host=settings.host, port=settings.port)
@@ -46,10 +48,29 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    store = open_store(settings.db_path)
+    store = open_store(settings.database)
     store.close()
-    print(f"database at {settings.db_path} is up to date")
+    print(f"database at {shown_database(settings.database)} is up to date")
     return 0
+
+
+def _copy_db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import copy_db
+
+    copied = copy_db.copy(Path(args.source), args.target, replace=args.replace)
+    print(
+        f"copied {sum(copied.values())} rows in {len(copied)} tables to {shown_database(args.target)}; "
+        "every table's count matches"
+    )
+    return 0
+
+
+def _copy_db_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="source", required=True, help="the SQLite file, e.g. data/candor.db")
+    parser.add_argument("--to", dest="target", required=True, help="the PostgreSQL URL, postgresql://…")
+    parser.add_argument(
+        "--replace", action="store_true", help="empty a target that already has data (refused otherwise)"
+    )
 
 
 def _shell(settings: Settings, args: argparse.Namespace) -> int:
@@ -81,7 +102,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     since = datetime.combine(args.since, time(0), UTC).timestamp()
     if since >= now:
         raise ConfigError("--since must be a day in the past")
-    store = open_store(settings.db_path)
+    store = open_store(settings.database)
     try:
         if args.out == "-":
             done = export.write(
@@ -132,8 +153,8 @@ COMMANDS = {
         _migrate,
         False,
         "create or upgrade the database schema, then exit",
-        "Create or upgrade the database schema at CANDOR_DB, then exit. A database written by a "
-        "newer Candor is refused untouched.",
+        "Create or upgrade the database schema at CANDOR_DATABASE_URL (PostgreSQL) or CANDOR_DB "
+        "(SQLite), then exit. A database written by a newer Candor is refused untouched.",
     ),
     "export": Subcommand(
         _export,
@@ -144,6 +165,16 @@ COMMANDS = {
         "in CANDOR_DB. Only aggregates, under the same k-thresholds as the report: no row identifies "
         "an anonymous concern or answer.",
         _export_arguments,
+    ),
+    "copy-db": Subcommand(
+        _copy_db,
+        False,
+        "copy a SQLite database into an empty PostgreSQL database, counts checked",
+        "Copy every table of the SQLite file --from into the PostgreSQL database --to (both brought "
+        "to this Candor's schema first), ids kept, in one transaction, and check each table's row "
+        "count after. A target that already has data is refused unless --replace is given. Stop "
+        "`candor serve` first so nothing is written meanwhile.",
+        _copy_db_arguments,
     ),
 }
 

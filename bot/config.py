@@ -60,6 +60,13 @@ def _yes_no(env: Mapping[str, str], name: str) -> bool:
     return _YES_NO[raw]
 
 
+def _database_url(raw: str) -> str:
+    url = raw.strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("CANDOR_DATABASE_URL must start with postgresql:// (or be unset for SQLite)")
+    return url
+
+
 def _ids(raw: str) -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
@@ -188,6 +195,12 @@ VARIABLES = (
     Variable("PORT", "the HTTP port", "3000", _SERVE),
     Variable("CANDOR_DB", "the SQLite file", str(DEFAULT_DB), _ALL, shell_default="data/shell.db"),
     Variable(
+        "CANDOR_DATABASE_URL",
+        "postgresql://user:pass@host/db: PostgreSQL instead of the SQLite file",
+        "none",
+        ("serve", "migrate", "export", "copy-db"),
+    ),
+    Variable(
         "CANDOR_DATA_DIR",
         "where behaviours.yml, checkins.yml, nudges.yml are",
         "the shipped ones",
@@ -197,6 +210,13 @@ VARIABLES = (
     Variable("CANDOR_KUDOS_DAILY_CAP", "kudos one person may give in 24 hours", "5", _PRACTICES),
     Variable("CANDOR_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO", _ALL),
     Variable("CANDOR_SCHEDULE_GRACE", "seconds late a missed check-in may still fire", "3600", _SERVE),
+    Variable(
+        "CANDOR_OUTBOX_LEASE",
+        "seconds a dead instance keeps its conversations (and a post cut off mid-send waits) "
+        "before another instance carries on",
+        "30",
+        _SERVE,
+    ),
     Variable("CANDOR_MAX_SCHEDULES_PER_CHANNEL", "schedules one channel may have", "10", _PRACTICES),
     Variable("CANDOR_CHECKIN_REMINDER_AFTER", "seconds before a check-in's reminder", "14400", _PRACTICES),
     Variable("CANDOR_QUIET_HOURS", "local hours in which reminders wait", "18-9", _PRACTICES),
@@ -254,6 +274,8 @@ VARIABLES = (
 def variables_for(command: str) -> str:
     """The environment a subcommand reads, for its --help."""
     rows = [v for v in VARIABLES if command in v.commands]
+    if not rows:
+        return "  none (its arguments say what to use)"
     width = max(len(v.name) for v in rows)
 
     def default(v: Variable) -> str:
@@ -266,6 +288,8 @@ def variables_for(command: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = DEFAULT_DB
+    # PostgreSQL instead of the SQLite file, for several instances on one database.
+    database_url: str = field(default="", repr=False)
     data_dir: Path = SHIPPED_DATA
     host: str = DEFAULT_HOST
     port: int = 3000
@@ -276,6 +300,7 @@ class Settings:
     kudos_daily_cap: int = 5
     log_level: str = "INFO"
     schedule_grace_s: int = 3600
+    outbox_lease_s: int = 30
     max_schedules_per_channel: int = 10
     checkin_reminder_after_s: int = 4 * 3600
     quiet_hours: tuple[int, int] = (18, 9)  # local hours: quiet from 18:00 until 09:00
@@ -305,6 +330,11 @@ class Settings:
     teams_auth_retry_s: float = 5.0  # the same for Teams' token endpoint
 
     @property
+    def database(self) -> Path | str:
+        """What `open_store` opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
+
+    @property
     def teams_enabled(self) -> bool:
         return bool(self.microsoft_app_id) or self.teams_without_auth
 
@@ -325,6 +355,7 @@ class Settings:
         admins = _ids(env.get("CANDOR_ADMINS", ""))
         return cls(
             db_path=Path(env.get("CANDOR_DB", "").strip() or DEFAULT_DB),
+            database_url=_database_url(env.get("CANDOR_DATABASE_URL", "")),
             data_dir=Path(env.get("CANDOR_DATA_DIR", "").strip() or SHIPPED_DATA),
             host=env.get("HOST", "").strip() or DEFAULT_HOST,
             port=_int(env, "PORT", 3000, minimum=1, maximum=65535),
@@ -334,6 +365,7 @@ class Settings:
             admins=admins,
             kudos_daily_cap=_int(env, "CANDOR_KUDOS_DAILY_CAP", 5, minimum=1),
             schedule_grace_s=_int(env, "CANDOR_SCHEDULE_GRACE", 3600, minimum=0),
+            outbox_lease_s=_int(env, "CANDOR_OUTBOX_LEASE", 30, minimum=2),
             max_schedules_per_channel=_int(env, "CANDOR_MAX_SCHEDULES_PER_CHANNEL", 10, minimum=1),
             checkin_reminder_after_s=_int(env, "CANDOR_CHECKIN_REMINDER_AFTER", 4 * 3600, minimum=60),
             quiet_hours=_quiet_hours(env.get("CANDOR_QUIET_HOURS", "")),

@@ -35,15 +35,19 @@ import os
 import random
 import secrets
 import socket
-import sqlite3
+from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from sqlite_utils import Database
 
 from bot import outbox_leases as leases
 from bot.clock import Clock
 from bot.messages import Message, decode
 from bot.outbox import KINDS, OutboxItem, Sender, SendOutcome
 from bot.outbox_leases import Key, Statement
-from bot.store import Store
+from bot.store import DB_ERRORS, Store
 
 log = logging.getLogger("candor.outbox")
 
@@ -73,7 +77,8 @@ class StoreRefused(Exception):
     """The database refused a dispatcher write; the write is kept to be replayed."""
 
 
-# --- finding work (SQLite: `indexed by` pins the plans that keep a pass cheap) -------------------
+# --- finding work (SQLite: `indexed by` pins the plans that keep a pass cheap; PostgreSQL's
+# translation drops it, bot/postgres.py) ------------------------------------------------------
 
 # Conversations with a post due, walked one conversation at a time over the partial index of
 # pending rows (a loose index scan): the cost grows with the conversations waiting, never with the
@@ -84,15 +89,16 @@ with recursive walk(platform, conversation, due, found) as (
   select '', '', 0, 0
   union all
   select o.platform, o.conversation,
-    o.not_before <= :now
-    and not exists (
-      select 1 from outbox b indexed by idx_outbox_backing_off
-      where b.platform = o.platform and b.conversation = o.conversation and b.status = 'pending'
-        and b.attempts > 0 and b.not_before > :now)
-    and not exists (
-      select 1 from outbox_leases l
-      where l.platform = o.platform and l.conversation = o.conversation and l.owner != :me
-        and l.lease_until > :now),
+    case when o.not_before <= :now
+      and not exists (
+        select 1 from outbox b indexed by idx_outbox_backing_off
+        where b.platform = o.platform and b.conversation = o.conversation and b.status = 'pending'
+          and b.attempts > 0 and b.not_before > :now)
+      and not exists (
+        select 1 from outbox_leases l
+        where l.platform = o.platform and l.conversation = o.conversation and l.owner != :me
+          and l.lease_until > :now)
+    then 1 else 0 end,
     walk.found + walk.due
   from walk join outbox o on o.id = coalesce(
     (select n.id from outbox n indexed by idx_outbox_pending
@@ -103,7 +109,7 @@ with recursive walk(platform, conversation, due, found) as (
      order by n.platform, n.conversation, n.not_before limit 1))
   where walk.found + walk.due < :limit
 )
-select platform, conversation from walk where due
+select platform, conversation from walk where due = 1
 """
 # A conversation's due rows in order, up to the first row that is backing off: the rows after it
 # wait for it.
@@ -142,6 +148,7 @@ class Dispatcher:
         idle_poll: float = 1.0,
         owner: str | None = None,
         max_workers: int = MAX_WORKERS,
+        lease_s: float = leases.LEASE_S,
     ) -> None:
         self.store = store
         self.senders = senders
@@ -150,6 +157,8 @@ class Dispatcher:
         self.idle_poll = idle_poll
         self.owner = owner or new_owner()
         self.max_workers = max_workers
+        # How long a conversation stays this dispatcher's after its last renewal (CANDOR_OUTBOX_LEASE).
+        self.lease_s = lease_s
         self._slots = asyncio.Semaphore(concurrency)
         # Monotonic instants: a conversation's next allowed send, a platform's end of pause.
         self._next_ok: dict[Key, float] = {}
@@ -162,6 +171,9 @@ class Dispatcher:
         self._unwritten: list[Statement] = []
         self._store_error: str | None = None
         self._wake = asyncio.Event()
+        # One pass at a time: a pass reads and claims across awaits (PostgreSQL answers off the
+        # loop), and two at once could each start a worker for the same conversation.
+        self._pass = asyncio.Lock()
         self._stopping = False
         store.on_commit(self.wake)
 
@@ -183,9 +195,9 @@ class Dispatcher:
         while not self._stopping:
             self._wake.clear()
             try:
-                started = self.deliver_due()
-                wait = 0.0 if started >= BATCH else self._idle_wait()  # a full batch: more may wait
-            except sqlite3.Error as exc:
+                started = await self.deliver_due()
+                wait = 0.0 if started >= BATCH else await self._idle_wait()  # a full batch: more may wait
+            except DB_ERRORS as exc:
                 self._store_failed(exc)
                 wait = self.idle_poll
             except Exception:
@@ -204,19 +216,19 @@ class Dispatcher:
             _, late = await asyncio.wait(workers, timeout=SHUTDOWN_GRACE_S)
             for task in late:
                 task.cancel()
-        if not self._store_writable():
+        if not await self._store_writable():
             log.error(
                 "stopping with sends the database did not record; those messages will be posted again",
                 extra={"count": len(self._unwritten), "error": self._store_error},
             )
 
-    def _idle_wait(self) -> float:
+    async def _idle_wait(self) -> float:
         """Until the next row comes due. Rows due already belong to a worker, or to another
         dispatcher's lease (looked at again within `idle_poll`)."""
         if self.store_failing:
             return self.idle_poll  # try the database again about once a second, not in a loop
         now = self.clock.now()
-        (soonest,) = self.store.db.execute(_NEXT_DUE, {"now": now}).fetchone()
+        (soonest,) = await self.store.call(lambda db: db.execute(_NEXT_DUE, {"now": now}).fetchone())
         if soonest is None:
             return self.idle_poll
         return max(0.01, min(self.idle_poll, soonest - now))
@@ -224,32 +236,35 @@ class Dispatcher:
     async def drain(self) -> None:
         """Deliver until nothing is due now and no worker is busy (the shell and tests use it)."""
         while True:
-            started = self.deliver_due()
+            started = await self.deliver_due()
             if self._workers:
                 await asyncio.wait(list(self._workers.values()))
             elif not started:
                 return
 
-    def deliver_due(self) -> int:
+    async def deliver_due(self) -> int:
         """Claim each conversation with due rows that has no worker here and start one; workers
         started.
 
         None while the database refuses writes: what it has not recorded is written first.
         """
-        if not self._store_writable():
+        async with self._pass:
+            return await self._deliver_due()
+
+    async def _deliver_due(self) -> int:
+        if not await self._store_writable():
             return 0
-        self._forget_idle()
-        self._renew_held()
+        await self._forget_idle()
+        await self._renew_held()
         room = min(BATCH, self.max_workers - len(self._workers))
         if room <= 0:
             return 0
         limit = BATCH + len(self._workers)  # busy conversations come back too; they are skipped
         now = self.clock.now()
         try:
-            keys = self.store.db.execute(
-                _DUE_CONVERSATIONS, {"now": now, "limit": limit, "me": self.owner}
-            ).fetchall()
-        except sqlite3.Error as exc:
+            params = {"now": now, "limit": limit, "me": self.owner}
+            keys = await self.store.call(lambda db: db.execute(_DUE_CONVERSATIONS, params).fetchall())
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return 0
         # A busy worker takes its conversation's new rows itself.
@@ -259,12 +274,12 @@ class Dispatcher:
             if (platform, conversation) not in self._workers
         ]
         started = 0
-        for key in self._claim(wanted[:room]):
+        for key in await self._claim(wanted[:room]):
             self._workers[key] = asyncio.create_task(self._work(key), name=f"outbox:{key[1]}")
             started += 1
         return started
 
-    def _forget_idle(self) -> None:
+    async def _forget_idle(self) -> None:
         """Drop pacing instants that have passed (one entry per conversation ever posted to adds
         up), and lapsed leases nobody is sending under."""
         now = self.clock.monotonic()
@@ -273,17 +288,21 @@ class Dispatcher:
         self._next_forget = now + FORGET_EVERY_S
         self._next_ok = {key: at for key, at in self._next_ok.items() if at > now}
         self._paused_until = {key: at for key, at in self._paused_until.items() if at > now}
-        with contextlib.suppress(sqlite3.Error):  # only tidying: if refused, the next round tries again
-            leases.forget(self.store.db, now=self.clock.now())
+        with contextlib.suppress(*DB_ERRORS):  # only tidying: if refused, the next round tries again
+            now = self.clock.now()
+            await self.store.call(lambda db: leases.forget(db, now=now, lease_s=self.lease_s))
 
     # --- leases ----------------------------------------------------------------------------------
-    def _claim(self, keys: list[Key]) -> list[Key]:
+    async def _claim(self, keys: list[Key]) -> list[Key]:
         """Take the leases of these conversations in one transaction; the ones won."""
         if not keys:
             return []
         try:
-            won, held = leases.claim(self.store.db, keys=keys, owner=self.owner, now=self.clock.now())
-        except sqlite3.Error as exc:
+            now = self.clock.now()
+            won, held = await self.store.call(
+                lambda db: leases.claim(db, keys=keys, owner=self.owner, now=now, lease_s=self.lease_s)
+            )
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return []
         self._store_recovered()
@@ -291,38 +310,44 @@ class Dispatcher:
             log.warning(
                 "took over a conversation whose sender stopped during a send; that post waits in "
                 "case it went out",
-                extra={"outbox_id": outbox_id, "wait_s": leases.INTERRUPTED_WAIT_S},
+                extra={"outbox_id": outbox_id, "wait_s": self.lease_s},
             )
         ticks = self.clock.monotonic()
         self._held.update(dict.fromkeys(won, ticks))
         return won
 
-    def _renew_held(self) -> None:
+    async def _renew_held(self) -> None:
         """Renew the leases of workers that have waited a while (a rate-limit pause, a slow send)."""
         ticks = self.clock.monotonic()
-        due = [key for key, renewed in self._held.items() if ticks - renewed >= leases.RENEW_EVERY_S]
+        due = [key for key, renewed in self._held.items() if ticks - renewed >= self.lease_s / 3]
         if not due:
             return
         try:
-            lost = leases.renew(self.store.db, keys=due, owner=self.owner, now=self.clock.now())
-        except sqlite3.Error as exc:
+            now = self.clock.now()
+            lost = await self.store.call(
+                lambda db: leases.renew(db, keys=due, owner=self.owner, now=now, lease_s=self.lease_s)
+            )
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return
         self._held.update(dict.fromkeys(due, ticks))
         for key in lost:  # taken over; its worker stops before its next send
             self._held.pop(key, None)
 
-    def _begin_send(self, key: Key, outbox_id: int) -> tuple[str, str] | None:
+    async def _begin_send(self, key: Key, outbox_id: int) -> tuple[str, str] | None:
         """Renew the conversation's lease and name the row in flight, just before sending it; the
         row's status and payload as they are now. None if the lease is gone or the database
         refuses: the row is not sent."""
         if self.store_failing:
             return None
         try:
-            row = leases.begin_send(
-                self.store.db, key=key, owner=self.owner, outbox_id=outbox_id, now=self.clock.now()
+            now = self.clock.now()
+            row = await self.store.call(
+                lambda db: leases.begin_send(
+                    db, key=key, owner=self.owner, outbox_id=outbox_id, now=now, lease_s=self.lease_s
+                )
             )
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return None
         if row is None:
@@ -337,7 +362,7 @@ class Dispatcher:
         hand, else running out when the conversation's next post may go."""
         if keep:
             self._held[key] = self.clock.monotonic()
-            return leases.released(key=key, owner=self.owner, until=self.clock.now() + leases.LEASE_S)
+            return leases.released(key=key, owner=self.owner, until=self.clock.now() + self.lease_s)
         self._held.pop(key, None)
         return leases.released(key=key, owner=self.owner, until=self._next_post_at(key))
 
@@ -345,44 +370,41 @@ class Dispatcher:
         """The wall-clock moment this conversation's pacing lets its next post go."""
         return self.clock.now() + max(0.0, self._next_ok.get(key, 0.0) - self.clock.monotonic())
 
-    def _let_go(self, key: Key) -> None:
+    async def _let_go(self, key: Key) -> None:
         """A worker ends: its lease runs out when the conversation's next post may go."""
         if self._held.pop(key, None) is None or self._unwritten:
             return
-        with contextlib.suppress(sqlite3.Error):  # if the database refuses, the lease runs out anyway
-            leases.let_go(self.store.db, key=key, owner=self.owner, until=self._next_post_at(key))
+        with contextlib.suppress(*DB_ERRORS):  # if the database refuses, the lease runs out anyway
+            until = self._next_post_at(key)
+            await self.store.call(lambda db: leases.let_go(db, key=key, owner=self.owner, until=until))
 
     # --- the database refusing writes ------------------------------------------------------
-    def _write(self, *statements: Statement) -> None:
+    async def _write(self, *statements: Statement) -> None:
         """Run a record in its own transaction; keep it for later if it is refused."""
         if self._unwritten:  # behind earlier refused writes, in order
             self._unwritten.extend(statements)
             raise StoreRefused
         try:
-            with self.store.db.atomic():  # rolls back a half-done write, so a replay is exact
-                for sql, params in statements:
-                    self.store.db.execute(sql, params)
-        except sqlite3.Error as exc:
+            await self.store.call(partial(_record, statements))
+        except DB_ERRORS as exc:
             self._unwritten.extend(statements)
             self._store_failed(exc)
             raise StoreRefused from exc
 
-    def _store_writable(self) -> bool:
+    async def _store_writable(self) -> bool:
         """Write what the database refused before; False while it still refuses."""
         if not self._unwritten:
             return True
         try:
-            with self.store.db.atomic():
-                for sql, params in self._unwritten:
-                    self.store.db.execute(sql, params)
-        except sqlite3.Error as exc:
+            await self.store.call(partial(_record, list(self._unwritten)))
+        except DB_ERRORS as exc:
             self._store_failed(exc)
             return False
         recorded, self._unwritten = len(self._unwritten), []
         self._store_recovered(recorded)
         return True
 
-    def _store_failed(self, exc: sqlite3.Error) -> None:
+    def _store_failed(self, exc: Exception) -> None:
         if self._store_error is None:  # once per episode, not once per pass
             self._store_error = str(exc)
             log.error(
@@ -396,22 +418,20 @@ class Dispatcher:
             log.warning("outbox resumed: the database accepts writes again", extra={"recorded": recorded})
 
     # --- one conversation ------------------------------------------------------------------
-    def _message(self, outbox_id: int, payload: str) -> Message | None:
+    async def _message(self, outbox_id: int, payload: str) -> Message | None:
         try:
             return decode(json.loads(payload))
         except Exception:
-            self._fail(outbox_id, "the stored message could not be read")
+            await self._fail(outbox_id, "the stored message could not be read")
             return None
 
-    def _due_in(self, key: Key) -> list[tuple[OutboxItem, str]]:
+    async def _due_in(self, key: Key) -> list[tuple[OutboxItem, str]]:
         """The conversation's next due rows, each with the payload it was read with."""
-        rows = self.store.db.execute(
-            _DUE_IN_CONVERSATION,
-            {"now": self.clock.now(), "limit": DUE_BATCH, "platform": key[0], "conversation": key[1]},
-        ).fetchall()
+        params = {"now": self.clock.now(), "limit": DUE_BATCH, "platform": key[0], "conversation": key[1]}
+        rows = await self.store.call(lambda db: db.execute(_DUE_IN_CONVERSATION, params).fetchall())
         items = []
         for id_, platform, conversation, kind, thread, payload, reply_to, replaces in rows:
-            message = self._message(id_, payload)
+            message = await self._message(id_, payload)
             if message is not None:
                 to = KINDS[kind](conversation)
                 items.append((OutboxItem(id_, platform, to, thread, message, reply_to, replaces), payload))
@@ -421,7 +441,7 @@ class Dispatcher:
         """Deliver a conversation's due rows in order, including any that come due meanwhile."""
         items: list[tuple[OutboxItem, str]] = []
         try:
-            while items := self._due_in(key):
+            while items := await self._due_in(key):
                 for index, (item, payload) in enumerate(items):
                     more = index + 1 < len(items) or len(items) == DUE_BATCH
                     if (
@@ -432,13 +452,13 @@ class Dispatcher:
                         return  # keep a conversation's posts in order: the rest wait for this one
         except StoreRefused:
             pass  # logged once; the conversation goes on when the database records again
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             self._store_failed(exc)
         except Exception:
             log.exception("outbox worker failed", extra={"outbox_id": items[0][0].id if items else None})
         finally:
             self._workers.pop(key, None)
-            self._let_go(key)
+            await self._let_go(key)
 
     async def _wait_turn(self, key: Key) -> None:
         while True:
@@ -453,32 +473,31 @@ class Dispatcher:
         row said when it was read; `more`: the worker has the conversation's next row in hand."""
         sender = self.senders.get(item.platform)
         if sender is None:
-            self._fail(item.id, f"no sender for platform {item.platform!r}")
+            await self._fail(item.id, f"no sender for platform {item.platform!r}")
             return True
         for parent_id, field in ((item.reply_to, "thread"), (item.replaces, "update_ref")):
             if parent_id is None:
                 continue
-            parent = self.store.db.execute(
-                "select status, sent_ref, not_before from outbox where id = ?", [parent_id]
-            ).fetchone()
+            parent = await self.store.call(partial(_parent, parent_id))
             if parent and parent[0] == "pending":  # not before its parent (which may be delayed)
-                self._update(item.id, not_before=max(self.clock.now() + 1.0, parent[2] + 1.0))
+                await self._update(item.id, not_before=max(self.clock.now() + 1.0, parent[2] + 1.0))
                 return False
             if not (parent and parent[0] == "sent" and parent[1]):
-                self._fail(item.id, "the message it refers to was not delivered")
+                await self._fail(item.id, "the message it refers to was not delivered")
                 return True
-            item = replace(item, **{field: parent[1]})
+            ref: Any = parent[1]
+            item = replace(item, **{field: ref})
         while True:
             await self._wait_turn(key)
             async with self._slots:
-                now_row = self._begin_send(key, item.id)
+                now_row = await self._begin_send(key, item.id)
                 if now_row is None:
                     return False  # the conversation is another dispatcher's now, or unwritable
                 status, stored = now_row
                 if status != "pending":
                     return True  # recorded meanwhile: nothing to send
                 if stored != payload:  # edited since it was read (say, /kudos undo)
-                    message = self._message(item.id, stored)
+                    message = await self._message(item.id, stored)
                     if message is None:
                         return True
                     item = replace(item, message=message)
@@ -497,7 +516,7 @@ class Dispatcher:
                 continue
             self._next_ok[key] = ticks + self.min_interval
             if outcome.kind == "sent":
-                self._write(
+                await self._write(
                     (
                         "update outbox set status = 'sent', sent_at = :now, sent_ref = :ref, "
                         "attempts = attempts + 1 where id = :id",
@@ -507,20 +526,20 @@ class Dispatcher:
                 )
                 return True
             if outcome.kind == "permanent":
-                self._fail(item.id, outcome.error or "permanent error", self._after_send(key, keep=more))
+                await self._fail(
+                    item.id, outcome.error or "permanent error", self._after_send(key, keep=more)
+                )
                 return True
-            return self._retry_later(
+            return await self._retry_later(
                 item.id, outcome.error or "transient error", now, self._after_send(key, keep=False)
             )
 
-    def _retry_later(self, outbox_id: int, reason: str, now: float, *lease: Statement) -> bool:
-        attempts, failing_since = self.store.db.execute(
-            "select attempts + 1, coalesce(failing_since, ?) from outbox where id = ?", [now, outbox_id]
-        ).fetchone()
+    async def _retry_later(self, outbox_id: int, reason: str, now: float, *lease: Statement) -> bool:
+        attempts, failing_since = await self.store.call(partial(_failures, outbox_id, now))
         if now - failing_since > RETRY_WINDOW_S:
-            self._fail(outbox_id, f"gave up after {attempts} attempts: {reason}", *lease)
+            await self._fail(outbox_id, f"gave up after {attempts} attempts: {reason}", *lease)
             return True
-        self._update(
+        await self._update(
             outbox_id,
             *lease,
             attempts=attempts,
@@ -536,13 +555,15 @@ class Dispatcher:
         )
         return False
 
-    def _update(self, outbox_id: int, *lease: Statement, **values: object) -> None:
+    async def _update(self, outbox_id: int, *lease: Statement, **values: object) -> None:
         columns = ", ".join(f"{k} = :{k}" for k in values)
-        self._write((f"update outbox set {columns} where id = :id", {**values, "id": outbox_id}), *lease)
+        await self._write(
+            (f"update outbox set {columns} where id = :id", {**values, "id": outbox_id}), *lease
+        )
 
-    def _fail(self, outbox_id: int, reason: str, *lease: Statement) -> None:
+    async def _fail(self, outbox_id: int, reason: str, *lease: Statement) -> None:
         log.error("message could not be delivered", extra={"outbox_id": outbox_id, "error": reason})
-        self._write(
+        await self._write(
             (
                 "update outbox set status = 'failed', last_error = :reason, attempts = attempts + 1 "
                 "where id = :id",
@@ -550,3 +571,24 @@ class Dispatcher:
             ),
             *lease,
         )
+
+
+# --- the dispatcher's statements, as functions of the connection (Store.call) ------------------
+
+
+def _record(statements: Sequence[Statement], db: Database) -> None:
+    with db.atomic():  # rolls back a half-done write, so a replay is exact
+        for sql, params in statements:
+            db.execute(sql, params)
+
+
+def _parent(parent_id: int, db: Database) -> tuple[str, str, float] | None:
+    row = db.execute("select status, sent_ref, not_before from outbox where id = ?", [parent_id]).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def _failures(outbox_id: int, now: float, db: Database) -> tuple[int, float]:
+    attempts, failing_since = db.execute(
+        "select attempts + 1, coalesce(failing_since, ?) from outbox where id = ?", [now, outbox_id]
+    ).fetchone()
+    return int(attempts), float(failing_since)

@@ -69,35 +69,39 @@ def _params(key: Key, owner: str, **values: object) -> dict[str, object]:
     return {"platform": key[0], "conversation": key[1], "me": owner, **values}
 
 
-def claim(db: Database, *, keys: list[Key], owner: str, now: float) -> tuple[list[Key], list[int]]:
+def claim(
+    db: Database, *, keys: list[Key], owner: str, now: float, lease_s: float = LEASE_S
+) -> tuple[list[Key], list[int]]:
     """Take these conversations' leases in one transaction: the ones won, and the rows held back
     because a lease taken over ran out during their send."""
     won: list[Key] = []
     held: list[int] = []
     with db.atomic():
         for key in keys:
-            hold = _params(key, owner, now=now, wait=INTERRUPTED_WAIT_S, reason=INTERRUPTED)
+            hold = _params(key, owner, now=now, wait=lease_s, reason=INTERRUPTED)
             if db.execute(_HOLD_INTERRUPTED, hold).rowcount:  # (no RETURNING: SQLite before 3.35)
                 held.append(db.execute(_SENDING, hold).fetchone()[0])
-            if db.execute(_CLAIM, _params(key, owner, now=now, until=now + LEASE_S)).rowcount == 1:
+            if db.execute(_CLAIM, _params(key, owner, now=now, until=now + lease_s)).rowcount == 1:
                 won.append(key)
     return won, held
 
 
-def renew(db: Database, *, keys: list[Key], owner: str, now: float) -> list[Key]:
-    """Extend these leases by LEASE_S; the ones that were no longer ours."""
+def renew(db: Database, *, keys: list[Key], owner: str, now: float, lease_s: float = LEASE_S) -> list[Key]:
+    """Extend these leases by `lease_s`; the ones that were no longer ours."""
     with db.atomic():
         return [
-            key for key in keys if db.execute(_RENEW, _params(key, owner, until=now + LEASE_S)).rowcount == 0
+            key for key in keys if db.execute(_RENEW, _params(key, owner, until=now + lease_s)).rowcount == 0
         ]
 
 
-def begin_send(db: Database, *, key: Key, owner: str, outbox_id: int, now: float) -> tuple[str, str] | None:
+def begin_send(
+    db: Database, *, key: Key, owner: str, outbox_id: int, now: float, lease_s: float = LEASE_S
+) -> tuple[str, str] | None:
     """Just before a send: renew the lease, name the row in flight, and read the row as it is now
     (an edit may have changed it since the worker read it). Its status and payload, or None if the
     lease is no longer ours."""
     with db.atomic():
-        params = _params(key, owner, until=now + LEASE_S, sending=outbox_id)
+        params = _params(key, owner, until=now + lease_s, sending=outbox_id)
         if db.execute(_RENEW_SENDING, params).rowcount == 0:
             return None
         row = db.execute(_ROW_NOW, params).fetchone()
@@ -115,8 +119,8 @@ def let_go(db: Database, *, key: Key, owner: str, until: float) -> None:
         db.execute(_RENEW, _params(key, owner, until=until))
 
 
-def forget(db: Database, *, now: float) -> None:
+def forget(db: Database, *, now: float, lease_s: float = LEASE_S) -> None:
     """Delete leases that ran out a while ago with nothing in flight: one row per conversation
     ever posted to would add up."""
     with db.atomic():
-        db.execute(_FORGET, {"cutoff": now - LEASE_S})
+        db.execute(_FORGET, {"cutoff": now - lease_s})

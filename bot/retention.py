@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from dataclasses import dataclass
 
-from bot.store import Store
+from bot.store import DB_ERRORS, Store
 
 log = logging.getLogger("candor.retention")
 
@@ -47,12 +46,13 @@ delete from outbox where id in (
 
 
 def _prune_processed_sql(permanent_keys: tuple[str, ...]) -> str:
-    # Keys are written in time order, so scanning by rowid finds the old ones first.
+    # Keys are written in time order, so a scan in storage order finds the old ones first (no
+    # rowid, which PostgreSQL does not have).
     return f"""
-delete from processed where rowid in (
-  select rowid from processed
+delete from processed where key in (
+  select key from processed
   where at < :cutoff {" ".join(f"and key not like '{p}%'" for p in permanent_keys)}
-  order by rowid limit :chunk
+  limit :chunk
 )
 """
 
@@ -82,7 +82,7 @@ async def prune(
             outbox=await _in_chunks(store, _prune_outbox_sql(references), cutoff, chunk),
             processed=await _in_chunks(store, _prune_processed_sql(permanent_keys), cutoff, chunk),
         )
-    except sqlite3.Error as exc:  # the next run tries again; one line, not a traceback an hour
+    except DB_ERRORS as exc:  # the next run tries again; one line, not a traceback an hour
         log.warning("pruning old rows failed", extra={"error": str(exc)})
         return Pruned()
     if pruned.outbox or pruned.processed:

@@ -144,7 +144,7 @@ def build_app(
     mount_pages(app, settings, clock, lambda: app.get(SERVICES))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        store = open_store(settings.db_path)
+        store = open_store(settings.database)
         opened: dict[str, Connected] = {}
         try:
             catalog = load_catalog(settings.data_dir)
@@ -166,7 +166,9 @@ def build_app(
             schedules_changed=lambda: scheduler.rebuild(),
         )
         scheduler = build_scheduler(services, registry)
-        dispatcher = Dispatcher(store, {name: c.sender for name, c in opened.items()}, clock)
+        dispatcher = Dispatcher(
+            store, {name: c.sender for name, c in opened.items()}, clock, lease_s=settings.outbox_lease_s
+        )
         replays = ReplayGuard(store, clock)
         app[STORE] = store
         app[SCHEDULER] = scheduler

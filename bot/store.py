@@ -1,9 +1,14 @@
-"""The SQLite store: one sqlite-utils Database in WAL mode with Candor's migrations applied.
+"""The store: SQLite (one sqlite-utils Database in WAL mode) or PostgreSQL, migrations applied.
 
-Also what keeps the file trustworthy while Candor runs: a health check that commits a real write
-and checks that the path still names the file the connection holds. Several `serve` processes
-may share the file: transactions take the write lock at BEGIN, and whatever two processes could
-both pick up is claimed through a row.
+Both engines offer the same Store: `run`/`read` a plain function of the transaction, whose `tx`
+has `execute(sql, params)` with `?` placeholders. `open_store` picks the engine from its target:
+a `postgresql://` URL (CANDOR_DATABASE_URL) or a file path (CANDOR_DB). The PostgreSQL engine is
+bot/postgres.py; what follows here is SQLite's, and the parts both share.
+
+Also what keeps the SQLite file trustworthy while Candor runs: a health check that commits a real
+write and checks that the path still names the file the connection holds. Several `serve`
+processes may share the database: SQLite transactions take the write lock at BEGIN, and whatever
+two processes could both pick up is claimed through a row.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+import psycopg
 from sqlite_utils import Database
 
+from bot import pg_schema, postgres
 from bot.migrations import candor as migrations
 
 log = logging.getLogger("candor.store")
@@ -90,10 +97,22 @@ class StoreUnavailable(Exception):
     """A write now would be lost: the file was deleted or replaced under the open connection."""
 
 
+# What either engine raises when a statement fails; code that only reports it catches these.
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+
+
 def is_storage_error(exc: BaseException) -> bool:
-    """True for a full disk, a read-only or vanished file, a lock timeout: worth "try again"."""
+    """True for a full disk, a read-only or vanished file, a lock timeout, a lost connection:
+    worth "try again"."""
+    if isinstance(exc, psycopg.Error):
+        return postgres.is_storage_error(exc)
     code = getattr(exc, "sqlite_errorcode", None)
     return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORAGE_ERRORS
+
+
+def error_name(exc: BaseException) -> str:
+    """A short code for a log line: SQLite's error name, PostgreSQL's SQLSTATE, or the type."""
+    return str(getattr(exc, "sqlite_errorname", None) or getattr(exc, "sqlstate", None) or type(exc).__name__)
 
 
 def _cannot_use(path: Path | str, exc: OSError | sqlite3.Error) -> StoreError:
@@ -116,6 +135,8 @@ def _file_id(path: Path) -> tuple[int, int] | None:
 
 class Store:
     """Owns the connection; `transaction()` is the only way a command writes."""
+
+    engine = "sqlite"
 
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
@@ -180,6 +201,13 @@ class Store:
 
     async def read(self, work: Callable[[Database], T]) -> T:
         """Run `work` for reading only (no transaction of its own); see `run`."""
+        return work(self.db)
+
+    async def call(self, work: Callable[[Database], T]) -> T:
+        """Run `work(store.db)` as code written against the connection expects: its statements
+        autocommit, its own `db.atomic()` blocks are its transactions, and no after-commit callback
+        runs (the outbox's dispatcher records its sends this way without waking itself). In place
+        on SQLite; off the event loop on PostgreSQL."""
         return work(self.db)
 
     def _committed(self) -> None:
@@ -267,7 +295,11 @@ def unknown_migrations(db: Database) -> list[str]:
 
 def open_store(path: Path | str, *, migrate: bool = True) -> Store:
     """Open (creating if needed) the database, refuse a newer schema, apply migrations, and prove
-    a write commits; StoreError (one line) if the file cannot be created or written."""
+    a write commits; StoreError (one line) if the file cannot be created or written.
+
+    `path` is a SQLite file, or a `postgresql://` URL for the PostgreSQL engine."""
+    if postgres.is_url(path):
+        return open_postgres(str(path), migrate=migrate)
     try:
         return _open_store(path, migrate=migrate)
     except (OSError, sqlite3.Error) as exc:
@@ -328,3 +360,129 @@ def claim_once(db: Database, key: str, now: float) -> bool:
     """Record a delivery key inside the caller's transaction; False if it was seen before."""
     cursor = db.execute("insert into processed (key, at) values (?, ?) on conflict do nothing", [key, now])
     return cursor.rowcount == 1
+
+
+def shown_database(target: Path | str) -> str:
+    """A database as messages name it: the file, or the URL without its password."""
+    return postgres.shown(str(target)) if postgres.is_url(target) else str(target)
+
+
+def serialize(tx: Database, key: str) -> None:
+    """Hold `key` until the transaction ends, so a read-then-write rule (a daily cap) holds across
+    processes. SQLite's transactions already hold the write lock from BEGIN IMMEDIATE; on
+    PostgreSQL this is an advisory lock for the transaction. Never with an anonymous author's id."""
+    lock = getattr(tx, "serialize", None)
+    if lock is not None:
+        lock(key)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+class PostgresStore(Store):
+    """The Store on a pool of PostgreSQL connections (bot/postgres.py). `run` and `read` run their
+    function in a worker thread with its own pooled connection; `transaction()` and `store.db` still
+    work on the event loop's thread, for the shell, scripts and tests."""
+
+    engine = "postgresql"
+
+    def __init__(self, pool: Any, dialect: postgres.Dialect, url: str) -> None:
+        self.pooled = postgres.PooledDatabase(pool, dialect)
+        super().__init__(cast(Database, self.pooled), None)
+        self.url = url
+        self._worker = postgres.Worker(postgres.POOL_SIZE)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        with self.pooled.session() as session:
+            nested = session.conn.in_transaction
+            guard = _NoAwait()
+            try:
+                with session.atomic():
+                    yield session.as_database()
+                    guard.check()
+            finally:
+                guard.close()
+        if not nested:
+            self._committed()
+
+    def _run(self, work: Callable[[Database], T]) -> T:
+        def once() -> T:
+            with self.pooled.session() as session, session.atomic():
+                return work(session.as_database())
+
+        return postgres.retrying(once)
+
+    def _read(self, work: Callable[[Database], T]) -> T:
+        with self.pooled.session() as session:
+            return work(session.as_database())
+
+    async def run(self, work: Callable[[Database], T]) -> T:
+        """As on SQLite, but off the event loop: a thread with a pooled connection runs `work` in a
+        transaction (again, should PostgreSQL pick it to lose a deadlock)."""
+        result = await self._worker.call(self._run, work)
+        self._committed()
+        return result
+
+    async def read(self, work: Callable[[Database], T]) -> T:
+        return await self._worker.call(self._read, work)
+
+    async def call(self, work: Callable[[Database], T]) -> T:
+        return await self._worker.call(work, self.db)
+
+    def checkpoint(self) -> bool:
+        """SQLite's WAL checkpoint; PostgreSQL's own WAL is the server's (see the README)."""
+        return True
+
+    def check_file(self) -> None:
+        return
+
+    def heartbeat(self) -> None:
+        with self.pooled.atomic():
+            self.pooled.execute(
+                "insert into heartbeat (id, beats) values (1, 1) "
+                "on conflict (id) do update set beats = heartbeat.beats + 1"
+            )
+
+    def health(self) -> str:
+        error = None
+        try:
+            self.heartbeat()
+            state = "ok"
+        except psycopg.Error as exc:
+            state, error = "unwritable", error_name(exc)
+        if state != self._health:
+            if state == "ok":
+                log.info("the database takes writes again")
+            else:
+                log.error("the database cannot be written", extra={"state": state, "error": error})
+        self._health = state
+        return state
+
+    def close(self) -> None:
+        self._worker.close()
+        self.pooled.close()
+
+
+def open_postgres(url: str, *, migrate: bool = True) -> PostgresStore:
+    """The PostgreSQL engine: refuse a newer schema, apply migrations, open the pool."""
+    where = postgres.shown(url)
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=postgres.CONNECT_TIMEOUT_S) as conn:
+            newer = pg_schema.unknown(conn)
+            if newer:
+                raise SchemaTooNewError(
+                    f"the database at {where} has migrations this version of Candor does not know "
+                    f"({', '.join(newer)}); upgrade Candor or use another CANDOR_DATABASE_URL"
+                )
+            if migrate:
+                pg_schema.apply(conn)
+            dialect = postgres.Dialect(pg_schema.id_tables(conn))
+        pool = postgres.connect(url)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot use the database at {where} (CANDOR_DATABASE_URL): {reason}") from None
+    store = PostgresStore(pool, dialect, url)
+    if migrate:
+        store.heartbeat()
+    return store

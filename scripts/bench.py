@@ -9,6 +9,8 @@ Bot Connector, to Candor and to a bare botbuilder echo bot in the same run. A fo
 (`--case backlog`) starts Candor with 0 and then 20,000 posts waiting in one paced channel and
 reports the server's idle CPU and the /kudos ack latency with each. `--case report` seeds
 a million rows across practices and times a 90-day team report and the dashboard's page.
+`--case pg` runs /kudos on PostgreSQL with 1, 2 and 3 instances (a throw-away server, as the tests
+start) beside SQLite with one.
 Run by hand (`make bench` or `python scripts/bench.py --case fanout`); it prints figures and never
 fails on them.
 """
@@ -30,6 +32,7 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -384,8 +387,14 @@ async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
                     "remind": 0,
                 }
             )
-        store.db["schedules"].insert_all(rows, batch_size=1000)
-        store.db.conn.commit()
+        columns = list(rows[0])
+        insert = f"insert into schedules ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
+
+        def insert_all(tx: Any) -> None:  # plain SQL, as either engine runs it
+            for row in rows:
+                tx.execute(insert, [row[c] for c in columns])
+
+        await store.run(insert_all)
         scheduler.rebuild()
         url = f"http://127.0.0.1:{port}/slack/events"
         await wait_ready(url)
@@ -743,13 +752,90 @@ def report_main(rows: int, repeats: int = 5) -> None:
     print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0], "rows": rows}))
 
 
+# --- PostgreSQL: /kudos with 1, 2 and 3 instances on one database, beside SQLite with one ------
+async def spread_load(urls: list[str], n: int, concurrency: int) -> dict:
+    """N signed /kudos spread over the instances at once, as a load balancer would: total req/s,
+    and the worst instance's p99."""
+    requests = signed_kudos(n)
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(load(url, requests[i :: len(urls)], concurrency) for i, url in enumerate(urls))
+    )
+    elapsed = time.perf_counter() - started
+    return {
+        "rps": n / elapsed,
+        "p99": max(r["p99"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+    }
+
+
+def unpinned_candor(env: dict[str, str]) -> subprocess.Popen:
+    """`candor serve` free to use any core: the instances, PostgreSQL and the load share them."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL
+    )
+
+
+async def pg_main(n: int, concurrency: int) -> None:
+    from tests.support import postgres  # a throw-away PostgreSQL server, as the tests start
+
+    server = postgres.start()
+    if server is None:
+        print(f"skipped: {postgres.SKIP_REASON}")
+        return
+    tmp = tempfile.mkdtemp(prefix="candor-bench-pg-")
+    slack_port = free_port()
+    fake = spawn("fake-slack", slack_port)
+    api_url = f"http://127.0.0.1:{slack_port}/api/"
+    rows = []
+    try:
+        for engine, count in (("SQLite", 1), ("PostgreSQL", 1), ("PostgreSQL", 2), ("PostgreSQL", 3)):
+            url = server.new_database() if engine == "PostgreSQL" else ""
+            procs, urls = [], []
+            for _ in range(count):
+                port = free_port()
+                env = (
+                    os.environ
+                    | {
+                        "SLACK_BOT_TOKEN": TOKEN,
+                        "SLACK_SIGNING_SECRET": SECRET,
+                        "SLACK_API_URL": api_url,
+                        "PORT": str(port),
+                        "CANDOR_DB": f"{tmp}/candor-{count}.db",
+                        "CANDOR_KUDOS_DAILY_CAP": str(10**9),
+                        "CANDOR_LOG_LEVEL": "WARNING",
+                    }
+                    | ({"CANDOR_DATABASE_URL": url} if url else {})
+                )
+                procs.append(unpinned_candor(env))
+                urls.append(f"http://127.0.0.1:{port}/slack/events")
+            try:
+                for url_ in urls:
+                    await wait_ready(url_)
+                await spread_load(urls, 200, concurrency)  # warm-up: connections, pools, caches
+                rows.append((engine, count, await spread_load(urls, n, concurrency)))
+            finally:
+                for proc in procs:
+                    proc.terminate()
+                for proc in procs:
+                    proc.wait(timeout=10)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+        server.stop()
+    print(f"{'engine':<12} {'instances':>9} {'req/s':>7} {'p99 ms':>7} {'errors':>7}")
+    for engine, count, r in rows:
+        print(f"{engine:<12} {count:>9} {r['rps']:>7.0f} {r['p99']:>7.1f} {r['errors']:>7}")
+    print(json.dumps({"cpus": os.cpu_count(), "n": n, "concurrency per instance": concurrency}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="requests per run")
     parser.add_argument("-c", type=int, nargs="+", default=[1, 32], help="concurrency levels")
     parser.add_argument(
         "--case",
-        choices=("ack", "fanout", "teams", "backlog", "report", "all"),
+        choices=("ack", "fanout", "teams", "backlog", "report", "pg", "all"),
         default="all",
         help="which benchmark",
     )
@@ -788,6 +874,8 @@ def main() -> None:
             asyncio.run(backlog_case(args.waiting, args.n, args.c, args.idle_s))
         if args.case in ("report", "all"):
             report_main(args.rows)
+        if args.case in ("pg", "all"):
+            asyncio.run(pg_main(args.n, args.c[-1]))
 
 
 if __name__ == "__main__":

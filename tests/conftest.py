@@ -3,10 +3,12 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.logs import setup_logging
+from tests.support import postgres
 from tests.support.candor import Candor, make_settings
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlackApi
@@ -36,7 +38,9 @@ def settings_overrides() -> dict:
 
 @pytest.fixture
 async def candor(tmp_path, clock, slack, settings_overrides) -> AsyncIterator[Candor]:
-    settings = make_settings(tmp_path / "candor.db", slack.url, **settings_overrides)
+    settings = make_settings(
+        postgres.default_database(tmp_path, "candor.db"), slack.url, **settings_overrides
+    )
     server = await Candor(settings, clock, slack).start()
     yield server
     await server.stop()
@@ -44,6 +48,41 @@ async def candor(tmp_path, clock, slack, settings_overrides) -> AsyncIterator[Ca
 
 # Teams: a fake Bot Connector and a Candor serving Teams (tests/support/teams.py).
 from tests.support.teams import fake_teams, teams, teams_candor, teams_overrides  # noqa: E402, F401
+
+# --- PostgreSQL: the store, claims and end-to-end tests run on both engines ------------------
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> postgres.PostgresServer:
+    """One throw-away server per test process, started by the first test that needs it."""
+    server = postgres.shared()
+    if server is None:
+        pytest.skip(postgres.SKIP_REASON)
+    return server
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database(engine, tmp_path, request) -> Path | str:
+    """Where a test's Candor keeps its data: a SQLite file, or a fresh PostgreSQL database's URL."""
+    if engine == "sqlite":
+        return tmp_path / "candor.db"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    skipped = [
+        r for r in terminalreporter.stats.get("skipped", []) if postgres.SKIP_REASON in str(r.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"PostgreSQL: skipped {len(skipped)} tests on the PostgreSQL engine ({postgres.SKIP_REASON})"
+        )
 
 
 @pytest.fixture

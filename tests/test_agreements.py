@@ -403,11 +403,13 @@ def at(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-async def agreed_at(tmp_path, start: str, due: str, *, performer_tz="Europe/Berlin", name="h") -> Harness:
+async def agreed_at(
+    tmp_path, start: str, due: str, *, performer_tz="Europe/Berlin", name="h", database=None
+) -> Harness:
     """A harness whose clock starts at `start`; alice asks bob for `due` (local to alice, in
     Berlin) and bob, in `performer_tz`, accepts."""
     (tmp_path / name).mkdir()
-    h = Harness(tmp_path / name, FakeClock(at(start)))
+    h = Harness(tmp_path / name, FakeClock(at(start)), database=database)
     h.people.add("bob", tz=performer_tz)
     due_day, due_time = due.split("T")
     form = (await h.command("agree", "@bob")).form
@@ -493,9 +495,11 @@ async def test_the_reminder_keeps_its_local_time_across_a_dst_change(tmp_path):
         h.close()
 
 
-async def test_after_downtime_a_due_reminder_and_a_miss_fire_once_in_two_processes(tmp_path):
-    first = await agreed_at(tmp_path, "2026-06-15T08:00:00+00:00", "2026-06-18T15:00")
-    second = Harness(tmp_path / "h", FakeClock(at("2026-06-15T08:00:00+00:00")))  # the same database file
+async def test_after_downtime_a_due_reminder_and_a_miss_fire_once_in_two_processes(tmp_path, database):
+    first = await agreed_at(tmp_path, "2026-06-15T08:00:00+00:00", "2026-06-18T15:00", database=database)
+    second = Harness(
+        tmp_path / "h", database=database, clock=FakeClock(at("2026-06-15T08:00:00+00:00"))
+    )  # the same database file
     try:
         # Both were down when the reminder came due (Wed 15:00 Berlin); they catch up at 16:00.
         for h in (first, second):
@@ -901,11 +905,11 @@ async def test_forms_sent_twice_change_nothing_twice(h):
     assert (h.count("agreement_reviews"), len(h.posts())) == (1, posts)
 
 
-async def test_two_processes_that_read_the_same_due_rows_remind_and_start_the_review_once(tmp_path):
+async def test_two_processes_that_read_the_same_due_rows_remind_and_start_the_review_once(tmp_path, database):
     from handlers.agreements import jobs
 
-    first = await agreed_at(tmp_path, "2026-06-15T08:00:00+00:00", "2026-06-18T15:00")
-    second = Harness(tmp_path / "h", FakeClock(at("2026-06-15T08:00:00+00:00")))
+    first = await agreed_at(tmp_path, "2026-06-15T08:00:00+00:00", "2026-06-18T15:00", database=database)
+    second = Harness(tmp_path / "h", database=database, clock=FakeClock(at("2026-06-15T08:00:00+00:00")))
     try:
         for h in (first, second):
             h.clock.t = at("2026-06-17T13:00:00+00:00")
@@ -926,11 +930,11 @@ async def test_two_processes_that_read_the_same_due_rows_remind_and_start_the_re
         second.close()
 
 
-async def test_two_processes_taking_the_same_click_at_once_agree_once(tmp_path):
+async def test_two_processes_taking_the_same_click_at_once_agree_once(tmp_path, database):
     import asyncio
 
-    first = Harness(tmp_path, FakeClock(WED_10_BERLIN))
-    second = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    first = Harness(tmp_path, FakeClock(WED_10_BERLIN), database=database)
+    second = Harness(tmp_path, FakeClock(WED_10_BERLIN), database=database)
     try:
         await ask(first)
         answers = await asyncio.gather(

@@ -141,9 +141,12 @@ class NetworkPeople(StubPeople):
         return await super().members(conversation)
 
 
-async def test_two_processes_send_a_check_in_reminder_once(tmp_path):
+async def test_two_processes_send_a_check_in_reminder_once(tmp_path, database):
     clock = FakeClock(MONDAY_7_BERLIN)
-    first, second = Harness(tmp_path, clock=clock), Harness(tmp_path, clock=clock)  # one database
+    first, second = (
+        Harness(tmp_path, database=database, clock=clock),
+        Harness(tmp_path, database=database, clock=clock),
+    )  # one database
     try:
         for h in (first, second):
             h.services = replace(h.services, directories={PLATFORM: NetworkPeople(people=h.people.people)})

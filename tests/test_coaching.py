@@ -111,9 +111,11 @@ async def test_sharing_when_writing_tells_the_person_without_the_text(h):
     assert where == "@bob" and TALKED not in text
 
 
-async def test_the_author_is_reminded_once_on_the_check_in_date(tmp_path):
-    first = Harness(tmp_path, FakeClock(WED_10_BERLIN))
-    second = Harness(tmp_path, FakeClock(WED_10_BERLIN))  # another process on the same file
+async def test_the_author_is_reminded_once_on_the_check_in_date(tmp_path, database):
+    first = Harness(tmp_path, FakeClock(WED_10_BERLIN), database=database)
+    second = Harness(
+        tmp_path, FakeClock(WED_10_BERLIN), database=database
+    )  # another process on the same file
     try:
         await write(first, next_checkin="2026-06-15")  # a Monday
         for h in (first, second):
@@ -227,11 +229,11 @@ async def test_the_longest_list_fits_in_one_slack_message(h):
     assert len(reply_payload(listed)["blocks"]) <= 50
 
 
-async def test_two_processes_that_read_the_same_due_check_in_remind_once(tmp_path):
+async def test_two_processes_that_read_the_same_due_check_in_remind_once(tmp_path, database):
     from handlers.coaching import jobs
 
-    first = Harness(tmp_path, FakeClock(WED_10_BERLIN))
-    second = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    first = Harness(tmp_path, FakeClock(WED_10_BERLIN), database=database)
+    second = Harness(tmp_path, FakeClock(WED_10_BERLIN), database=database)
     try:
         await write(first, next_checkin="2026-06-11")
         for h in (first, second):

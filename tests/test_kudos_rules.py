@@ -145,8 +145,8 @@ async def test_the_message_keeps_its_line_breaks_and_loses_invisible_characters(
     assert h.posts()[0][1].splitlines()[1:3] == ["> first line", "> second line"]
 
 
-async def test_a_retried_delivery_is_recorded_once_and_a_refused_one_claims_nothing(tmp_path):
-    h = Harness(tmp_path, kudos_daily_cap=1)
+async def test_a_retried_delivery_is_recorded_once_and_a_refused_one_claims_nothing(tmp_path, database):
+    h = Harness(tmp_path, database=database, kudos_daily_cap=1)
     try:
         first = await h.command("kudos", "@bob #mentoring thanks", delivery_id="T1")
         again = await h.command("kudos", "@bob #mentoring thanks", delivery_id="T1")

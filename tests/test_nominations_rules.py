@@ -740,7 +740,7 @@ async def test_usage(h):
 
 
 # --- races, restarts, two processes -------------------------------------------------------------
-async def test_two_processes_closing_at_once_close_once(tmp_path):
+async def test_two_processes_closing_at_once_close_once(tmp_path, database):
     first = nominations_harness(tmp_path)
     second = nominations_harness(tmp_path, clock=first.clock)
     try:
@@ -764,7 +764,7 @@ async def test_two_processes_closing_at_once_close_once(tmp_path):
         first.close()
 
 
-async def test_two_processes_starting_the_vote_at_once_post_one_ballot(tmp_path):
+async def test_two_processes_starting_the_vote_at_once_post_one_ballot(tmp_path, database):
     first = nominations_harness(tmp_path)
     second = nominations_harness(tmp_path, clock=first.clock)
     try:
@@ -795,7 +795,7 @@ class SlowMembers(StubPeople):
         return await super().members(conversation)
 
 
-async def test_a_vote_racing_the_end_of_the_vote_is_refused(tmp_path):
+async def test_a_vote_racing_the_end_of_the_vote_is_refused(tmp_path, database):
     first = nominations_harness(tmp_path)
     second = nominations_harness(tmp_path, clock=first.clock)
     try:
@@ -836,7 +836,7 @@ class ClosingWhileLookingUp(StubPeople):
         return await super().lookup(user)
 
 
-async def test_a_nomination_racing_the_close_is_refused_and_the_result_stands(tmp_path):
+async def test_a_nomination_racing_the_close_is_refused_and_the_result_stands(tmp_path, database):
     first = nominations_harness(tmp_path)
     second = nominations_harness(tmp_path, clock=first.clock)
     try:
@@ -878,7 +878,7 @@ async def test_a_nomination_that_lands_first_is_counted_by_the_close_in_the_othe
         first.close()
 
 
-async def test_a_restart_during_a_cycle_loses_nothing_and_the_close_fires_once(tmp_path):
+async def test_a_restart_during_a_cycle_loses_nothing_and_the_close_fires_once(tmp_path, database):
     first = nominations_harness(tmp_path)
     await open_cycle(first, **{FieldId.CLOSES_ON: day_after(first, 1), FieldId.CLOSES_AT: "12:00"})
     await nominate(first, "alice", "bob")

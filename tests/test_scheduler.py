@@ -267,9 +267,10 @@ def add_schedules(h: Harness, count: int, *, kind: str) -> list[int]:
         ]
 
 
-async def test_two_processes_on_one_database_fire_each_schedule_once(tmp_path):
+async def test_two_processes_on_one_database_fire_each_schedule_once(tmp_path, database):
     clock = FakeClock(at(2027, 1, 4, 6, 0))  # Monday 07:00 in Berlin
-    first, second = Harness(tmp_path, clock=clock), Harness(tmp_path, clock=clock)  # one file
+    first = Harness(tmp_path, clock=clock, database=database)
+    second = Harness(tmp_path, clock=clock, database=database)  # one database
     try:
         checkins = add_schedules(first, 90, kind="checkin")
         nudges = add_schedules(first, 30, kind="nudge")
@@ -292,9 +293,9 @@ async def test_two_processes_on_one_database_fire_each_schedule_once(tmp_path):
         second.close()
 
 
-async def test_a_schedule_paused_while_its_group_fires_is_not_fired(tmp_path):
+async def test_a_schedule_paused_while_its_group_fires_is_not_fired(tmp_path, database):
     clock = FakeClock(at(2027, 1, 4, 6, 0))
-    h = Harness(tmp_path, clock=clock)
+    h = Harness(tmp_path, clock=clock, database=database)
     try:
         ids = add_schedules(h, 60, kind="checkin")
         clock.t = at(2027, 1, 4, 8, 0, 10)

@@ -20,7 +20,7 @@ from bot.store import open_store
 from handlers import anonymity
 from handlers.speakup import jobs
 from handlers.speakup.ids import ActionId
-from tests.support.candor import blocks_text
+from tests.support.candor import Candor, blocks_text, make_settings
 from tests.test_speakup import AUTHOR, MANAGER, case_id, code_from, publish, raise_concern
 
 NAMES = ("UAUTHOR", "quinn.author", "Quinn Author", "quinn")
@@ -108,6 +108,30 @@ async def test_the_author_appears_nowhere_but_in_their_own_messages(production_l
 
     await candor.stop()  # and after a checkpoint on close, the main file too
     assert [s for s in leaks if s in database_bytes(candor.settings.db_path)] == []
+
+
+@pytest.mark.postgresql
+async def test_on_postgresql_neither_a_dump_nor_the_statement_log_holds_the_author(
+    production_logs, postgres_server, clock, slack, settings_overrides
+):
+    """The same flow on PostgreSQL with every statement logged (log_statement=all), bound
+    parameters included: the author is in no row pg_dump shows, and in no logged statement or
+    parameter."""
+    url = postgres_server.new_database(log_statements=True)
+    candor = await Candor(make_settings(url, slack.url, **settings_overrides), clock, slack).start()
+    try:
+        await full_flow(candor, slack, clock)
+    finally:
+        await candor.stop()
+    leaks = secrets_of_the_author()
+    never_kept = [*leaks, b"trig.", b"/respond/", b"hooks.slack"]
+    dump = postgres_server.dump(url)
+    assert b"Estimates are overruled" in dump  # the dump really holds the concern
+    assert [s for s in never_kept if s in dump] == []
+    log = postgres_server.server_log_of(url).encode()
+    assert b"insert into concerns" in log.lower() and b"parameters: $1" in log  # values are logged
+    assert MANAGER.encode() in log  # people who are not anonymous are there: the search is not vacuous
+    assert [s for s in never_kept if s in log] == []
 
 
 def test_the_leak_search_would_find_an_author_id(tmp_path):

@@ -24,9 +24,9 @@ WEDNESDAY_9_UTC = datetime(2026, 6, 10, 9, 0, tzinfo=UTC).timestamp()  # 11:00 i
 
 
 @pytest.fixture
-async def pair(tmp_path, clock, slack):
+async def pair(database, clock, slack):
     settings = make_settings(
-        tmp_path / "shared.db",
+        database,
         slack.url,
         speakup_channels=frozenset({"CCONCERNS"}),
         speakup_delay_s=(300.0, 1800.0),
@@ -76,7 +76,7 @@ async def test_a_scheduled_check_in_and_its_reminder_happen_once(pair, slack, cl
     slack.members["CTEAM"] = ["UALICE", "UBOB", "UCAROL"]
     _, reply = await first.command("/checkin", "add mon,tue,wed,thu,fri 11:30 Europe/Berlin weekly")
     assert "is scheduled" in blocks_text(reply)
-    first.db["schedules"].update(1, {"remind": 1})
+    first.db.execute("update schedules set remind = 1 where id = 1")
     clock.advance(31 * 60)  # 11:31 in Berlin: the occurrence is due
     reports = await asyncio.gather(first.app[SCHEDULER].fire_due(), second.app[SCHEDULER].fire_due())
     assert sorted(r.fired for r in reports) == [0, 1]

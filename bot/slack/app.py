@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from bot.slack.forms import form_mentions, form_values, form_view, home_view, re
 from bot.slack.identity import authorize_with, failure_code
 from bot.slack.render import reply_payload
 from bot.slack.wire import command_text
-from bot.store import StoreUnavailable, is_storage_error
+from bot.store import DB_ERRORS, StoreUnavailable, error_name, is_storage_error
 from handlers import intro
 from handlers.context import Action, Command, Services, Submission
 from handlers.reports import home
@@ -102,13 +101,13 @@ async def run_safely(handler: Callable[..., Awaitable[Any]], request: Any, servi
     except StoreUnavailable:
         log.error("not saved: the database file was deleted or replaced", extra={"practice": practice})
         return NOT_SAVED
-    except sqlite3.Error as exc:
+    except DB_ERRORS as exc:
         if not is_storage_error(exc):
             log.exception("practice failed", extra={"practice": practice})
             return SOMETHING_WENT_WRONG
         log.error(
             "not saved: the database refused the write",
-            extra={"practice": practice, "error": exc.sqlite_errorname},
+            extra={"practice": practice, "error": error_name(exc)},
         )
         return NOT_SAVED
     except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:

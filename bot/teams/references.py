@@ -64,7 +64,7 @@ def save(
     db.execute(
         f"insert into teams_references ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, 0) "
         "on conflict (conversation) do update set tenant = excluded.tenant, kind = excluded.kind, "
-        "user = excluded.user, team = excluded.team, name = coalesce(excluded.name, name), "
+        "user = excluded.user, team = excluded.team, name = coalesce(excluded.name, teams_references.name), "
         "reference = excluded.reference, unreachable = 0",
         [conversation, tenant, kind, user, team, name, json.dumps(reference, sort_keys=True)],
     )

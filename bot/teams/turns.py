@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -32,7 +31,7 @@ from botframework.connector.models import ErrorResponseException
 
 from bot.messages import Choice, Field, Form, FormErrors, Message, Reply, error, text_message
 from bot.replays import ReplayGuard
-from bot.store import StoreUnavailable, is_storage_error
+from bot.store import DB_ERRORS, StoreUnavailable, error_name, is_storage_error
 from bot.teams import references
 from bot.teams.activities import card_activity, message_activity
 from bot.teams.activities import reply as reply_to
@@ -167,11 +166,11 @@ async def run_safely(handler: Callable[..., Awaitable[Any]], request: Any, servi
     except StoreUnavailable:
         log.error("not saved: the database file was deleted or replaced")
         return NOT_SAVED
-    except sqlite3.Error as exc:
+    except DB_ERRORS as exc:
         if not is_storage_error(exc):
             log.exception("practice failed")
             return error(APOLOGY)
-        log.error("not saved: the database refused the write", extra={"error": exc.sqlite_errorname})
+        log.error("not saved: the database refused the write", extra={"error": error_name(exc)})
         return NOT_SAVED
     except (ErrorResponseException, aiohttp.ClientError, TimeoutError) as exc:
         log.warning("a call to Teams failed", extra={"error": type(exc).__name__})

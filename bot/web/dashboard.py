@@ -272,6 +272,8 @@ class Dashboard:
 
     async def _render(self, services: Services, req: Request, names: dict[str, str]) -> str:
         path = services.store.path
+        if services.store.engine != "sqlite":  # PostgreSQL: a pooled connection, off the loop
+            return await services.store.read(lambda db: render(db, services, req, names))
         if path is None:  # an in-memory database has one connection: use it here
             return render(services.store.db, services, req, names)
 

@@ -29,7 +29,7 @@ def _union(columns: str, filtered: bool) -> str:
 def workspaces(db: Database) -> list[tuple[str, str]]:
     """Every (platform, workspace) that has used a practice in a channel, sorted."""
     rows = db.execute(
-        f"select platform, workspace from ({_union('platform, workspace', False)}) order by 1, 2"
+        f"select platform, workspace from ({_union('platform, workspace', False)}) as found order by 1, 2"
     )
     return [(platform, workspace) for platform, workspace in rows]
 
@@ -37,7 +37,9 @@ def workspaces(db: Database) -> list[tuple[str, str]]:
 def teams(db: Database, *, platform: str, workspace: str) -> list[str]:
     """The channels of a workspace that used a practice, sorted."""
     params = [platform, workspace] * len(_TEAMS)
-    rows = db.execute(f"select conversation from ({_union('conversation', True)}) order by 1", params)
+    rows = db.execute(
+        f"select conversation from ({_union('conversation', True)}) as found order by 1", params
+    )
     return [conversation for (conversation,) in rows]
 
 

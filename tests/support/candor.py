@@ -26,9 +26,12 @@ TOKEN = "xoxb-test-token-never-log-me-4242"
 TEAM = "T1"
 
 
-def make_settings(db_path: Path, api_url: str, **overrides: Any) -> Settings:
+def make_settings(db_path: Path | str, api_url: str, **overrides: Any) -> Settings:
+    """`db_path`: a SQLite file, or a PostgreSQL URL (the file is then not used)."""
+    url = db_path if isinstance(db_path, str) else ""
     values: dict[str, Any] = {
-        "db_path": db_path,
+        "db_path": Path("unused.db") if url else db_path,
+        "database_url": url,
         "data_dir": REPO_ROOT / "data",
         "port": 0,
         "slack_bot_token": TOKEN,
@@ -229,16 +232,18 @@ class Candor:
         Starting a pass here is safe: passes are synchronous and skip busy conversations.
         """
         deadline = time.monotonic() + timeout
-        while self.dispatcher.deliver_due() or self.dispatcher._workers:
+        while await self.dispatcher.deliver_due() or self.dispatcher._workers:
             if time.monotonic() > deadline:
                 raise AssertionError("the outbox did not settle")
             await asyncio.sleep(0.01)
 
     def outbox(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db["outbox"].rows_where(order_by="id")]
+        cursor = self.db.execute("select * from outbox order by id")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def count(self, table: str) -> int:
-        return self.db[table].count
+        return self.db.execute(f"select count(*) from {table}").fetchone()[0]
 
 
 def rich_text(text: str | None) -> dict[str, Any]:

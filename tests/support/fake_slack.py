@@ -7,6 +7,7 @@ sent. It fakes *Slack's* server, never Candor's code.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -47,7 +48,7 @@ class FakeSlackApi:
         self.outside: set[str] = set()  # channels the bot has not been invited to
         self.members: dict[str, list[str]] = {}  # channel -> member ids
         # method -> what happens elsewhere while Slack handles the next call (run once, then dropped)
-        self.meanwhile: dict[str, Callable[[], None]] = {}
+        self.meanwhile: dict[str, Callable[[], Any]] = {}  # may return an awaitable
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -120,7 +121,9 @@ class FakeSlackApi:
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
         if method in self.meanwhile:
-            self.meanwhile.pop(method)()
+            done = self.meanwhile.pop(method)()
+            if inspect.isawaitable(done):
+                await done
         canned = self._next_canned(method)
         status, body, headers = self._answer(method, params, canned)
         now = self.clock.now() if self.clock else 0.0

@@ -30,6 +30,7 @@ from handlers.registry import REGISTRY
 from handlers.schedules.store import Schedule
 from handlers.text import Mentioned
 from tests.support.clock import FakeClock
+from tests.support.postgres import default_database
 
 PLATFORM = "stub"
 WORKSPACE = "W1"
@@ -66,10 +67,22 @@ class StubPeople:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, clock: FakeClock | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        clock: FakeClock | None = None,
+        *,
+        database: Path | str | None = None,
+        **settings: Any,
+    ) -> None:
+        """`database`: a SQLite file (default: harness.db in tmp_path) or a PostgreSQL URL."""
         self.clock = clock or FakeClock()
-        self.settings = Settings(db_path=tmp_path / "harness.db", **settings)
-        self.store: Store = open_store(self.settings.db_path)
+        if database is None:
+            database = default_database(tmp_path, "harness.db")
+        url = database if isinstance(database, str) else ""
+        path = database if isinstance(database, Path) else tmp_path / "harness.db"
+        self.settings = Settings(db_path=path, database_url=url, **settings)
+        self.store: Store = open_store(self.settings.database)
         self.people = StubPeople()
         for user in ("alice", "bob", "carol"):
             self.people.add(user, tz="Europe/Berlin")
@@ -177,7 +190,7 @@ class Harness:
         ]
 
     def count(self, table: str) -> int:
-        return self.store.db.table(table).count
+        return self.store.db.execute(f"select count(*) from {table}").fetchone()[0]
 
 
 def text_of(reply: Reply | FormErrors) -> str:

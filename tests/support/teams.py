@@ -15,6 +15,7 @@ import pytest
 from tests.support.candor import Candor, make_settings
 from tests.support.clock import FakeClock
 from tests.support.fake_teams import APP_ID, APP_PASSWORD, BOT, TENANT, FakeTeams
+from tests.support.postgres import default_database
 
 CHANNEL = "19:team-alpha@thread.tacv2"  # a team's General channel has the team's id
 OTHER_CHANNEL = "19:concerns@thread.tacv2"
@@ -359,7 +360,9 @@ def teams_settings(tmp_path, fake: FakeTeams, *, auth: bool, **overrides: Any):
         }
     else:
         values["teams_without_auth"] = True
-    return make_settings(tmp_path / "candor.db", "http://127.0.0.1:9/api/", **(values | overrides))
+    return make_settings(
+        default_database(tmp_path, "candor.db"), "http://127.0.0.1:9/api/", **(values | overrides)
+    )
 
 
 @pytest.fixture

@@ -319,3 +319,37 @@ def retrying(fn: Callable[[], T]) -> T:
                 raise
             log.info("a transaction lost a deadlock or serialization check; running it again")
     raise AssertionError("unreachable")
+
+
+# The server settings under which PostgreSQL writes a statement's bound values to its log. Values
+# come back from current_setting() with their units ("250ms", "64B"), "-1" meaning "off" for the
+# durations and "in full" for the lengths.
+LOG_SETTINGS = (
+    "log_statement",
+    "log_min_duration_statement",
+    "log_min_duration_sample",
+    "log_statement_sample_rate",
+    "log_transaction_sample_rate",
+    "log_parameter_max_length",
+    "log_parameter_max_length_on_error",
+)
+VALUES_LOGGED_SQL = "select " + ", ".join(f"current_setting('{name}')" for name in LOG_SETTINGS)
+
+
+def values_logged(settings: Sequence[str]) -> str | None:
+    """Why the server log would keep the values Candor sends with a statement, or None."""
+    got = dict(zip(LOG_SETTINGS, settings, strict=True))
+    if got["log_parameter_max_length_on_error"] != "0":
+        return f"log_parameter_max_length_on_error = {got['log_parameter_max_length_on_error']}"
+    if got["log_parameter_max_length"] == "0":
+        return None  # statements may be logged, but never with their values
+    sampled = got["log_min_duration_sample"] != "-1" and float(got["log_statement_sample_rate"]) > 0
+    for name, on in (
+        ("log_statement", got["log_statement"] in ("mod", "all")),
+        ("log_min_duration_statement", got["log_min_duration_statement"] != "-1"),
+        ("log_min_duration_sample", sampled),
+        ("log_transaction_sample_rate", float(got["log_transaction_sample_rate"]) > 0),
+    ):
+        if on:
+            return f"{name} = {got[name]} with log_parameter_max_length = {got['log_parameter_max_length']}"
+    return None

@@ -178,6 +178,8 @@ def build_app(
         for adapter in adapters.values():
             adapter.serve(services, replays)
         task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        if reason := await store.values_logged():  # said once, for the operator; pulse users are told too
+            log.warning("the pulse is paused: the database logs statement values", extra={"reason": reason})
         checkpoints = BackgroundCheckpoints(store)
         checkpoints.start()
         scheduler.start()

@@ -149,6 +149,11 @@ class Store:
         self._fenced = False
         self._health = "ok"
 
+    async def values_logged(self) -> str | None:
+        """Why the database's own log would keep the values of Candor's statements: SQLite keeps
+        no such log."""
+        return None
+
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` after every committed transaction (the outbox uses it to wake up)."""
         self._after_commit.append(callback)
@@ -429,6 +434,13 @@ class PostgresStore(Store):
 
     async def call(self, work: Callable[[Database], T]) -> T:
         return await self._worker.call(work, self.db)
+
+    async def values_logged(self) -> str | None:
+        """Why the server's log would keep the values of Candor's statements, or None: the pulse
+        asks before any statement that names a member, since a logged "who" beside a logged
+        answer would link them (see the README on PostgreSQL's logs)."""
+        row = await self.read(lambda db: db.execute(postgres.VALUES_LOGGED_SQL).fetchone())
+        return postgres.values_logged([str(v) for v in row or ()])
 
     def checkpoint(self) -> bool:
         """SQLite's WAL checkpoint; PostgreSQL's own WAL is the server's (see the README)."""

@@ -172,3 +172,71 @@ def test_the_answer_tables_hold_no_user_and_no_time(tmp_path):
     }
     assert set(db["pulse_invites"].columns_dict) == {"round_id", "user", "answered", "dm_outbox"}
     db.close()
+
+
+async def pg_candor(postgres_server, slack, clock, settings_overrides, url: str):
+    from tests.support.candor import Candor, make_settings
+
+    return await Candor(make_settings(url, slack.url, **settings_overrides), clock, slack).start()
+
+
+@pytest.mark.postgresql
+async def test_on_postgresql_logging_statement_values_pauses_the_pulse_before_anyone_is_named(
+    production_logs, postgres_server, slack, clock, settings_overrides
+):
+    """With the server logging bound values (log_statement = all, as PostgreSQL logs them by
+    default once statements are logged), a member's "who" and "what" would sit side by side in the
+    server log: the pulse refuses to schedule, to open the form and to take an answer, and says why."""
+    url = postgres_server.new_database()
+    candor = await pg_candor(postgres_server, slack, clock, settings_overrides, url)
+    try:
+        round_id = await start(candor)  # the server logged nothing then
+        assert await candor.click(ActionId.ANSWER, str(round_id), user="UANA", channel="DUANA") == 200
+        form = slack.opened_views()[-1]  # opened before the operator turned statement logging on
+    finally:
+        await candor.stop()
+    postgres_server.admin(f"alter database {url.rsplit('/', 1)[1]} set log_statement = 'all'")
+    candor = await pg_candor(postgres_server, slack, clock, settings_overrides, url)
+    try:
+        logs = production_logs.getvalue()
+        assert "the pulse is paused" in logs and "log_statement = all" in logs  # the operator is told
+        filled = {f"q{n}": "4" for n in range(1, 8)} | {"comment": "late at night"}
+        refused = await candor.submit(form, filled, user="UANA")
+        assert refused["response_action"] == "errors"
+        assert "The pulse is paused" in refused["errors"]["q1"]
+        assert "log_parameter_max_length = 0" in refused["errors"]["q1"]
+        assert await candor.click(ActionId.ANSWER, str(round_id), user="UBEN", channel="DUBEN") == 200
+        await candor.settle()
+        [shown] = [c.params for c in slack.calls_to("response_url")][-1:]
+        assert "The pulse is paused" in blocks_text(shown) and shown.get("response_type") != "in_channel"
+        assert candor.count("pulse_answers") == 0
+        assert candor.db.execute("select count(*) from pulse_invites where answered = 1").fetchone()[0] == 0
+        status, body = await candor.command("/pulse", "start fortnightly", user=ADMIN, channel="COTHER")
+        assert status == 200 and "The pulse is paused" in blocks_text(body)
+        assert body.get("response_type") != "in_channel"
+    finally:
+        await candor.stop()
+    log = postgres_server.server_log_of(url)
+    assert "UANA" not in log and "UBEN" not in log  # refused before any statement named them
+
+
+@pytest.mark.postgresql
+async def test_on_postgresql_statements_logged_without_their_values_the_pulse_runs_and_names_nobody(
+    postgres_server, slack, clock, settings_overrides
+):
+    url = postgres_server.new_database(log_statements=True, log_values=False)
+    candor = await pg_candor(postgres_server, slack, clock, settings_overrides, url)
+    try:
+        round_id = await start(candor)
+        for i, user in enumerate(MEMBERS):
+            clock.advance(41.5)
+            ack = await answer(
+                candor, slack, round_id, user, (i % 7 + 1, 4, 4, 4, 4, 4, 4), comment=f"note {i}"
+            )
+            assert ack["response_action"] == "update"
+        assert candor.count("pulse_answers") == 8
+    finally:
+        await candor.stop()
+    log = postgres_server.server_log_of(url)
+    assert "insert into pulse_answers" in log.lower() and "update pulse_invites" in log.lower()
+    assert [u for u in MEMBERS if u in log] == [] and "note 3" not in log

@@ -295,3 +295,38 @@ async def test_store_run_on_postgresql_does_not_hold_the_event_loop(postgres_ser
     task.cancel()
     store.close()
     assert ticks > 10  # the loop kept running other tasks while the statement waited
+
+
+DEFAULTS = {
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_min_duration_sample": "-1",
+    "log_statement_sample_rate": "1",
+    "log_transaction_sample_rate": "0",
+    "log_parameter_max_length": "-1",
+    "log_parameter_max_length_on_error": "0",
+}
+
+
+@pytest.mark.parametrize(
+    ("changed", "logged"),
+    [
+        ({}, None),
+        ({"log_statement": "ddl"}, None),
+        ({"log_statement": "mod"}, "log_statement = mod"),
+        ({"log_statement": "all", "log_parameter_max_length": "0"}, None),
+        ({"log_statement": "all", "log_parameter_max_length": "64B"}, "log_statement = all"),
+        ({"log_min_duration_statement": "0"}, "log_min_duration_statement = 0"),
+        ({"log_min_duration_statement": "250ms"}, "log_min_duration_statement = 250ms"),
+        ({"log_min_duration_sample": "100ms", "log_statement_sample_rate": "0"}, None),
+        ({"log_min_duration_sample": "100ms"}, "log_min_duration_sample = 100ms"),
+        ({"log_transaction_sample_rate": "0.01"}, "log_transaction_sample_rate = 0.01"),
+        ({"log_parameter_max_length_on_error": "-1"}, "log_parameter_max_length_on_error = -1"),
+    ],
+)
+def test_the_server_settings_that_would_log_the_values_candor_sends(changed, logged):
+    from bot.postgres import LOG_SETTINGS, values_logged
+
+    reason = values_logged([(DEFAULTS | changed)[name] for name in LOG_SETTINGS])
+    assert (reason is None) == (logged is None)
+    assert logged is None or reason.startswith(logged)

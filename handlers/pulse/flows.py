@@ -34,6 +34,14 @@ def _k(services: Services) -> int:
     return pulse_k(services.settings.anonymity_k)
 
 
+async def _logged(services: Services) -> str | None:
+    """The refusal when the database server logs the values of statements (PostgreSQL set to log
+    them): who answered and what they answered would sit side by side in its log. Asked before
+    any statement that names the member."""
+    reason = await services.store.values_logged()
+    return views.values_logged(reason) if reason else None
+
+
 # --- the command --------------------------------------------------------------------------------
 async def handle(cmd: Command, services: Services) -> Reply:
     syntax = services.syntax_for(cmd.platform)
@@ -197,6 +205,8 @@ async def _schedule(
     delivery: str | None,
 ) -> Reply | str:
     """Create the schedule; its first round opens at `first`. A refusal is returned as its text."""
+    if logged := await _logged(services):
+        return logged
     people = services.people_for(platform)
     syntax = services.syntax_for(platform)
     if not await people.bot_is_member(conversation):
@@ -265,6 +275,8 @@ def _refusal(services: Services, round_: Round | None, user: str) -> str | None:
 
 
 async def open_answer(action: Action, services: Services) -> Reply:
+    if logged := await _logged(services):
+        return error(logged)
     round_ = _find(services, action, action.value)
     refused = _refusal(services, round_, action.user)
     if refused or round_ is None:
@@ -289,6 +301,8 @@ def read_answer(values: dict[str, object]) -> tuple[list[int], dict[str, str]]:
 
 
 async def submit_answer(sub: Submission, services: Services) -> Reply | FormErrors:
+    if logged := await _logged(services):
+        return FormErrors({"q1": logged})
     round_ = _find(services, sub, sub.context)
     refused = _refusal(services, round_, sub.user)
     if refused or round_ is None:

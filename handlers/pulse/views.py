@@ -194,6 +194,16 @@ THANKS = ok(
 ALREADY = "You already answered this round. Answers cannot be changed: they are stored without your name."
 NOT_INVITED = "This pulse is for the members its channel had when it opened."
 NO_ROUND = "This pulse no longer exists."
+
+
+def values_logged(reason: str) -> str:
+    return (
+        "The pulse is paused: Candor's database server keeps the values it is sent in its log "
+        f"({reason}), where who answered would sit beside what they answered. Nothing was saved. "
+        "An operator can set log_parameter_max_length = 0 (see the README on PostgreSQL's logs)."
+    )
+
+
 PICK = "Pick one of the seven answers."
 
 

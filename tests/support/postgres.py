@@ -105,12 +105,17 @@ class PostgresServer:
         self.admin(f"create database {TEMPLATE}")
         open_store(self.url(TEMPLATE)).close()
 
-    def new_database(self, *, migrated: bool = True, log_statements: bool = False) -> str:
-        """A fresh database's URL: Candor's schema already applied unless `migrated` is False."""
+    def new_database(
+        self, *, migrated: bool = True, log_statements: bool = False, log_values: bool = True
+    ) -> str:
+        """A fresh database's URL: Candor's schema already applied unless `migrated` is False.
+        `log_statements` logs every statement, with its bound values unless `log_values` is False."""
         name = f"t{os.getpid()}_{next(self._names)}"
         self.admin(f"create database {name}" + (f" template {TEMPLATE}" if migrated else ""))
         if log_statements:  # every statement and its parameters go to the server log
             self.admin(f"alter database {name} set log_statement = 'all'")
+        if not log_values:
+            self.admin(f"alter database {name} set log_parameter_max_length = 0")
         return self.url(name)
 
     def dump(self, url: str) -> bytes:

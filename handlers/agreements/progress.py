@@ -131,15 +131,22 @@ async def done(action: Action, services: Services) -> Reply:
     return views.done_reply(a.requester)
 
 
-async def accept_done(action: Action, services: Services) -> Reply:
+def _done_for_requester(action: Action, services: Services) -> Agreement | Reply:
+    """The agreement marked done, when the requester presses a button on it; else the refusal."""
     found = _find(action, services)
     if isinstance(found, Reply):
         return found
-    a = found
-    if a.state != State.DONE:
-        return views.stale(a, action.user)
-    if action.user != a.requester:
-        return views.only_requester(a)
+    if found.state != State.DONE:
+        return views.stale(found, action.user)
+    if action.user != found.requester:
+        return views.only_requester(found)
+    return found
+
+
+async def accept_done(action: Action, services: Services) -> Reply:
+    a = _done_for_requester(action, services)
+    if isinstance(a, Reply):
+        return a
     now = services.clock.now()
     word_list = words(services)
 
@@ -162,15 +169,8 @@ async def accept_done(action: Action, services: Services) -> Reply:
 
 
 async def not_yet(action: Action, services: Services) -> Reply:
-    found = _find(action, services)
-    if isinstance(found, Reply):
-        return found
-    a = found
-    if a.state != State.DONE:
-        return views.stale(a, action.user)
-    if action.user != a.requester:
-        return views.only_requester(a)
-    return forms.not_yet(a)
+    a = _done_for_requester(action, services)
+    return a if isinstance(a, Reply) else forms.not_yet(a)
 
 
 async def submit_not_yet(sub: Submission, services: Services) -> Reply | FormErrors:

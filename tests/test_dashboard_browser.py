@@ -9,6 +9,7 @@ installs it) the test is skipped with one line.
 # ruff: noqa: E402  (the browser is looked for before Playwright is imported)
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
@@ -151,6 +152,7 @@ async def test_the_pilot_view_prints_on_one_page(seeded, clock, browser, tmp_pat
     assert await page.locator("form").first.is_hidden()  # the print has the figures, not the controls
     pdf = await page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1  # one A4 page, as a manager prints it
     await page.screenshot(path=str(tmp_path / "pilot.png"), full_page=True)
 
 

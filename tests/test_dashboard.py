@@ -112,8 +112,10 @@ async def test_the_pilot_view_sets_safety_beside_process_before_and_after(seeded
     }
     cells = lambda key: re.findall(r'<td class="num">([^<]*)</td>', rows[key])  # noqa: E731
     assert cells("pulse.score") == ["5.00 of 7", "5.40 of 7", "+0.40"]  # 1 May before, 31 May after
-    # No reviews were seeded: the figure is withheld before and after, never shown as a number.
-    assert all("fewer than" in cell for cell in cells("reviews.mean_quality")[:2])
+    # The five reviews all came after the start: before, the figure is withheld, never a number,
+    # and no change is claimed against it.
+    assert cells("reviews.mean_quality") == ["fewer than 5 reviews, not shown to protect anonymity", "80", ""]
+    assert cells("reviews.actions_on_time")[1:] == ["83.3%", ""]
     assert "@media print" in html
 
 

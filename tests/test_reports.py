@@ -60,6 +60,10 @@ async def test_the_30_day_report_shows_every_practice_with_the_figures_known_by_
         "• Kudos for #mentoring: 3",
         "• Kudos for #spoke-up: 3",
         "• Kudos for #owned-it: 2",
+        "Failure reviews",
+        "• Failure reviews published: 5",
+        "• Mean review quality index (0-100): 80",
+        "• Review actions done by their due date: 83.3%",
         "Check-ins",
         "• Check-ins held: 4",
         "• Check-in response rate: 75% (18 answers to 4 check-ins)",
@@ -76,7 +80,8 @@ async def test_the_30_day_report_shows_every_practice_with_the_figures_known_by_
     ]
     for line in expected:
         assert line in report, line
-    assert report.index("Speaking up") < report.index("Recognition") < report.index("Check-ins")
+    assert report.index("Speaking up") < report.index("Recognition") < report.index("Failure reviews")
+    assert report.index("Failure reviews") < report.index("Check-ins")
     assert report.index("Agreements") < report.index("Pulse (psychological safety)")
     assert report[-1] == "Figures about fewer than 5 people or items are not shown, to protect anonymity."
 
@@ -198,8 +203,10 @@ async def test_the_csv_holds_the_reports_figures_month_by_month_and_no_anonymous
     assert value("small", "2026-06", "pulse.score").startswith("not enough answers yet")  # 3 answers
     assert value("team", "2026-06", "kudos.behaviour.feedback") == "4.0"  # 9 kudos in June from 6 givers
     assert value("team", "2026-05", "kudos.total").startswith("fewer than 5 people giving kudos")  # 3 in May
+    assert value("team", "2026-05", "reviews.count") == "4.0"  # four of the five reviews were in May
+    assert value("team", "2026-05", "reviews.mean_quality").startswith("fewer than 5 reviews")
     raw = (tmp_path / "report.csv").read_text()
-    for secret in ("a concern", "hash-", "thanks", "alice", "bob", "1000001"):
+    for secret in ("a concern", "hash-", "thanks", "alice", "bob", "1000001", "Deploy rolled", "canary"):
         assert secret not in raw, secret
 
 

@@ -118,6 +118,40 @@ def pulse_round(
     )
 
 
+def review(
+    db: Database,
+    where: Where,
+    *,
+    number: int,
+    published: float,
+    quality: int,
+    actions: list[tuple[float, float | None]],
+) -> None:
+    """A published, named review with its quality index, and actions as (overdue_at, done_at)."""
+    db.execute(
+        "insert into reviews (id, platform, workspace, conversation, channel, author, anonymous, title, "
+        "happened, impact, factors, learned, next_time, quality, quality_detail, published_on, publish_at, "
+        "post_outbox) values (?, ?, ?, ?, ?, 'alice', 0, 'Deploy rolled back', 'x', 'x', 'x', 'x', 'x', ?, "
+        "'{}', ?, ?, 1)",
+        [
+            number,
+            where.platform,
+            where.workspace,
+            where.team,
+            where.team,
+            quality,
+            day_of(published),
+            published,
+        ],
+    )
+    for position, (overdue_at, done_at) in enumerate(actions, start=1):
+        db.execute(
+            "insert into review_actions (id, review_id, position, description, owner, due_on, tz, "
+            "overdue_at, done_at) values (?, ?, ?, 'add a canary step', 'bob', ?, 'UTC', ?, ?)",
+            [number * 100 + position, number, position, day_of(overdue_at - DAY), overdue_at, done_at],
+        )
+
+
 def team_size(db: Database, where: Where, members: int, now: float) -> None:
     db.execute(
         "insert into team_sizes (platform, workspace, conversation, day, members) values (?, ?, ?, ?, ?) "
@@ -135,6 +169,8 @@ def team_dataset(db: Database, where: Where, now: float) -> None:
     - kudos: 12 from 6 givers; feedback 4, spoke-up 3, mentoring 3, owned-it 2 → candour 9
     - speak-up: 6 concerns; 4 acknowledged within 7 days, 1 after 10, 1 raised 2 days ago (not
       due yet) → 80% acknowledged within 7 days; 6 per 100 members... (6 / 6 × 100) = 100 a month
+    - reviews: 5 published, quality 60, 70, 80, 90, 100 → mean 80; 6 actions came due, 5 done
+      before their due date ended, 1 after → 83.3% on time
     - check-ins: 4 held, 3 + 4 + 5 + 6 answers from 6 members → 75%
     - agreements: 5 accepted, 4 kept, 1 missed and reviewed → 80% kept on time
     - pulse: a round 10 days ago, 5 of 6 answered, 5.40; the one before (40 days ago) 5.00
@@ -161,6 +197,15 @@ def team_dataset(db: Database, where: Where, now: float) -> None:
             case=case,
             now=now,
         )
+    for n, (age, quality) in enumerate(((25, 60), (20, 70), (15, 80), (10, 90), (5, 100)), start=7001):
+        due = now - (age - 3) * DAY  # each action's due date ended 3 days after its review
+        review(db, where, number=n, published=now - age * DAY, quality=quality, actions=[(due, due - DAY)])
+    review_late = now - 8 * DAY  # a sixth action, done a day after its due date ended
+    db.execute(
+        "insert into review_actions (id, review_id, position, description, owner, due_on, tz, overdue_at, "
+        "done_at) values (700199, 7001, 9, 'write the runbook', 'carol', ?, 'UTC', ?, ?)",
+        [day_of(review_late - DAY), review_late, review_late + DAY],
+    )
     schedule = checkin_schedule(db, where, owner="alice")
     for age, count in ((26, 3), (19, 4), (12, 5), (5, 6)):
         checkin_run(db, schedule, at=now - age * DAY, responders=TEAM[:count])

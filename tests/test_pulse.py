@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import REPO_ROOT
+from bot.messages import Mention, decode, plain_text
 from handlers.pulse import jobs, scoring, store, when
 from handlers.pulse.content import load_survey
 from handlers.pulse.ids import ActionId, FormId, Repeat
@@ -567,3 +568,36 @@ async def test_help_names_the_commands_and_what_is_kept(h):
     reply = text_of(await h.command("pulse", "help", user="bob"))
     assert "/pulse start [monthly|fortnightly|quarterly|once]" in reply
     assert "stored without your name" in reply and "at least 5 people" in reply
+
+
+async def test_a_hostile_comment_is_shown_as_text_on_both_platforms_and_notifies_nobody(tmp_path):
+    """Comments are people's words in a channel post: `<!channel>`, a forged mention or a link with
+    a label are shown as typed, escaped, on Slack and in Teams; none becomes a mention."""
+    from bot.slack.render import message_payload
+    from bot.teams.cards import activity_parts
+
+    people = [f"p{i}" for i in range(10)]
+    h = pulse_harness(tmp_path, members=people, admins=frozenset({"p0"}))
+    await h.command("pulse", "start", user="p0")
+    await h.run_jobs()
+    round_id = current_round(h)
+    hostile = "<!channel> & <@U0BOSS> see <https://evil.example|our wiki> **now**"
+    for user in people:
+        await answer(h, round_id, user, (4, 4, 4, 4, 4, 4, 4), comment=hostile)
+    await close(h, round_id)
+    posted = [
+        decode(json.loads(p))
+        for (p,) in h.store.db.execute("select payload from outbox where recipient = 'channel' order by id")
+    ]
+    [message] = [m for m in posted if "Comments (in random order)" in plain_text(m)]
+    assert not any(isinstance(s, Mention) for b in message.blocks for s in getattr(b, "spans", ()))
+
+    slack = json.dumps(message_payload(message))
+    assert "<!channel>" not in slack and "<@U0BOSS>" not in slack and "|our wiki>" not in slack
+    assert slack.count("&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;") == 10  # every comment, as typed
+
+    teams = activity_parts(message, {})
+    assert "entities" not in teams  # nobody is mentioned
+    card = json.dumps(teams)
+    assert "<at>" not in card and card.count("<!channel> & <@U0BOSS>") == 10  # TextRuns show text as is
+    h.close()

@@ -72,8 +72,38 @@ def every_report(services, now: float) -> list:
     return figures
 
 
+async def rendered_reports(candor, slack, clock, tmp_path) -> list[str]:
+    """Every place an admin reads the team's figures, as rendered: /candor report in the team's
+    channel (30 and 90 days), App Home for the admin and for bob, the dashboard (the workspace's
+    months and the pilot view) and the CSV export."""
+    from bot.__main__ import main
+    from handlers.reports import tokens
+
+    shown = []
+    for period in ("30d", "90d"):
+        _, body = await candor.command("/candor", f"report {period}", user=ADMIN, channel="CTEAM")
+        shown.append(json.dumps(body, ensure_ascii=False))
+    for n, user in enumerate((ADMIN, "UBOB")):
+        event = {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}
+        assert await candor.event(event, event_id=f"EvHome{clock.now()}{n}") == 200
+        await candor.settle()
+        shown.append(json.dumps(slack.calls_to("views.publish")[-1].params, ensure_ascii=False))
+    token = tokens.sign(tokens.key_for(candor.settings), platform="slack", workspace=TEAM, now=clock.now())
+    start = (datetime.fromtimestamp(clock.now(), ZoneInfo("UTC")).date() - timedelta(days=10)).isoformat()
+    for query in ({}, {"view": "pilot", "start": start}):
+        async with candor.http.get(candor.url + "/dashboard", params={"token": token, **query}) as response:
+            assert response.status == 200
+            shown.append(await response.text())
+    out = tmp_path / "report.csv"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CANDOR_DB", str(candor.settings.db_path))
+        assert main(["export", "--since", "2026-01-01", "--out", str(out)]) == 0
+    shown.append(out.read_text())
+    return shown
+
+
 async def test_a_coaching_note_reaches_no_one_but_its_author_and_the_person_it_is_shared_with(
-    candor, slack, clock, production_logs
+    candor, slack, clock, production_logs, tmp_path
 ):
     watch = Watch(candor, slack)
     services = candor.app[SERVICES]
@@ -144,6 +174,10 @@ async def test_a_coaching_note_reaches_no_one_but_its_author_and_the_person_it_i
     assert [(f.key, f.value, f.count) for f in reports_after] == [
         (f.key, f.value, f.count) for f in reports_before
     ]
+    # Nor any report as an admin reads it, nor anyone's App Home, the dashboard or the export.
+    rendered = await rendered_reports(candor, slack, clock, tmp_path)
+    assert "Team report" in rendered[0] and "<main" in rendered[4] and "section,key,label" in rendered[-1]
+    assert [leaks(r) for r in rendered] == [[]] * len(rendered)
     # Every Web API call that carried the text was an answer to alice or bob themselves.
     carrying = [c for c in slack.calls if leaks(json.dumps(c.params, ensure_ascii=False))]
     assert carrying and {c.method for c in carrying} == {"response_url"}

@@ -17,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -43,6 +46,32 @@ _RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetect
 # SQLSTATE classes that mean "the database cannot take this now" rather than a bug of ours:
 # connection exceptions, insufficient resources, operator intervention, a read-only transaction.
 _STORAGE_CLASSES = ("08", "53", "57", "25006", "55P03", "57014")
+
+
+# While Candor serves (requests, jobs, the dispatcher), a round trip to PostgreSQL made on the event
+# loop's own thread stalls every other request: such calls are counted and named, once each in the
+# log, so a test can show there are none. `Store.run`/`read` calls run in worker threads, where
+# no loop is running; the shell, scripts and tests themselves are not serving.
+SERVING: ContextVar[bool] = ContextVar("candor_serving", default=False)
+on_loop_calls: Counter[str] = Counter()
+_HERE = ("bot/postgres.py", "bot/store.py", "contextlib.py")
+
+
+def _caller() -> str:
+    frame = sys._getframe(2)
+    while frame.f_back is not None and frame.f_code.co_filename.endswith(_HERE):
+        frame = frame.f_back
+    path = frame.f_code.co_filename
+    short = path[path.rfind("/bot/") + 1 :] if "/bot/" in path else path[path.rfind("/handlers/") + 1 :]
+    return f"{short}:{frame.f_code.co_name}"
+
+
+def _check_off_loop() -> None:
+    if SERVING.get() and asyncio._get_running_loop() is not None:
+        where = _caller()
+        if where not in on_loop_calls:
+            log.warning("a database call ran on the event loop", extra={"where": where})
+        on_loop_calls[where] += 1
 
 
 def is_url(target: object) -> bool:
@@ -244,6 +273,7 @@ class PooledDatabase:
         session = self.current
         if session is not None:
             return session.execute(sql, params)
+        _check_off_loop()
         with self._pool.connection() as conn:
             return run_statement(conn, self._dialect, sql, params)
 
@@ -254,6 +284,7 @@ class PooledDatabase:
         if current is not None:
             yield current
             return
+        _check_off_loop()
         with self._pool.connection() as conn:
             session = Session(conn, self._dialect)
             self._local.session = session

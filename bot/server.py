@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import logging
 import time
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 from sqlite_utils import Database
 
-from bot import retention
+from bot import postgres, retention
 from bot.checkpoints import BackgroundCheckpoints
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -54,6 +55,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     rid = uuid.uuid4().hex[:16]
     token = request_id.set(rid)
+    postgres.SERVING.set(True)  # this request's own context: see bot/postgres.py
     started = time.perf_counter()
     status = 500
     try:
@@ -177,12 +179,16 @@ def build_app(
         app[REPLAYS] = replays
         for adapter in adapters.values():
             adapter.serve(services, replays)
-        task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        # The dispatcher and the scheduler's jobs serve too (bot/postgres.py SERVING); a copied
+        # context keeps the flag off the caller's own, so a test's own reads are not counted.
+        serving = contextvars.copy_context()
+        serving.run(postgres.SERVING.set, True)
+        task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher", context=serving)
         if reason := await store.values_logged():  # said once, for the operator; pulse users are told too
             log.warning("the pulse is paused: the database logs statement values", extra={"reason": reason})
         checkpoints = BackgroundCheckpoints(store)
         checkpoints.start()
-        scheduler.start()
+        serving.run(scheduler.start)
         # What start-up loaded lives for the whole process: keep it out of the garbage collector's
         # full passes, which otherwise stall the event loop for tens of ms under load.
         gc.freeze()

@@ -28,7 +28,7 @@ class ReplayGuard:
         self._key = secrets.token_bytes(32)
         self._anonymous: dict[bytes, float] = {}  # HMAC of a trigger id -> when it can be forgotten
 
-    def first_time(self, trigger_id: str, *, anonymous: bool, signed_at: float) -> bool:
+    async def first_time(self, trigger_id: str, *, anonymous: bool, signed_at: float) -> bool:
         """True the first time this interaction is seen; False for a replay of it."""
         now = self._clock.now()
         if anonymous:
@@ -40,8 +40,7 @@ class ReplayGuard:
             self._anonymous[mark] = signed_at + SIGNATURE_WINDOW_S
             return True
         key = "interaction:" + hashlib.sha256(trigger_id.encode()).hexdigest()
-        with self._store.transaction() as tx:
-            return claim_once(tx, key, now)
+        return await self._store.run(lambda tx: claim_once(tx, key, now))
 
     def forget_expired(self) -> None:
         now = self._clock.now()

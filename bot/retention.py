@@ -93,8 +93,7 @@ async def prune(
 async def _in_chunks(store: Store, sql: str, cutoff: float, chunk: int) -> int:
     total = 0
     while True:
-        with store.transaction() as tx:
-            deleted = tx.execute(sql, {"cutoff": cutoff, "chunk": chunk}).rowcount
+        deleted = await store.run(lambda tx: tx.execute(sql, {"cutoff": cutoff, "chunk": chunk}).rowcount)
         total += deleted
         if deleted < chunk:
             return total

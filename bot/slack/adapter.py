@@ -101,7 +101,7 @@ class SlackAdapter:
         except payloads.Refused as refused:
             log.warning("malformed Slack request; refused", extra={"reason": refused.reason})
             return web.json_response({"error": refused.reason}, status=refused.status)
-        if not self._first_delivery(parsed, float(timestamp or 0)):
+        if not await self._first_delivery(parsed, float(timestamp or 0)):
             return web.Response(status=200)  # a replay: the first delivery was answered already
         practice = self._commands.get(str(parsed.get("command") or "").removeprefix("/"))
         if practice is not None and self._client is not None and self._services is not None:
@@ -119,7 +119,7 @@ class SlackAdapter:
         )
         return await to_aiohttp_response(await self._bolt.async_dispatch(bolt_request))
 
-    def _first_delivery(self, body: dict[str, Any], signed_at: float) -> bool:
+    async def _first_delivery(self, body: dict[str, Any], signed_at: float) -> bool:
         """False for a button click or form submission seen before (Slack's trigger_id)."""
         assert self._replays is not None
         if body.get("type") == "block_actions":
@@ -130,7 +130,9 @@ class SlackAdapter:
             return True  # commands and events are deduplicated by the practices, in their transaction
         anonymous = flow in self._anonymous
         try:
-            first = self._replays.first_time(body["trigger_id"], anonymous=anonymous, signed_at=signed_at)
+            first = await self._replays.first_time(
+                body["trigger_id"], anonymous=anonymous, signed_at=signed_at
+            )
         except Exception as exc:  # the store cannot record it; the practice will say nothing was saved
             log.warning("could not record an interaction as handled", extra={"error": type(exc).__name__})
             return True

@@ -235,12 +235,12 @@ class CandorBot(ActivityHandler):
             else:
                 references.save(tx, **row, user=user)
 
-    def _first(self, activity: Activity, *, anonymous: bool) -> bool:
+    async def _first(self, activity: Activity, *, anonymous: bool) -> bool:
         """False for a delivery Teams sent again (it re-sends what was not answered in 15 s)."""
         if not activity.id:
             return True
         try:
-            return self.replays.first_time(
+            return await self.replays.first_time(
                 f"teams:{activity.id}", anonymous=anonymous, signed_at=self.services.clock.now()
             )
         except Exception as exc:  # the store cannot record it; the practice will say nothing was saved
@@ -259,7 +259,7 @@ class CandorBot(ActivityHandler):
         bot_id = activity.recipient.id if activity.recipient else None
         typed = read(activity.text, entities_of(activity), bot_id)
         anonymous = self.registry.is_anonymous_command(typed.name, typed.text)
-        if not self._first(activity, anonymous=anonymous):
+        if not await self._first(activity, anonymous=anonymous):
             return
         if typed.name in ("", "help", "hi", "hello", "?"):
             lines = intro.intro_message(self.services, PLATFORM, self._user(activity))
@@ -322,7 +322,7 @@ class CandorBot(ActivityHandler):
             name = str(data.get("name") or "")
             refusal = only_personal(name).message if what == "command" else ONLY_PERSONAL_DIALOG
             return await self._dialog_message("Candor", refusal)
-        if not self._first(activity, anonymous=anonymous):
+        if not await self._first(activity, anonymous=anonymous):
             return await self._dialog_message("Candor", ALREADY)
         # A button on a message asks for a dialog (task/fetch); the same button on a card shown in
         # a dialog sends it (task/submit), and the dialog becomes the answer.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.messages import (
+    Actions,
+    Block,
     ChannelRef,
     Context,
     Divider,
@@ -127,13 +129,15 @@ ADMINS_ONLY = error("Only Candor admins can open the dashboard.")
 
 
 def home(sections: Sequence[HomeSection], admin: Sequence[tuple[Span, ...]] = ()) -> Message:
-    blocks: list[Section | Context | Divider] = [Section(rich(Strong("Your Candor")))]
+    blocks: list[Block] = [Section(rich(Strong("Your Candor")))]
     for section in sections:
         blocks.append(Section(rich(Strong(section.title))))
-        if section.lines:
-            blocks += [Section(line) for line in section.lines]
-        else:
+        if not section.lines:
             blocks.append(Context(rich(section.empty)))
+        for i, line in enumerate(section.lines):
+            blocks.append(Section(line))
+            if i < len(section.buttons) and section.buttons[i]:
+                blocks.append(Actions(section.buttons[i]))
     if admin:
         blocks.append(Divider())
         blocks += [Section(line) for line in admin]

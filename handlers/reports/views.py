@@ -57,7 +57,8 @@ def usage(syntax: Syntax, k: int) -> Reply:
         f"{c(COMMAND, 'report [30d|90d]')} in a team's channel: speaking up, recognition, failure reviews, "
         "check-ins, agreements and the pulse, for the last 30 (or 90) days. Figures about fewer than "
         f"{k} people or items are not shown.",
-        f"{c(COMMAND, Verb.ME)}: what is yours (kudos received, open agreements, your check-ins).",
+        f"{c(COMMAND, Verb.ME)}: what is yours (kudos received, open agreements and review actions, "
+        "your check-ins).",
         f"{c(COMMAND, Verb.DASHBOARD)} (admins): a private link to the dashboard with charts, "
         "valid for one hour.",
     )

@@ -86,13 +86,15 @@ def typed_mentions(text: str) -> tuple[Mentioned, ...]:
 
 
 def render(message: Message) -> str:
-    text = plain_text(message)
-    for block in message.blocks:  # show how to press each button
+    """The message as text, each button with how to press it. Block by block: several buttons with
+    one label (a Mark done per action) each keep their own value."""
+    lines = []
+    for block in message.blocks:
         if isinstance(block, Actions):
-            labels = "  ".join(f"[{b.label}]" for b in block.buttons)
-            how = "  ".join(f"[{b.label} → /click {b.action_id} {b.value}]" for b in block.buttons)
-            text = text.replace(labels, how)
-    return text
+            lines.append("  ".join(f"[{b.label} → /click {b.action_id} {b.value}]" for b in block.buttons))
+        else:
+            lines.append(plain_text(Message((block,))))
+    return "\n".join(lines)
 
 
 class PrintSender:

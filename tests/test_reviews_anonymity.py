@@ -90,6 +90,13 @@ async def full_flow(candor, slack, clock) -> list[float]:
     clock.advance(0.5)
     await publish(candor, clock)
     assert any("by a team member (anonymous)" in blocks_text(p) for p in slack.delivered_to("CREVIEWS"))
+    # The owners open their Home tab: their actions are listed there (views.publish is a call to Slack
+    # the invariant checks, like every other).
+    for owner, what in (("UBOB", "add a canary step"), ("UCAROL", "write the runbook")):
+        event = {"type": "app_home_opened", "user": owner, "channel": "D" + owner, "tab": "home"}
+        assert await candor.event(event, event_id="EvHome" + owner) == 200
+        home = slack.calls_to("views.publish")[-1].params
+        assert home["user_id"] == owner and what in json.dumps(home["view"])
 
     [canary, _] = [r[0] for r in candor.db.execute("select id from review_actions order by position")]
     await candor.click(ActionId.DONE, str(canary), user="UBOB", channel="DBOB")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.reviews.ids import FieldId, Section, row_field
+from handlers.reviews.ids import ActionId, FieldId, Section, row_field
 from tests.support.teams import (
     ALICE,
     BOB,
@@ -19,8 +19,10 @@ from tests.support.teams import (
     MANAGER,
     TeamsClient,
     activity_text,
+    button_data,
     card_text,
     dialog_card,
+    dialog_text,
     inputs,
     open_from_reply,
     personal_chat,
@@ -99,3 +101,32 @@ async def test_in_a_channel_the_review_form_does_not_open_and_says_where_to_go(
     await teams.say("review list", user=ALICE, conversation=CHANNEL)  # what shows no form still works
     assert "No failure reviews" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
     assert teams.candor.count("reviews") == 0
+
+
+async def test_candor_me_lists_the_owners_actions_and_mark_done_there_removes_them(
+    teams: TeamsClient, fake_teams, clock
+):
+    await teams.say("review", user=ALICE)
+    dialog = await open_from_reply(teams, fake_teams, personal_chat(ALICE), ALICE)
+    answers = {**GOOD, row_field(1, "what"): "add a canary step", row_field(1, "owner"): BOB}
+    answers[row_field(1, "due")] = ahead(clock, 20)
+    _, done = await teams.submit(dialog, answers, user=ALICE, conversation=personal_chat(ALICE))
+    assert "Published. Review #" in card_text(dialog_card(done))
+    [(canary,)] = teams.candor.db.execute("select id from review_actions").fetchall()
+
+    async def home_of(user: str) -> dict:
+        """`candor me` in the person's own chat: an answer for them alone, shown in a dialog."""
+        await teams.say("candor me", user=user)
+        return await open_from_reply(teams, fake_teams, personal_chat(user), user)
+
+    bob = await home_of(BOB)
+    assert "Your open actions from failure reviews" in dialog_text(bob)
+    assert "☐ add a canary step · due " in dialog_text(bob)
+    mark_done = button_data({"attachments": [{"content": dialog_card(bob)}]}, "Mark done")
+    assert (mark_done["action"], mark_done["value"]) == (ActionId.DONE, str(canary))  # the message's own
+    assert "add a canary step" not in dialog_text(await home_of(MANAGER))
+
+    _, answer = await teams.press_in_dialog(bob, "Mark done", user=BOB, conversation=personal_chat(BOB))
+    assert "Marked done: add a canary step" in dialog_text(answer)
+    again = dialog_text(await home_of(BOB))
+    assert "add a canary step" not in again and "None open." in again

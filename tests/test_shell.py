@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from bot.messages import Actions, Button, Message, Section, rich
+from bot.shell import render
 from tests.test_cli import env, run
 
 PROMPT = b"alice@#general> "
@@ -182,3 +184,21 @@ def test_the_shells_help_names_its_own_defaults():
     )
     assert "CANDOR_DB" in result.stdout and "(default: data/shell.db)" in result.stdout
     assert "(default: 0, at once)" in result.stdout
+
+
+def test_each_button_shows_its_own_value_when_several_share_a_label():
+    # A home or /review actions lists several actions, each with a Mark done of its own.
+    message = Message(
+        (
+            Section(rich("☐ add a canary step")),
+            Actions((Button("Mark done", "review_action_done", "11", "primary"),)),
+            Section(rich("☐ fix the alert")),
+            Actions((Button("Mark done", "review_action_done", "22", "primary"),)),
+        )
+    )
+    assert render(message).splitlines() == [
+        "☐ add a canary step",
+        "[Mark done → /click review_action_done 11]",
+        "☐ fix the alert",
+        "[Mark done → /click review_action_done 22]",
+    ]

@@ -185,10 +185,26 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
             return BoltResponse(status=200, body="")
         return await next()
 
+    async def publish_home(workspace: str, user: str) -> None:
+        """Build the person's home (handlers/reports/home.py) and publish it for them alone."""
+        try:
+            services.store.check_file()
+            content = await home.for_person(services, "slack", workspace, user)
+            await asyncio.wait_for(client.views_publish(user_id=user, view=home_view(content)), timeout)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("views.publish failed", extra={"error": failure_code(exc)})
+        except Exception:
+            log.exception("the home tab could not be built")
+
     def action(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-            reply = await run_safely(handler, to_action(body), services)
+            pressed = to_action(body)
+            reply = await run_safely(handler, pressed, services)
             shown = await open_or_reply(reply, body.get("trigger_id"), client, timeout)
+            if (body.get("view") or {}).get("type") == "home":
+                # A button on the Home tab (a review action's Mark done) has no response_url to
+                # answer on: the home is published again, so what the press changed shows there.
+                await publish_home(pressed.workspace, pressed.user)
             await ack()
             if shown is not None and body.get("response_url"):
                 await respond(replace_original=False, **reply_payload(shown))
@@ -235,14 +251,6 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
         user = str(event.get("user") or "")
         if event.get("tab") != "home" or not user:
             return
-        workspace = str(body.get("team_id") or "")
-        try:
-            services.store.check_file()
-            content = await home.for_person(services, "slack", workspace, user)
-            await asyncio.wait_for(client.views_publish(user_id=user, view=home_view(content)), timeout)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("views.publish failed", extra={"error": failure_code(exc)})
-        except Exception:
-            log.exception("the home tab could not be built")
+        await publish_home(str(body.get("team_id") or ""), user)
 
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.messages import (
+    Actions,
+    Block,
     ChannelRef,
     Context,
     Divider,
@@ -55,7 +57,8 @@ def usage(syntax: Syntax, k: int) -> Reply:
         f"{c(COMMAND, 'report [30d|90d]')} in a team's channel: speaking up, recognition, failure reviews, "
         "check-ins, agreements and the pulse, for the last 30 (or 90) days. Figures about fewer than "
         f"{k} people or items are not shown.",
-        f"{c(COMMAND, Verb.ME)}: what is yours (kudos received, open agreements, your check-ins).",
+        f"{c(COMMAND, Verb.ME)}: what is yours (kudos received, open agreements and review actions, "
+        "your check-ins).",
         f"{c(COMMAND, Verb.DASHBOARD)} (admins): a private link to the dashboard with charts, "
         "valid for one hour.",
     )
@@ -127,13 +130,15 @@ ADMINS_ONLY = error("Only Candor admins can open the dashboard.")
 
 
 def home(sections: Sequence[HomeSection], admin: Sequence[tuple[Span, ...]] = ()) -> Message:
-    blocks: list[Section | Context | Divider] = [Section(rich(Strong("Your Candor")))]
+    blocks: list[Block] = [Section(rich(Strong("Your Candor")))]
     for section in sections:
         blocks.append(Section(rich(Strong(section.title))))
-        if section.lines:
-            blocks += [Section(line) for line in section.lines]
-        else:
+        if not section.lines:
             blocks.append(Context(rich(section.empty)))
+        for i, line in enumerate(section.lines):
+            blocks.append(Section(line))
+            if i < len(section.buttons) and section.buttons[i]:
+                blocks.append(Actions(section.buttons[i]))
     if admin:
         blocks.append(Divider())
         blocks += [Section(line) for line in admin]

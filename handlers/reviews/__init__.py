@@ -6,7 +6,8 @@ next time, and up to 10 action items with an owner and a due date (rows, or stri
 `@owner YYYY-MM-DD what`). Before it is published, a gentle blame check suggests reframing words
 that blame a person (never blocking). The review is posted in the workspace's reviews channel with
 a quality index from data/review_rubric.yml; owners get a message with Mark done, reminders at
-09:00 their time 2 days before and on the due date, and overdue actions are summarised weekly.
+09:00 their time 2 days before and on the due date, and overdue actions are summarised weekly. Their
+open actions are on their home too, with the same Mark done.
 
 Ticked anonymous, a review is kept with no author, through handlers/anonymity: a case code shown
 once (its hash stored), publication in random batches, random public numbers.
@@ -16,13 +17,14 @@ words from data/), `model` (what a review is made of), `draft` (reading a form),
 `local_time` (09:00 on each owner's calendar), `store` (all its SQL), `flows` (the command and the
 Mark done button), `writing` and `editing` (the two forms' rules), `common` (what they share),
 `publish` (posting and refreshing), `jobs` (batches, reminders, the digest), `report` (the team
-report's figures), `forms`, `posts` and `views` (what it shows).
+report's figures), `home` (an owner's open actions on their home), `forms`, `posts` and `views`
+(what it shows).
 """
 
 from __future__ import annotations
 
 from handlers.practice import PeriodicJob, Practice
-from handlers.reviews import editing, flows, jobs, report, views, writing
+from handlers.reviews import editing, flows, home, jobs, report, views, writing
 from handlers.reviews.ids import ActionId, Commands, FormId, Job
 
 PRACTICE = Practice(
@@ -45,6 +47,7 @@ PRACTICE = Practice(
         ("review_messages", "outbox_id"),
     ),
     report=report.figures,
+    home=home.section,
 )
 
 __all__ = ["PRACTICE"]

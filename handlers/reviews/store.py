@@ -335,14 +335,32 @@ def update_sections(tx: Database, *, review_id: int, sections: Sections, quality
     )
 
 
-def open_actions_of(db: Database, *, platform: str, workspace: str, owner: str) -> list[Action]:
+# An owner's open actions: not done, of a review that exists and is published (an anonymous one
+# waiting for its batch shows nowhere yet).
+_OPEN_OF = (
+    "where r.platform = ? and r.workspace = ? and a.owner = ? and a.done_at is null "
+    "and r.post_outbox is not null"
+)
+
+
+def open_actions_of(
+    db: Database, *, platform: str, workspace: str, owner: str, limit: int | None = None
+) -> list[Action]:
     """The owner's actions not done yet, of published reviews, soonest due first."""
     rows = db.execute(
-        f"{_ACTIONS} where r.platform = ? and r.workspace = ? and a.owner = ? and a.done_at is null "
-        "and r.post_outbox is not null order by a.due_on, a.id",
-        [platform, workspace, owner],
+        f"{_ACTIONS} {_OPEN_OF} order by a.due_on, a.id" + (" limit ?" if limit is not None else ""),
+        [platform, workspace, owner, *([limit] if limit is not None else [])],
     ).fetchall()
     return [Action(*row) for row in rows]
+
+
+def open_action_count(db: Database, *, platform: str, workspace: str, owner: str) -> int:
+    """How many actions `open_actions_of` would list with no limit."""
+    (count,) = db.execute(
+        f"select count(*) from review_actions a join reviews r on r.id = a.review_id {_OPEN_OF}",
+        [platform, workspace, owner],
+    ).fetchone()
+    return int(count)
 
 
 def recent_reviews(

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import psycopg
@@ -55,15 +56,14 @@ _STORAGE_CLASSES = ("08", "53", "57", "25006", "55P03", "57014")
 SERVING: ContextVar[bool] = ContextVar("candor_serving", default=False)
 on_loop_calls: Counter[str] = Counter()
 _HERE = ("bot/postgres.py", "bot/store.py", "contextlib.py")
+_ROOT = str(Path(__file__).resolve().parents[1]) + "/"  # places are shown from the project's root
 
 
 def _caller() -> str:
     frame = sys._getframe(2)
     while frame.f_back is not None and frame.f_code.co_filename.endswith(_HERE):
         frame = frame.f_back
-    path = frame.f_code.co_filename
-    short = path[path.rfind("/bot/") + 1 :] if "/bot/" in path else path[path.rfind("/handlers/") + 1 :]
-    return f"{short}:{frame.f_code.co_name}"
+    return f"{frame.f_code.co_filename.removeprefix(_ROOT)}:{frame.f_code.co_name}"
 
 
 def _check_off_loop() -> None:

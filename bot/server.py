@@ -81,7 +81,8 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
 async def healthz(request: web.Request) -> web.Response:
     """503 when a write would be lost or fail (the database) or a platform can post nothing (a
     rejected credential); "degraded" while a platform does not answer; otherwise ok."""
-    database = request.app[STORE].health()
+    store = request.app[STORE]
+    database = await store.call(lambda _db: store.health())  # a real write: off the loop on PostgreSQL
     platforms = {name: adapter.health() for name, adapter in request.app[ADAPTERS].items()}
     if database != "ok" or any(h.unavailable for h in platforms.values()):
         status, code = "unavailable", 503

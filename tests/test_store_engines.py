@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot import pg_schema
+from bot import pg_schema, postgres
 from bot.migrations import candor as migrations
 from bot.postgres import Dialect
 from bot.store import SchemaTooNewError, StoreError, open_store
@@ -295,6 +295,32 @@ async def test_store_run_on_postgresql_does_not_hold_the_event_loop(postgres_ser
     task.cancel()
     store.close()
     assert ticks > 10  # the loop kept running other tasks while the statement waited
+
+
+@pg
+async def test_a_database_call_on_the_event_loop_while_serving_is_counted_and_named(postgres_server):
+    """What the PostgreSQL tests' guard (tests/conftest.py) relies on: a round trip made on the
+    loop's thread while serving is counted under its place; one through run/read is not, nor one
+    made by code that is not serving (a test, the shell)."""
+    store = open_store(postgres_server.new_database())
+    postgres.on_loop_calls.clear()
+
+    async def serving() -> None:
+        postgres.SERVING.set(True)  # as a request's middleware sets it, in this task only
+        await store.read(lambda db: db.execute("select 1").fetchone())
+        await store.run(lambda tx: tx.execute("select 1"))
+        store.db.execute("select 2")
+        with store.transaction() as tx:
+            tx.execute("select 3")
+
+    try:
+        await asyncio.create_task(serving())
+        store.db.execute("select 4")  # the test's own read: not serving
+        found = dict(postgres.on_loop_calls)
+    finally:
+        postgres.on_loop_calls.clear()
+        store.close()
+    assert found == {"tests/test_store_engines.py:serving": 2}
 
 
 DEFAULTS = {

@@ -1,6 +1,7 @@
 """Failure reviews in Teams: the form in a dialog (date pickers, the lines as plain text, people to
 choose as owners), the next step (more rows) shown in the same dialog, the review posted in the
-channel and its owners told in their own chats.
+channel and its owners told in their own chats, where they mark their actions done (Mark done opens
+a dialog with the answer; anyone else is refused).
 
 The review form may carry an anonymous author, so Teams runs it only in the person's own chat with
 Candor (bot/teams/turns.py), where nobody sees them open it."""
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.reviews.ids import FieldId, Section, row_field
+from handlers.reviews.ids import ActionId, FieldId, Section, row_field
 from tests.support.teams import (
     ALICE,
     BOB,
@@ -19,6 +20,7 @@ from tests.support.teams import (
     MANAGER,
     TeamsClient,
     activity_text,
+    buttons,
     card_text,
     dialog_card,
     inputs,
@@ -99,3 +101,94 @@ async def test_in_a_channel_the_review_form_does_not_open_and_says_where_to_go(
     await teams.say("review list", user=ALICE, conversation=CHANNEL)  # what shows no form still works
     assert "No failure reviews" in activity_text(fake_teams.answers_to(CHANNEL)[-1])
     assert teams.candor.count("reviews") == 0
+
+
+# --- action items: the owner's message, Mark done, reminders ------------------------------------
+async def publish_named(teams: TeamsClient, fake_teams, rows: dict[str, str]) -> None:
+    """Alice writes a named review in her chat with Candor with these action rows."""
+    await teams.say("review", user=ALICE)
+    dialog = await open_from_reply(teams, fake_teams, personal_chat(ALICE), ALICE)
+    _, done = await teams.submit(dialog, {**GOOD, **rows}, user=ALICE, conversation=personal_chat(ALICE))
+    assert "Published. Review #" in card_text(dialog_card(done))
+    await teams.candor.settle()
+
+
+def owned_by_bob(clock, what: str, days: int, row: int = 1) -> dict[str, str]:
+    return {
+        row_field(row, "what"): what,
+        row_field(row, "owner"): BOB,
+        row_field(row, "due"): ahead(clock, days),
+    }
+
+
+def edits(fake_teams) -> list:
+    return [c for c in fake_teams.sent() if c.method == "PUT"]
+
+
+def done_state(teams: TeamsClient) -> list[tuple]:
+    return teams.candor.db.execute(
+        "select id, done_at, done_by from review_actions order by position"
+    ).fetchall()
+
+
+async def test_the_owner_is_told_in_their_chat_and_marks_the_action_done_there_once(
+    teams: TeamsClient, fake_teams, clock
+):
+    calls_before = len(fake_teams.calls)
+    await publish_named(teams, fake_teams, owned_by_bob(clock, "add a canary step", 20))
+    # Bob's message is a post (not a reply) in his own chat, through the reference stored when he
+    # installed Candor: no conversation was created for it.
+    [told] = [
+        c
+        for c in fake_teams.sent()[calls_before:]
+        if c.path == f"/v3/conversations/{personal_chat(BOB)}/activities" and c.method == "POST"
+    ]
+    assert "You own an action" in activity_text(told.body) and "add a canary step" in activity_text(told.body)
+    assert not [c for c in fake_teams.calls if c.path == "/v3/conversations"]
+    [button] = buttons(told.body)
+    assert button["title"] == "Mark done" and button["type"] == "Action.Submit"
+    data = button["data"]
+    assert data["msteams"] == {"type": "task/fetch"} and data["action"] == ActionId.DONE
+    [(action_id, done_at, done_by)] = done_state(teams)
+    assert data["value"] == str(action_id) and (done_at, done_by) == (None, None)
+
+    # Someone else pressing it (a forwarded card, a hand-made request) changes nothing.
+    posted, changed = len(fake_teams.sent()), len(edits(fake_teams))
+    status, refused = await teams.open(data, user=ALICE)
+    assert status == 200
+    assert "Only @Bob Jones (its owner) or a Candor admin can mark this action done." in card_text(
+        dialog_card(refused)
+    )
+    await teams.candor.settle()
+    assert done_state(teams) == [(action_id, None, None)]
+    assert (len(fake_teams.sent()), len(edits(fake_teams))) == (posted, changed)
+
+    # The owner presses it: done, his message loses its button, the review in the channel says so.
+    clock.advance(60)
+    status, answer = await teams.open(data, user=BOB)
+    assert status == 200 and "✅ Marked done: add a canary step." in card_text(dialog_card(answer))
+    await teams.candor.settle()
+    [(_, done_at, done_by)] = done_state(teams)
+    assert (done_at, done_by) == (clock.now(), BOB)
+    updated = {c.path.split("/")[3]: c.body for c in edits(fake_teams)[changed:]}
+    assert set(updated) == {personal_chat(BOB), CHANNEL}
+    assert (
+        "Done:" in activity_text(updated[personal_chat(BOB)]) and buttons(updated[personal_chat(BOB)]) == []
+    )
+    assert "1 of 1 done" in activity_text(updated[CHANNEL]) and "✅ add a canary step" in activity_text(
+        updated[CHANNEL]
+    )
+
+    # A second press (the card Teams still shows, or a double click) is answered, and changes nothing.
+    posted, changed, rows = len(fake_teams.sent()), len(edits(fake_teams)), teams.candor.count("outbox")
+    clock.advance(60)
+    status, again = await teams.open(data, user=BOB)
+    assert status == 200
+    assert "This action is already done: add a canary step. Nothing changed." in card_text(dialog_card(again))
+    await teams.candor.settle()
+    assert done_state(teams) == [(action_id, done_at, BOB)]
+    assert (len(fake_teams.sent()), len(edits(fake_teams)), teams.candor.count("outbox")) == (
+        posted,
+        changed,
+        rows,
+    )

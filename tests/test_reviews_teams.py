@@ -1,14 +1,15 @@
 """Failure reviews in Teams: the form in a dialog (date pickers, the lines as plain text, people to
 choose as owners), the next step (more rows) shown in the same dialog, the review posted in the
 channel and its owners told in their own chats, where they mark their actions done (Mark done opens
-a dialog with the answer; anyone else is refused).
+a dialog with the answer) and get their reminders at 09:00 their time.
 
 The review form may carry an anonymous author, so Teams runs it only in the person's own chat with
 Candor (bot/teams/turns.py), where nobody sees them open it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,12 +21,15 @@ from tests.support.teams import (
     MANAGER,
     TeamsClient,
     activity_text,
+    button_data,
     buttons,
     card_text,
     dialog_card,
     inputs,
     open_from_reply,
     personal_chat,
+    run_jobs,
+    seen_text,
 )
 from tests.test_reviews_slack import GOOD
 
@@ -192,3 +196,63 @@ async def test_the_owner_is_told_in_their_chat_and_marks_the_action_done_there_o
         changed,
         rows,
     )
+
+
+def reminders_to(fake_teams, user: str) -> list[dict]:
+    """Reminders Candor posted in the person's own chat (posts of its own, not replies or edits)."""
+    return [
+        c.body or {}
+        for c in fake_teams.sent()
+        if c.method == "POST"
+        and c.path == f"/v3/conversations/{personal_chat(user)}/activities"
+        and "Reminder:" in activity_text(c.body or {})
+    ]
+
+
+async def test_reminders_on_open_actions_reach_the_owner_in_teams_at_nine_their_time(
+    teams: TeamsClient, fake_teams, clock
+):
+    rows = {
+        **owned_by_bob(clock, "add a canary step", 10),
+        **owned_by_bob(clock, "write the runbook", 10, row=2),
+    }
+    await publish_named(teams, fake_teams, rows)
+    [(canary, due_on, tz, before_at, due_at), (runbook, *_)] = teams.candor.db.execute(
+        "select id, due_on, tz, remind_before_at, remind_due_at from review_actions order by position"
+    ).fetchall()
+    assert tz == "Europe/Berlin"  # what Bob's Teams client said when he wrote to Candor
+    berlin = ZoneInfo("Europe/Berlin")
+    due = date.fromisoformat(due_on)
+    assert datetime.fromtimestamp(before_at, berlin) == datetime.combine(
+        due - timedelta(days=2), time(9), berlin
+    )
+    assert datetime.fromtimestamp(due_at, berlin) == datetime.combine(due, time(9), berlin)
+
+    clock.t = before_at - 1
+    await run_jobs(teams.candor)
+    assert reminders_to(fake_teams, BOB) == []  # not a second early
+    clock.t = before_at
+    await run_jobs(teams.candor)
+    first = reminders_to(fake_teams, BOB)
+    assert [seen_text(r).split("\n")[0] for r in first] == [
+        f"⏰ Reminder: an action is due in 2 days ({due.day} {due:%b %Y}) from the failure review "
+        f"{GOOD[Section.TITLE]} by @Alice Smith."
+    ] * 2
+    by_action = {button_data(r, "Mark done")["value"]: r for r in first}
+    assert set(by_action) == {str(canary), str(runbook)}
+    assert "write the runbook" in activity_text(by_action[str(runbook)])
+    await run_jobs(teams.candor)
+    assert len(reminders_to(fake_teams, BOB)) == 2  # each once
+
+    # Bob marks the runbook done from its reminder; only the open action is reminded on the day.
+    _, answer = await teams.open(button_data(by_action[str(runbook)], "Mark done"), user=BOB)
+    assert "Marked done: write the runbook" in card_text(dialog_card(answer))
+    clock.t = due_at
+    await run_jobs(teams.candor)
+    [on_the_day] = reminders_to(fake_teams, BOB)[2:]
+    assert f"an action is due today ({due.day} {due:%b %Y})" in activity_text(on_the_day)
+    assert "add a canary step" in activity_text(on_the_day)
+    assert button_data(on_the_day, "Mark done")["value"] == str(canary)
+    await run_jobs(teams.candor)
+    assert len(reminders_to(fake_teams, BOB)) == 3
+    assert reminders_to(fake_teams, ALICE) == []

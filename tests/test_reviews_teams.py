@@ -1,13 +1,15 @@
 """Failure reviews in Teams: the form in a dialog (date pickers, the lines as plain text, people to
 choose as owners), the next step (more rows) shown in the same dialog, the review posted in the
-channel and its owners told in their own chats.
+channel and its owners told in their own chats, where they mark their actions done (Mark done opens
+a dialog with the answer) and get their reminders at 09:00 their time.
 
 The review form may carry an anonymous author, so Teams runs it only in the person's own chat with
 Candor (bot/teams/turns.py), where nobody sees them open it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,12 +22,15 @@ from tests.support.teams import (
     TeamsClient,
     activity_text,
     button_data,
+    buttons,
     card_text,
     dialog_card,
     dialog_text,
     inputs,
     open_from_reply,
     personal_chat,
+    run_jobs,
+    seen_text,
 )
 from tests.test_reviews_slack import GOOD
 
@@ -130,3 +135,154 @@ async def test_candor_me_lists_the_owners_actions_and_mark_done_there_removes_th
     assert "Marked done: add a canary step" in dialog_text(answer)
     again = dialog_text(await home_of(BOB))
     assert "add a canary step" not in again and "None open." in again
+
+
+# --- action items: the owner's message, Mark done, reminders ------------------------------------
+async def publish_named(teams: TeamsClient, fake_teams, rows: dict[str, str]) -> None:
+    """Alice writes a named review in her chat with Candor with these action rows."""
+    await teams.say("review", user=ALICE)
+    dialog = await open_from_reply(teams, fake_teams, personal_chat(ALICE), ALICE)
+    _, done = await teams.submit(dialog, {**GOOD, **rows}, user=ALICE, conversation=personal_chat(ALICE))
+    assert "Published. Review #" in card_text(dialog_card(done))
+    await teams.candor.settle()
+
+
+def owned_by_bob(clock, what: str, days: int, row: int = 1) -> dict[str, str]:
+    return {
+        row_field(row, "what"): what,
+        row_field(row, "owner"): BOB,
+        row_field(row, "due"): ahead(clock, days),
+    }
+
+
+def edits(fake_teams) -> list:
+    return [c for c in fake_teams.sent() if c.method == "PUT"]
+
+
+def done_state(teams: TeamsClient) -> list[tuple]:
+    return teams.candor.db.execute(
+        "select id, done_at, done_by from review_actions order by position"
+    ).fetchall()
+
+
+async def test_the_owner_is_told_in_their_chat_and_marks_the_action_done_there_once(
+    teams: TeamsClient, fake_teams, clock
+):
+    calls_before = len(fake_teams.calls)
+    await publish_named(teams, fake_teams, owned_by_bob(clock, "add a canary step", 20))
+    # Bob's message is a post (not a reply) in his own chat, through the reference stored when he
+    # installed Candor: no conversation was created for it.
+    [told] = [
+        c
+        for c in fake_teams.sent()[calls_before:]
+        if c.path == f"/v3/conversations/{personal_chat(BOB)}/activities" and c.method == "POST"
+    ]
+    assert "You own an action" in activity_text(told.body) and "add a canary step" in activity_text(told.body)
+    assert not [c for c in fake_teams.calls if c.path == "/v3/conversations"]
+    [button] = buttons(told.body)
+    assert button["title"] == "Mark done" and button["type"] == "Action.Submit"
+    data = button["data"]
+    assert data["msteams"] == {"type": "task/fetch"} and data["action"] == ActionId.DONE
+    [(action_id, done_at, done_by)] = done_state(teams)
+    assert data["value"] == str(action_id) and (done_at, done_by) == (None, None)
+
+    # Someone else pressing it (a forwarded card, a hand-made request) changes nothing.
+    posted, changed = len(fake_teams.sent()), len(edits(fake_teams))
+    status, refused = await teams.open(data, user=ALICE)
+    assert status == 200
+    assert "Only @Bob Jones (its owner) or a Candor admin can mark this action done." in card_text(
+        dialog_card(refused)
+    )
+    await teams.candor.settle()
+    assert done_state(teams) == [(action_id, None, None)]
+    assert (len(fake_teams.sent()), len(edits(fake_teams))) == (posted, changed)
+
+    # The owner presses it: done, his message loses its button, the review in the channel says so.
+    clock.advance(60)
+    status, answer = await teams.open(data, user=BOB)
+    assert status == 200 and "✅ Marked done: add a canary step." in card_text(dialog_card(answer))
+    await teams.candor.settle()
+    [(_, done_at, done_by)] = done_state(teams)
+    assert (done_at, done_by) == (clock.now(), BOB)
+    updated = {c.path.split("/")[3]: c.body for c in edits(fake_teams)[changed:]}
+    assert set(updated) == {personal_chat(BOB), CHANNEL}
+    assert (
+        "Done:" in activity_text(updated[personal_chat(BOB)]) and buttons(updated[personal_chat(BOB)]) == []
+    )
+    assert "1 of 1 done" in activity_text(updated[CHANNEL]) and "✅ add a canary step" in activity_text(
+        updated[CHANNEL]
+    )
+
+    # A second press (the card Teams still shows, or a double click) is answered, and changes nothing.
+    posted, changed, rows = len(fake_teams.sent()), len(edits(fake_teams)), teams.candor.count("outbox")
+    clock.advance(60)
+    status, again = await teams.open(data, user=BOB)
+    assert status == 200
+    assert "This action is already done: add a canary step. Nothing changed." in card_text(dialog_card(again))
+    await teams.candor.settle()
+    assert done_state(teams) == [(action_id, done_at, BOB)]
+    assert (len(fake_teams.sent()), len(edits(fake_teams)), teams.candor.count("outbox")) == (
+        posted,
+        changed,
+        rows,
+    )
+
+
+def reminders_to(fake_teams, user: str) -> list[dict]:
+    """Reminders Candor posted in the person's own chat (posts of its own, not replies or edits)."""
+    return [
+        c.body or {}
+        for c in fake_teams.sent()
+        if c.method == "POST"
+        and c.path == f"/v3/conversations/{personal_chat(user)}/activities"
+        and "Reminder:" in activity_text(c.body or {})
+    ]
+
+
+async def test_reminders_on_open_actions_reach_the_owner_in_teams_at_nine_their_time(
+    teams: TeamsClient, fake_teams, clock
+):
+    rows = {
+        **owned_by_bob(clock, "add a canary step", 10),
+        **owned_by_bob(clock, "write the runbook", 10, row=2),
+    }
+    await publish_named(teams, fake_teams, rows)
+    [(canary, due_on, tz, before_at, due_at), (runbook, *_)] = teams.candor.db.execute(
+        "select id, due_on, tz, remind_before_at, remind_due_at from review_actions order by position"
+    ).fetchall()
+    assert tz == "Europe/Berlin"  # what Bob's Teams client said when he wrote to Candor
+    berlin = ZoneInfo("Europe/Berlin")
+    due = date.fromisoformat(due_on)
+    assert datetime.fromtimestamp(before_at, berlin) == datetime.combine(
+        due - timedelta(days=2), time(9), berlin
+    )
+    assert datetime.fromtimestamp(due_at, berlin) == datetime.combine(due, time(9), berlin)
+
+    clock.t = before_at - 1
+    await run_jobs(teams.candor)
+    assert reminders_to(fake_teams, BOB) == []  # not a second early
+    clock.t = before_at
+    await run_jobs(teams.candor)
+    first = reminders_to(fake_teams, BOB)
+    assert [seen_text(r).split("\n")[0] for r in first] == [
+        f"⏰ Reminder: an action is due in 2 days ({due.day} {due:%b %Y}) from the failure review "
+        f"{GOOD[Section.TITLE]} by @Alice Smith."
+    ] * 2
+    by_action = {button_data(r, "Mark done")["value"]: r for r in first}
+    assert set(by_action) == {str(canary), str(runbook)}
+    assert "write the runbook" in activity_text(by_action[str(runbook)])
+    await run_jobs(teams.candor)
+    assert len(reminders_to(fake_teams, BOB)) == 2  # each once
+
+    # Bob marks the runbook done from its reminder; only the open action is reminded on the day.
+    _, answer = await teams.open(button_data(by_action[str(runbook)], "Mark done"), user=BOB)
+    assert "Marked done: write the runbook" in card_text(dialog_card(answer))
+    clock.t = due_at
+    await run_jobs(teams.candor)
+    [on_the_day] = reminders_to(fake_teams, BOB)[2:]
+    assert f"an action is due today ({due.day} {due:%b %Y})" in activity_text(on_the_day)
+    assert "add a canary step" in activity_text(on_the_day)
+    assert button_data(on_the_day, "Mark done")["value"] == str(canary)
+    await run_jobs(teams.candor)
+    assert len(reminders_to(fake_teams, BOB)) == 3
+    assert reminders_to(fake_teams, ALICE) == []

@@ -1,7 +1,8 @@
 """Platform-neutral messages: handlers build these, each adapter renders them.
 
 User text only ever travels as `Plain`, `Strong` or `Quote` content, and every renderer escapes
-those, so no handler can forget to escape: there is no way to hand a renderer raw markup.
+those, so no handler can forget to escape: there is no way to hand a renderer raw markup. A `File`
+is the one part sent as written: it is a file for the person to keep, never read as markup.
 """
 
 from __future__ import annotations
@@ -68,12 +69,29 @@ class Actions:
     buttons: tuple[Button, ...]
 
 
-Block = Section | Quote | Context | Divider | Actions
+@dataclass(frozen=True)
+class File:
+    """A text file for the recipient to keep (an export): `name` is the file name to save it under,
+    `title` what the platform shows above it. Where the platform can take a file (Slack) it is
+    uploaded with the message's other blocks as its comment; elsewhere it is shown as its text,
+    quoted, with the name to save it under (`files_as_text`). The content is sent as written: a
+    file is not markup, so nothing in it is escaped."""
+
+    name: str
+    content: str
+    title: str
+
+
+Block = Section | Quote | Context | Divider | Actions | File
 
 
 @dataclass(frozen=True)
 class Message:
     blocks: tuple[Block, ...]
+
+    @property
+    def files(self) -> tuple[File, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, File))
 
 
 # "text_with_mentions": multiline text in which people can be @mentioned; the adapter marks them
@@ -195,6 +213,7 @@ _TAG_OF: dict[type, str] = {
     Button: "button",
     Actions: "actions",
     Message: "message",
+    File: "file",
 }
 # Rows queued before the tags were stable carry the class names of that time; frozen here as text,
 # so a rename cannot change what they mean.
@@ -237,6 +256,25 @@ def decode(data: Any) -> Any:
     return data
 
 
+def file_as_text(file: File) -> tuple[Block, ...]:
+    """A file where the platform cannot send one: its text, quoted, with the name to save it under."""
+    return (
+        Context((Plain(f"Copy the text below into a file named {file.name} to keep it."),)),
+        Quote(file.content.rstrip("\n")),
+    )
+
+
+def files_as_text(message: Message) -> Message:
+    """The message with each `File` shown as its text (`file_as_text`); the same message if it has
+    none."""
+    if not message.files:
+        return message
+    blocks: list[Block] = []
+    for block in message.blocks:
+        blocks.extend(file_as_text(block) if isinstance(block, File) else (block,))
+    return Message(tuple(blocks))
+
+
 def plain_text(message: Message, name_of: Any = None) -> str:
     """Render for a terminal or a notification preview: no markup, no escaping."""
 
@@ -248,7 +286,7 @@ def plain_text(message: Message, name_of: Any = None) -> str:
         return s.text
 
     lines: list[str] = []
-    for block in message.blocks:
+    for block in files_as_text(message).blocks:
         if isinstance(block, (Section, Context)):
             lines.append("".join(span(s) for s in block.spans))
         elif isinstance(block, Quote):

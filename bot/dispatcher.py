@@ -44,7 +44,7 @@ from sqlite_utils import Database
 
 from bot import outbox_leases as leases
 from bot.clock import Clock
-from bot.messages import Message, decode
+from bot.messages import Message, decode, files_as_text
 from bot.outbox import KINDS, OutboxItem, Sender, SendOutcome
 from bot.outbox_leases import Key, Statement
 from bot.store import DB_ERRORS, Store
@@ -501,6 +501,8 @@ class Dispatcher:
                     if message is None:
                         return True
                     item = replace(item, message=message)
+                if item.message.files and not getattr(sender, "carries_files", False):
+                    item = replace(item, message=files_as_text(item.message))
                 try:
                     outcome = await sender.send(item)
                 except Exception as exc:  # a bug in a sender must not stop the queue

@@ -66,6 +66,11 @@ class SendOutcome:
 
 
 class Sender(Protocol):
+    """Delivers one row on one platform. A sender that can deliver a `File` part as a file says so
+    with a class attribute `carries_files = True` (Slack's); any other is handed the message with
+    each file shown as its text (`bot.messages.files_as_text`), as a Teams chat or the shell shows
+    it."""
+
     async def send(self, item: OutboxItem) -> SendOutcome: ...
 
 

@@ -3,7 +3,9 @@ dividers are plain dicts (building them through slack_sdk.models cost a tenth of
 whose ids and values come from the practices, go through slack_sdk.models, which checks them.
 
 User text is escaped everywhere; the one thing made live in it is an http(s) address, shown as a
-link whose label is the address itself.
+link whose label is the address itself. A `File` is uploaded by the sender (bot/slack/sender.py)
+with `comment_text` as its comment; where a message must be blocks (an edit, an answer), each file
+is shown as its text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bot.messages import (
     ChannelRef,
     Context,
     Divider,
+    File,
     Mention,
     Message,
     Plain,
@@ -26,6 +29,7 @@ from bot.messages import (
     Section,
     Span,
     Strong,
+    files_as_text,
 )
 
 SECTION_LIMIT = 3000
@@ -118,12 +122,16 @@ def _chunks(pieces: list[str], limit: int) -> list[str]:
     return chunks
 
 
-def _quote(text: str) -> list[str]:
+def _quote_pieces(text: str) -> list[str]:
     pieces: list[str] = []
     for i, line in enumerate(text.splitlines() or [""]):
         pieces.append(("\n" if i else "") + "> ")
         pieces.extend(text_pieces(line))
-    return _chunks(pieces, SECTION_LIMIT)
+    return pieces
+
+
+def _quote(text: str) -> list[str]:
+    return _chunks(_quote_pieces(text), SECTION_LIMIT)
 
 
 def _first_chunk(spans: tuple[Span, ...]) -> str:
@@ -142,7 +150,7 @@ def _section(text: str) -> dict[str, Any]:
 def block_dicts(message: Message) -> list[dict[str, Any]]:
     """The message as Block Kit, as the Web API takes it."""
     blocks: list[dict[str, Any]] = []
-    for block in message.blocks:
+    for block in files_as_text(message).blocks:
         if isinstance(block, Section):
             blocks += [_section(t) for t in _chunks(_pieces(block.spans), SECTION_LIMIT) if t]
         elif isinstance(block, Quote):
@@ -171,6 +179,26 @@ def fallback_text(message: Message) -> str:
         if isinstance(block, Section):
             return _first_chunk(block.spans)
     return "Candor"
+
+
+COMMENT_LIMIT = 4000  # a file's comment is a message's text; Candor's are a line or two
+
+
+def comment_text(message: Message) -> str:
+    """What goes with the message's files as their comment (files.completeUploadExternal's
+    `initial_comment`, mrkdwn like a message's text): its sections, contexts and quotes, one a line,
+    escaped as everywhere. Buttons have no place in a comment; the files are uploaded themselves."""
+    pieces: list[str] = []
+    for block in message.blocks:
+        if isinstance(block, File | Divider | Actions):
+            continue
+        if pieces:
+            pieces.append("\n")
+        if isinstance(block, Quote):
+            pieces += _quote_pieces(block.text)
+        else:
+            pieces += _pieces(block.spans)
+    return _chunks(pieces, COMMENT_LIMIT)[0]
 
 
 def message_payload(message: Message) -> dict[str, Any]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.messages import FormErrors
+from bot.messages import File, FormErrors, Message, Section, decode, plain_text
 from handlers.nominations.ids import ActionId, FieldId
 from handlers.nominations.rules import RESEND_AFTER_S
 from handlers.registry import REGISTRY
@@ -223,15 +224,20 @@ async def test_speak_up_concerns_never_reach_anyones_evidence(tmp_path):
         h.close()
 
 
-async def test_a_long_export_is_sent_in_parts(h):
+async def test_a_long_export_is_one_whole_file(h):
     for n in range(12):
         await h.command("kudos", f"@bob #mentoring {n} " + "a long and specific thanks " * 36, user="carol")
         h.clock.advance(86400)  # the daily cap
+    before = h.count("outbox")
     await h.click(ActionId.EXPORT, "markdown", user="bob")
-    parts = [text for where, text in h.posts() if where == "@bob" and "Your evidence as Markdown" in text]
-    assert len(parts) == 2
-    assert parts[0].startswith("Your evidence as Markdown: 0 nominations and 12 kudos. (part 1 of 2)")
-    assert parts[1].startswith("Your evidence as Markdown: 0 nominations and 12 kudos. (part 2 of 2)")
+    [payload] = [row[0] for row in h.store.db.execute("select payload from outbox where id > ?", [before])]
+    message = decode(json.loads(payload))
+    assert [type(b) for b in message.blocks] == [Section, File]
+    assert plain_text(Message(message.blocks[:1])) == "Your evidence as Markdown: 0 nominations and 12 kudos."
+    file = message.blocks[1]
+    assert (file.name, file.title) == ("evidence.md", "Evidence (Markdown)")
+    assert len(file.content) > 12 * 36 * len("a long and specific thanks ")  # every word, in one file
+    assert all(f"  - {n} a long and specific thanks" in file.content for n in range(12))
 
 
 # --- the team report ----------------------------------------------------------------------------

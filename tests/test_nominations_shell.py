@@ -58,5 +58,9 @@ def test_a_nomination_cycle_in_the_shell(tmp_path):
     assert "[DM to bob] You were nominated for Best feedback giver in #general. You won, jointly." in out
     assert "[DM to carol] You were nominated for Best feedback giver in #general." in out
     assert "(only you) Your evidence: 1 nomination and 0 kudos" in out
-    assert "[DM to bob] Your evidence as Markdown: 1 nomination and 0 kudos." in out
+    assert (
+        "[DM to bob] Your evidence as Markdown: 1 nomination and 0 kudos.\n"
+        "    Copy the text below into a file named evidence.md to keep it.\n"
+        "    > # Evidence: bob\n"
+    ) in out
     assert "in #general: @bob and @carol (joint)" in out

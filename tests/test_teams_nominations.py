@@ -288,9 +288,13 @@ async def test_nominate_mine_is_private_in_a_channel_and_exports_and_shares_thro
     [export] = [
         b for b in fake_teams.sent_to(personal_chat(ALICE)) if "Evidence: Alice Smith" in activity_text(b)
     ]
+    # Teams cannot take a file here (that needs the file consent card and OneDrive): the text comes
+    # quoted, with the name to save it under.
     assert FIRST in activity_text(export)
+    assert "Copy the text below into a file named evidence.md to keep it." in activity_text(export)
     [copy] = [b for b in fake_teams.sent_to(personal_chat(MANAGER)) if "date,behaviour" in activity_text(b)]
     assert FIRST in activity_text(copy)
+    assert "Copy the text below into a file named evidence.csv to keep it." in activity_text(copy)
     assert not any("vidence" in activity_text(b) for b in fake_teams.sent_to(CHANNEL))
 
     await teams.say("nominate mine", user=ALICE)  # in her own chat, also in a window: not kept there

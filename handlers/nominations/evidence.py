@@ -1,5 +1,6 @@
 """The evidence that follows a person: `/nominate mine` shows it to them, the export buttons send it
-to them privately as Markdown or CSV, and the share form sends a copy to one person they choose.
+to them privately as a Markdown or CSV file, and the share form sends a copy to one person they
+choose. The file goes through the outbox like any post, so a restart loses nothing.
 
 Only the person it is about can see, export or share it: every flow reads the evidence of whoever
 pressed or typed, never of someone a button or form names, and there is no admin view of it.
@@ -21,7 +22,7 @@ from handlers.nominations import evidence_views, export, store
 from handlers.nominations.content import content_of
 from handlers.nominations.evidence_model import Group, gather, grouped
 from handlers.nominations.ids import Claim, ExportFormat, FieldId
-from handlers.nominations.rules import EXPORT_CHARS_PER_MESSAGE, MAX_NAMED, NAME_BUDGET_S, RESEND_AFTER_S
+from handlers.nominations.rules import MAX_NAMED, NAME_BUDGET_S, RESEND_AFTER_S
 from handlers.nominations.when import local_day
 
 
@@ -78,15 +79,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-async def _send(services: Services, platform: str, to: str, key: str, messages: list[Message]) -> bool:
-    """Queue the messages to one person unless the same was sent there moments ago."""
+async def _send(services: Services, platform: str, to: str, key: str, message: Message) -> bool:
+    """Queue the message to one person unless the same was sent there moments ago."""
     now = services.clock.now()
 
     def send(tx: Database) -> bool:
         if not store.claim_recent(tx, key=key, now=now, window_s=RESEND_AFTER_S):
             return False
-        for message in messages:
-            outbox.enqueue(tx, platform=platform, to=Person(to), message=message, now=now)
+        outbox.enqueue(tx, platform=platform, to=Person(to), message=message, now=now)
         return True
 
     return await services.store.run(send)
@@ -102,11 +102,9 @@ async def export_own(action: Action, services: Services) -> Reply:
     if not groups:
         return evidence_views.nothing_yet(services.syntax_for(action.platform))
     text = await _text(services, action.platform, action.user, groups, fmt)
-    messages = evidence_views.export_messages(
-        text, fmt, evidence_views.own_header(fmt, groups), EXPORT_CHARS_PER_MESSAGE
-    )
+    message = evidence_views.export_message(text, fmt, evidence_views.own_header(fmt, groups))
     key = f"{Claim.EXPORT}{action.platform}:{action.workspace}:{action.user}:{fmt}:{_digest(text)}"
-    if not await _send(services, action.platform, action.user, key, messages):
+    if not await _send(services, action.platform, action.user, key, message):
         return evidence_views.sent_already()
     return evidence_views.exported(fmt)
 
@@ -139,8 +137,8 @@ async def submit_share(sub: Submission, services: Services) -> Reply | FormError
         return FormErrors({FieldId.PERSON: evidence_views.nothing_to_share()})
     text = await _text(services, sub.platform, sub.user, groups, fmt)
     header = evidence_views.shared_header(sub.user, fmt, groups)
-    messages = evidence_views.export_messages(text, fmt, header, EXPORT_CHARS_PER_MESSAGE)
+    message = evidence_views.export_message(text, fmt, header)
     key = f"{Claim.SHARE}{sub.platform}:{sub.workspace}:{sub.user}:{target}:{fmt}:{_digest(text)}"
-    if not await _send(services, sub.platform, target, key, messages):
+    if not await _send(services, sub.platform, target, key, message):
         return FormErrors({FieldId.PERSON: evidence_views.shared_already()})
     return evidence_views.shared(target, fmt)

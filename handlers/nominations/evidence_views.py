@@ -1,4 +1,4 @@
-"""What /nominate mine says, and the private messages that carry an export or a share."""
+"""What /nominate mine says, and the private message that carries an export or a share as a file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.messages import (
     Choice,
     Context,
     Field,
+    File,
     Form,
     Mention,
     Message,
@@ -99,34 +100,11 @@ def unknown_format() -> Reply:
     return error("Pick Markdown or CSV.")
 
 
-def _parts(text: str, limit: int) -> list[str]:
-    """Whole lines, at most about `limit` characters a part (a longer line is a part of its own)."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        if current and len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    return [*parts, current] if current or not parts else parts
-
-
-def export_messages(
-    text: str, fmt: ExportFormat, header: tuple[str | Span, ...], limit: int
-) -> list[Message]:
-    """The export as private messages: the text quoted (escaped by every renderer), in parts."""
-    parts = _parts(text, limit)
-    messages = []
-    for index, part in enumerate(parts, start=1):
-        count = f" (part {index} of {len(parts)})" if len(parts) > 1 else ""
-        blocks: list[Block] = [Section(rich(*header, count))]
-        if index == 1:
-            blocks.append(
-                Context(rich(f"Copy the text below into a file named {FILE_NAMES[fmt]} to keep it."))
-            )
-        blocks.append(Quote(part.rstrip("\n")))
-        messages.append(Message(tuple(blocks)))
-    return messages
+def export_message(text: str, fmt: ExportFormat, header: tuple[str | Span, ...]) -> Message:
+    """The export as one private message: a file (the text as written, named for its format) with
+    the header as its comment. Where a platform cannot send files, the text is quoted in the
+    message with the name to save it under (bot/messages.py, `files_as_text`)."""
+    return Message((Section(rich(*header)), File(FILE_NAMES[fmt], text, f"Evidence ({FORMAT_NAMES[fmt]})")))
 
 
 def own_header(fmt: ExportFormat, groups: Sequence[Group]) -> tuple[str | Span, ...]:

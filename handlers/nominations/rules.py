@@ -20,7 +20,6 @@ QUOTED_WINNERS = 8  # joint winners quoted in the result; a message holds 50 blo
 SHOWN_CYCLES = 20  # /nominate status and history list at most this many lines
 HISTORY_PER_AWARD = 5
 NOMINATIONS_PER_DM = 6  # a nominee's evidence is split over messages of this many nominations
-EXPORT_CHARS_PER_MESSAGE = 9000  # an export is split over private messages of about this size
 SHOWN_PER_GROUP = 3  # /nominate mine shows this many items per behaviour and level
 MAX_SHOWN_BLOCKS = 45  # and stays within what one message can hold
 RESEND_AFTER_S = 10 * 60  # the same evidence to the same place is not sent twice within this

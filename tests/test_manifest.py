@@ -52,4 +52,8 @@ def test_least_scopes():
         "app_mentions:read",
         "channels:read",
         "groups:read",
+        "files:write",  # the evidence export is a file sent to the person
+        "im:write",  # which goes to their DM's id, from conversations.open
     }
+    # Candor never reads DMs or files.
+    assert not scopes & {"im:history", "im:read", "files:read"}

@@ -56,7 +56,7 @@ class BackgroundCheckpoints:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.interval_s)
             try:
-                await asyncio.to_thread(self._checkpoint, self._conn)
+                await asyncio.to_thread(self._checkpoint, self.store, self._conn)
             except sqlite3.Error as exc:  # a busy or failing disk: the next pass tries again
                 if not failing:
                     log.warning("could not checkpoint the database log", extra={"error": type(exc).__name__})
@@ -65,5 +65,8 @@ class BackgroundCheckpoints:
                 failing = False
 
     @staticmethod
-    def _checkpoint(conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    def _checkpoint(store: Store, conn: sqlite3.Connection) -> None:
+        # Under the store's lock: a TRUNCATE asked for meanwhile (an anonymous write) waits for
+        # this pass instead of failing against it.
+        with store.checkpoint_lock:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

@@ -18,6 +18,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,6 +149,7 @@ class Store:
         self._file_id = _file_id(path) if path is not None else None
         self._fenced = False
         self._health = "ok"
+        self.checkpoint_lock = threading.Lock()  # one checkpoint of this file at a time
 
     async def values_logged(self) -> str | None:
         """Why the database's own log would keep the values of Candor's statements: SQLite keeps
@@ -231,7 +233,13 @@ class Store:
     def checkpoint(self) -> bool:
         """Copy the write-ahead log into the database file and truncate it to zero bytes, so it no
         longer shows the order of earlier commits. Never waits: False if a reader (a backup, an
-        sqlite3 shell) holds the log; the next call tries again."""
+        sqlite3 shell) holds the log; the next call tries again. A background pass in flight
+        (bot/checkpoints.py) is waited for, a few milliseconds at most: it would make this one fail,
+        and leave an anonymous write's commit in the log."""
+        with self.checkpoint_lock:
+            return self._truncate_log()
+
+    def _truncate_log(self) -> bool:
         self.db.execute("PRAGMA busy_timeout=0")
         try:
             busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]

@@ -37,3 +37,28 @@ async def test_a_commit_reaches_the_database_file_without_waiting_for_sqlite_s_p
             break
         await asyncio.sleep(0.1)
     assert kudos_in_the_database_file(db_path, tmp_path) == 1
+
+
+async def test_a_background_pass_in_flight_never_makes_an_anonymous_write_s_truncate_fail(tmp_path):
+    """An anonymous write (a pulse answer, a speak-up batch) empties the log right after its commit.
+    A background pass running at that moment used to make that TRUNCATE fail (SQLite allows one
+    checkpoint at a time), leaving the commit in the log; now the TRUNCATE waits for the pass."""
+    from bot.checkpoints import BackgroundCheckpoints
+    from bot.store import open_store
+
+    store = open_store(tmp_path / "candor.db")
+    store.db.execute("create table t (x text)")
+    background = BackgroundCheckpoints(store, interval_s=0)  # passes back to back
+    background.start()
+    wal = tmp_path / "candor.db-wal"
+    failed = 0
+    try:
+        for i in range(300):
+            with store.transaction() as tx:
+                tx.execute("insert into t (x) values (?)", ["x" * 3000 + str(i)])
+            await asyncio.sleep(0)  # let the next background pass start
+            failed += not store.checkpoint() or wal.stat().st_size != 0
+    finally:
+        await background.stop()
+        store.close()
+    assert failed == 0

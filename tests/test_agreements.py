@@ -913,7 +913,7 @@ async def test_two_processes_that_read_the_same_due_rows_remind_and_start_the_re
     try:
         for h in (first, second):
             h.clock.t = at("2026-06-17T13:00:00+00:00")
-        both = [jobs.reminders_due(first.services), jobs.reminders_due(second.services)]
+        both = [await jobs.reminders_due(first.services), await jobs.reminders_due(second.services)]
         assert [len(found) for found in both] == [1, 1]  # each read the row before either claimed it
         assert await jobs.remind(first.services, both[0]) == 1
         assert await jobs.remind(second.services, both[1]) == 0
@@ -921,7 +921,7 @@ async def test_two_processes_that_read_the_same_due_rows_remind_and_start_the_re
 
         for h in (first, second):
             h.clock.t = at("2026-06-18T13:00:00+00:00")
-        both = [jobs.misses_due(first.services), jobs.misses_due(second.services)]
+        both = [await jobs.misses_due(first.services), await jobs.misses_due(second.services)]
         assert await jobs.start_reviews(second.services, both[1]) == 1
         assert await jobs.start_reviews(first.services, both[0]) == 0
         assert len([t for _, t in first.posts() if t.startswith("🔁")]) == 2
@@ -947,7 +947,7 @@ async def test_two_processes_taking_the_same_click_at_once_agree_once(tmp_path, 
         second.clock.advance(10 * 86400)
         from handlers.agreements import jobs
 
-        found = jobs.misses_due(second.services)
+        found = await jobs.misses_due(second.services)
         await first.click(ActionId.DONE, "1", user="bob")
         assert await jobs.start_reviews(second.services, found) == 0
         assert len([t for _, t in first.posts() if t.startswith("🔁")]) == 2

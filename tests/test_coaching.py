@@ -238,7 +238,7 @@ async def test_two_processes_that_read_the_same_due_check_in_remind_once(tmp_pat
         await write(first, next_checkin="2026-06-11")
         for h in (first, second):
             h.clock.advance(86400)
-        both = [jobs.checkins_due(first.services), jobs.checkins_due(second.services)]
+        both = [await jobs.checkins_due(first.services), await jobs.checkins_due(second.services)]
         assert [len(found) for found in both] == [1, 1]
         assert await jobs.remind(second.services, both[1]) == 1
         assert await jobs.remind(first.services, both[0]) == 0

@@ -49,7 +49,7 @@ def code_from(ack) -> str:
 
 async def publish(candor, clock) -> None:
     clock.advance(1801 + anonymity.BATCH_EVERY_S)  # past the longest delay and its batch mark
-    jobs.publish_due(candor.app[SERVICES])  # what the minute job does
+    await jobs.publish_due(candor.app[SERVICES])  # what the minute job does
     await candor.settle()
 
 
@@ -116,8 +116,8 @@ async def full_flow(candor, slack, clock) -> list[float]:
     await candor.command("/review", "actions", user="UCAROL")
     await publish(candor, clock)
     clock.t = math.floor(clock.t / 86400) * 86400 + 300 * 86400  # long after: reminders and digests ran
-    jobs.send_reminders(candor.app[SERVICES])
-    jobs.send_digests(candor.app[SERVICES])
+    await jobs.send_reminders(candor.app[SERVICES])
+    await jobs.send_digests(candor.app[SERVICES])
     await candor.settle()
     thread = [blocks_text(p) for p in slack.delivered_to("CREVIEWS") if p.get("thread_ts")]
     assert any("The canary is live now." in t for t in thread)
@@ -191,7 +191,7 @@ async def test_a_due_review_waits_for_the_batch_job_not_for_the_next_writer(cand
     await candor.settle()
     # Someone else writing does not release it: the moment they wrote is stored nowhere.
     assert candor.count("outbox") == 0 and slack.delivered_to("CREVIEWS") == []
-    jobs.publish_due(candor.app[SERVICES])  # the job releases it, and then empties the WAL
+    await jobs.publish_due(candor.app[SERVICES])  # the job releases it, and then empties the WAL
     await candor.settle()
     assert len(slack.delivered_to("CREVIEWS")) == 1
     assert held not in wal.read_bytes()

@@ -312,16 +312,18 @@ async def test_two_processes_publish_each_anonymous_review_edit_and_follow_up_on
     first, second = two
     code = await anonymous_review(first, **row(1, "add a canary", "bob", due(first, 9)))
     first.clock.advance(LATER)
-    seen = jobs.due(first.services), jobs.due(second.services)  # both read it as due...
+    seen = await jobs.due(first.services), await jobs.due(second.services)  # both read it as due...
     assert len(seen[0]) == len(seen[1]) == 1
-    assert (jobs.release(first.services, seen[0]), jobs.release(second.services, seen[1])) == (1, 0)
+    released = await jobs.release(first.services, seen[0]), await jobs.release(second.services, seen[1])
+    assert released == (1, 0)
     assert len(first.posts()) == 2  # ...and it is posted once, its owner told once
 
     form = (await second.command("review", f"edit {code}")).form
     await second.submit(form, {Section.IMPACT: "Edited once.", FieldId.FOLLOW_UP: "Followed up once."})
     first.clock.advance(LATER)
-    seen = jobs.due(second.services), jobs.due(first.services)
-    assert (jobs.release(second.services, seen[0]), jobs.release(first.services, seen[1])) == (2, 0)
+    seen = await jobs.due(second.services), await jobs.due(first.services)
+    released = await jobs.release(second.services, seen[0]), await jobs.release(first.services, seen[1])
+    assert released == (2, 0)
     texts = [text for _, text in first.posts()]
     assert texts.count("Author:\n> Followed up once.") == 1
     assert first.store.db.execute("select impact from reviews").fetchone()[0] == "Edited once."
@@ -333,21 +335,22 @@ async def test_two_processes_send_each_reminder_and_digest_once(two):
     await first.submit(await open_form(first), {**GOOD, **row(1, "add a canary", "bob", due(first, 5))})
     [(before_at,)] = first.store.db.execute("select remind_before_at from review_actions").fetchall()
     first.clock.t = before_at
-    seen = jobs.reminders_due(first.services), jobs.reminders_due(second.services)
+    seen = await jobs.reminders_due(first.services), await jobs.reminders_due(second.services)
     assert len(seen[0]) == len(seen[1]) == 1
-    assert (jobs.remind(second.services, seen[1]), jobs.remind(first.services, seen[0])) == (1, 0)
+    assert (await jobs.remind(second.services, seen[1]), await jobs.remind(first.services, seen[0])) == (1, 0)
     assert len(reminders(first)) == 1
 
     # A week after the due date it is overdue; a Monday 09:00 UTC comes within that week.
     first.clock.t += 14 * 86400
     monday = today_in(first.clock.now(), "UTC") - timedelta(days=today_in(first.clock.now(), "UTC").weekday())
     first.clock.t = utc(f"{monday.isoformat()}T09:00:00")
-    seen_digests = jobs.digests_due(first.services), jobs.digests_due(second.services)
+    seen_digests = await jobs.digests_due(first.services), await jobs.digests_due(second.services)
     assert len(seen_digests[0]) == len(seen_digests[1]) == 1
-    assert (jobs.digest(first.services, seen_digests[0]), jobs.digest(second.services, seen_digests[1])) == (
-        1,
-        0,
+    posted = (
+        await jobs.digest(first.services, seen_digests[0]),
+        await jobs.digest(second.services, seen_digests[1]),
     )
+    assert posted == (1, 0)
     assert sum("Overdue actions" in text for _, text in first.posts()) == 1
 
 

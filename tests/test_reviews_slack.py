@@ -65,7 +65,7 @@ def review_number(candor) -> int:
 
 
 async def run_reminders(candor):
-    jobs.send_reminders(candor.app[SERVICES])  # what the minute job does
+    await jobs.send_reminders(candor.app[SERVICES])  # what the minute job does
     await candor.settle()
 
 
@@ -167,12 +167,12 @@ async def test_mark_done_edits_the_message_and_the_post_and_the_digest_names_wha
     assert "Marked done" in answers[1] and "already done" in answers[2]
 
     clock.t = utc("2026-06-08T09:00:00")  # Monday 09:00 in the admin's timezone (UTC)
-    jobs.send_digests(candor.app[SERVICES])
+    await jobs.send_digests(candor.app[SERVICES])
     await candor.settle()
     digest = blocks_text(slack.delivered_to("CREVIEWS")[-1])
     assert "Overdue actions from failure reviews (1)" in digest
     assert "fix the alert — <@UCAROL>, due 5 Jun 2026" in digest and "canary" not in digest
-    jobs.send_digests(candor.app[SERVICES])
+    await jobs.send_digests(candor.app[SERVICES])
     await candor.settle()
     assert sum("Overdue actions" in blocks_text(p) for p in slack.delivered_to("CREVIEWS")) == 1
 
@@ -305,7 +305,7 @@ async def test_after_a_restart_due_reminders_are_each_sent_once(tmp_path, clock,
     third = await Candor(settings, clock, slack).start()
     try:
         await asyncio.sleep(0.2)
-        assert jobs.send_reminders(third.app[SERVICES]) == 0
+        assert await jobs.send_reminders(third.app[SERVICES]) == 0
         await third.settle()
     finally:
         await third.stop()

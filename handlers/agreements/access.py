@@ -31,11 +31,13 @@ def parse_ref(value: str) -> tuple[int, int | None] | None:
     return int(head), int(tail)
 
 
-def find(services: Services, req: Action | Command | Submission, agreement_id: int) -> Agreement | None:
+async def find(services: Services, req: Action | Command | Submission, agreement_id: int) -> Agreement | None:
     """The agreement, if the person asking is one of its two parties; to anyone else it does not
     exist (the answer is the same as for a number never used)."""
-    found = store.agreement(
-        services.store.db, agreement_id=agreement_id, platform=req.platform, workspace=req.workspace
+    found = await services.store.read(
+        lambda db: store.agreement(
+            db, agreement_id=agreement_id, platform=req.platform, workspace=req.workspace
+        )
     )
     return found if found is not None and found.role_of(req.user) is not None else None
 

@@ -29,7 +29,7 @@ async def _open_offer(action: Action, services: Services) -> tuple[Agreement, Of
     ref = parse_ref(action.value)
     if ref is None or ref[1] is None:
         return views.not_found(action.value)
-    a = find(services, action, ref[0])
+    a = await find(services, action, ref[0])
     if a is None:
         return views.not_found(ref[0])
     if a.state == State.ACCEPTED and a.due_at <= services.clock.now():
@@ -39,7 +39,7 @@ async def _open_offer(action: Action, services: Services) -> tuple[Agreement, Of
         return views.stale(a, action.user)
     if a.party(a.turn) != action.user:
         return views.not_your_turn(a)
-    offer = store.offer(services.store.db, agreement_id=a.id, seq=a.offer_seq)
+    offer = await services.store.read(lambda db: store.offer(db, agreement_id=a.id, seq=a.offer_seq))
     if offer is None:
         return views.stale(a, action.user)
     return a, offer
@@ -117,7 +117,7 @@ async def renegotiate(action: Action, services: Services) -> Reply:
     ref = parse_ref(action.value)
     if ref is None or ref[1] is not None:
         return views.not_found(action.value)
-    a = find(services, action, ref[0])
+    a = await find(services, action, ref[0])
     if a is None:
         return views.not_found(ref[0])
     if a.state != State.ACCEPTED:
@@ -130,7 +130,7 @@ async def renegotiate(action: Action, services: Services) -> Reply:
     if a.turn == Role.REQUESTER:
         return views.own_proposal_waiting(a)
     if a.turn == Role.PERFORMER:  # the requester answered with another proposal: answer that
-        offer = store.offer(services.store.db, agreement_id=a.id, seq=a.offer_seq)
+        offer = await services.store.read(lambda db: store.offer(db, agreement_id=a.id, seq=a.offer_seq))
         tz = await zone_of(services, action.platform, action.user)
         return forms.propose(a, offer, tz=tz, turn=a.turn)
     tz = await zone_of(services, action.platform, action.user)
@@ -146,7 +146,7 @@ async def submit_proposal(sub: Submission, services: Services) -> Reply | FormEr
     if turn_raw not in (None, Role.REQUESTER.value, Role.PERFORMER.value):
         return FormErrors({"reason": views.OUT_OF_DATE})
     turn = Role(turn_raw) if turn_raw else None
-    a = find(services, sub, agreement_id)
+    a = await find(services, sub, agreement_id)
     if a is None:
         return FormErrors({"reason": views.OUT_OF_DATE})
     now = services.clock.now()
@@ -177,7 +177,7 @@ async def submit_proposal(sub: Submission, services: Services) -> Reply | FormEr
         errors["reason"] = problem
     if errors:
         return FormErrors(errors)
-    current = store.offer(services.store.db, agreement_id=a.id, seq=a.offer_seq)
+    current = await services.store.read(lambda db: store.offer(db, agreement_id=a.id, seq=a.offer_seq))
     standing = (current.due_at, current.done_means) if current and turn else (a.due_at, a.done_means)
     if (due_at, done_means) == standing:
         return FormErrors({"due_date": "Change the date or the standard of done, or accept it as it is."})
@@ -225,7 +225,7 @@ async def submit_proposal(sub: Submission, services: Services) -> Reply | FormEr
         return True
 
     if not await services.store.run(record):
-        fresh = find(services, sub, a.id)
+        fresh = await find(services, sub, a.id)
         return FormErrors({"reason": views.moved_on(fresh or a, sub.user)})
     return views.proposed_reply(answerer, agreed=a.state == State.ACCEPTED)
 
@@ -246,7 +246,7 @@ async def submit_decline(sub: Submission, services: Services) -> Reply | FormErr
     agreement_id, seq = (ctx or {}).get("a"), (ctx or {}).get("seq")
     if not isinstance(agreement_id, int) or not isinstance(seq, int):
         return FormErrors({"reason": views.OUT_OF_DATE})
-    a = find(services, sub, agreement_id)
+    a = await find(services, sub, agreement_id)
     if a is None:
         return FormErrors({"reason": views.OUT_OF_DATE})
     if a.state != State.OFFERED or a.turn != Role.PERFORMER or a.offer_seq != seq or sub.user != a.performer:
@@ -276,6 +276,6 @@ async def submit_decline(sub: Submission, services: Services) -> Reply | FormErr
         return True
 
     if not await services.store.run(record):
-        fresh = find(services, sub, a.id)
+        fresh = await find(services, sub, a.id)
         return FormErrors({"reason": views.moved_on(fresh or a, sub.user)})
     return views.declined_reply(a.requester)

@@ -39,7 +39,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb in (Verb.LIST, Verb.STATS):
         if len(words_typed) > 1:
             return views.takes_nothing(syntax, verb)
-        return await listing(cmd, services) if verb == Verb.LIST else stats(cmd, services)
+        return await listing(cmd, services) if verb == Verb.LIST else await stats(cmd, services)
     if verb == Verb.SHOW:
         return await show(cmd, services, words_typed[1:])
     return await new_form(cmd, services)
@@ -138,8 +138,10 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
     if time_problem:
         errors["due_time"] = time_problem
     if case is not None and "person" not in errors:
-        person = store.open_plan_case(
-            services.store.db, case_id=case, platform=sub.platform, workspace=sub.workspace, manager=sub.user
+        person = await services.store.read(
+            lambda db: store.open_plan_case(
+                db, case_id=case, platform=sub.platform, workspace=sub.workspace, manager=sub.user
+            )
         )
         if person is None:
             errors["person"] = (
@@ -210,9 +212,8 @@ def _conversation(ctx: dict[str, Any]) -> str:
 # --- the views of one's agreements ---------------------------------------------------------------
 async def listing(cmd: Command, services: Services) -> Reply:
     since = services.clock.now() - STATS_DAYS * DAY_S
-    db = services.store.db
 
-    def side(role: Role) -> list[Agreement]:
+    def side(db: Database, role: Role) -> list[Agreement]:
         return store.listing(
             db,
             platform=cmd.platform,
@@ -224,11 +225,10 @@ async def listing(cmd: Command, services: Services) -> Reply:
         )
 
     tz = await zone_of(services, cmd.platform, cmd.user)
-    return privately(
-        views.listing(
-            services.syntax_for(cmd.platform), cmd.user, tz, side(Role.PERFORMER), side(Role.REQUESTER)
-        )
+    performing, requested = await services.store.read(
+        lambda db: (side(db, Role.PERFORMER), side(db, Role.REQUESTER))
     )
+    return privately(views.listing(services.syntax_for(cmd.platform), cmd.user, tz, performing, requested))
 
 
 async def show(cmd: Command, services: Services, args: list[str]) -> Reply:
@@ -238,21 +238,15 @@ async def show(cmd: Command, services: Services, args: list[str]) -> Reply:
     ref = parse_ref(args[0].lstrip("#"))
     if ref is None or ref[1] is not None:
         return views.show_usage(syntax)
-    a = find(services, cmd, ref[0])
+    a = await find(services, cmd, ref[0])
     if a is None:
         return views.not_found(ref[0])
     tz = await zone_of(services, cmd.platform, cmd.user)
-    db = services.store.db
+    offers, reviews = await services.store.read(
+        lambda db: (store.offers(db, agreement_id=a.id), store.reviews(db, agreement_id=a.id))
+    )
     return privately(
-        views.show(
-            a,
-            cmd.user,
-            tz,
-            store.offers(db, agreement_id=a.id),
-            store.reviews(db, agreement_id=a.id),
-            words(services),
-            buttons_for(a, cmd.user, set(store.reviews(db, agreement_id=a.id))),
-        )
+        views.show(a, cmd.user, tz, offers, reviews, words(services), buttons_for(a, cmd.user, set(reviews)))
     )
 
 
@@ -285,14 +279,16 @@ def buttons_for(a: Agreement, viewer: str, answered: set[Role]) -> tuple[Button,
     return ()
 
 
-def stats(cmd: Command, services: Services) -> Reply:
+async def stats(cmd: Command, services: Services) -> Reply:
     now = services.clock.now()
-    tally = store.tally(
-        services.store.db,
-        platform=cmd.platform,
-        workspace=cmd.workspace,
-        conversation=cmd.conversation,
-        since=now - STATS_DAYS * DAY_S,
-        until=now + 1,
+    tally = await services.store.read(
+        lambda db: store.tally(
+            db,
+            platform=cmd.platform,
+            workspace=cmd.workspace,
+            conversation=cmd.conversation,
+            since=now - STATS_DAYS * DAY_S,
+            until=now + 1,
+        )
     )
     return views.stats(services.syntax_for(cmd.platform), tally, services.settings.anonymity_k)

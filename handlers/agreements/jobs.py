@@ -53,9 +53,10 @@ def _postpone(tx: Database, a: Agreement, later: float | None) -> bool:
     )
 
 
-def reminders_due(services: Services) -> list[Agreement]:
+async def reminders_due(services: Services) -> list[Agreement]:
     """Accepted agreements whose reminder time came (not yet claimed)."""
-    return store.due_reminders(services.store.db, now=services.clock.now(), limit=BATCH)
+    now = services.clock.now()
+    return await services.store.read(lambda db: store.due_reminders(db, now=now, limit=BATCH))
 
 
 async def remind(services: Services, due: list[Agreement]) -> int:
@@ -75,9 +76,10 @@ async def remind(services: Services, due: list[Agreement]) -> int:
     return sent
 
 
-def misses_due(services: Services) -> list[Agreement]:
+async def misses_due(services: Services) -> list[Agreement]:
     """Accepted agreements whose due time passed without being done (not yet claimed)."""
-    return store.due_misses(services.store.db, now=services.clock.now(), limit=BATCH)
+    now = services.clock.now()
+    return await services.store.read(lambda db: store.due_misses(db, now=now, limit=BATCH))
 
 
 async def start_reviews(services: Services, due: list[Agreement]) -> int:
@@ -104,8 +106,8 @@ async def start_reviews(services: Services, due: list[Agreement]) -> int:
 
 async def run_due(services: Services) -> int:
     """The job: reminders first (those still before their due time), then misses."""
-    reminded = await remind(services, reminders_due(services))
-    missed = await start_reviews(services, misses_due(services))
+    reminded = await remind(services, await reminders_due(services))
+    missed = await start_reviews(services, await misses_due(services))
     if reminded or missed:
         log.info("agreements due", extra={"reminded": reminded, "missed": missed})
     return reminded + missed

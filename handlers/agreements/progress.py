@@ -23,11 +23,11 @@ from handlers.context import Action, Services, Submission
 from handlers.text import read_text
 
 
-def _find(action: Action, services: Services) -> Agreement | Reply:
+async def _find(action: Action, services: Services) -> Agreement | Reply:
     ref = parse_ref(action.value)
     if ref is None or ref[1] is not None:
         return views.not_found(action.value)
-    a = find(services, action, ref[0])
+    a = await find(services, action, ref[0])
     return a if a is not None else views.not_found(ref[0])
 
 
@@ -92,7 +92,7 @@ async def miss_now(services: Services, a: Agreement) -> bool:
 
 # --- done -----------------------------------------------------------------------------------------------
 async def done(action: Action, services: Services) -> Reply:
-    found = _find(action, services)
+    found = await _find(action, services)
     if isinstance(found, Reply):
         return found
     a = found
@@ -127,13 +127,13 @@ async def done(action: Action, services: Services) -> Reply:
         return True
 
     if not await services.store.run(record):
-        return views.stale(find(services, action, a.id) or a, action.user)
+        return views.stale(await find(services, action, a.id) or a, action.user)
     return views.done_reply(a.requester)
 
 
-def _done_for_requester(action: Action, services: Services) -> Agreement | Reply:
+async def _done_for_requester(action: Action, services: Services) -> Agreement | Reply:
     """The agreement marked done, when the requester presses a button on it; else the refusal."""
-    found = _find(action, services)
+    found = await _find(action, services)
     if isinstance(found, Reply):
         return found
     if found.state != State.DONE:
@@ -144,7 +144,7 @@ def _done_for_requester(action: Action, services: Services) -> Agreement | Reply
 
 
 async def accept_done(action: Action, services: Services) -> Reply:
-    a = _done_for_requester(action, services)
+    a = await _done_for_requester(action, services)
     if isinstance(a, Reply):
         return a
     now = services.clock.now()
@@ -164,12 +164,12 @@ async def accept_done(action: Action, services: Services) -> Reply:
         return True
 
     if not await services.store.run(record):
-        return views.stale(find(services, action, a.id) or a, action.user)
+        return views.stale(await find(services, action, a.id) or a, action.user)
     return views.kept_reply(a.performer)
 
 
 async def not_yet(action: Action, services: Services) -> Reply:
-    a = _done_for_requester(action, services)
+    a = await _done_for_requester(action, services)
     return a if isinstance(a, Reply) else forms.not_yet(a)
 
 
@@ -178,7 +178,7 @@ async def submit_not_yet(sub: Submission, services: Services) -> Reply | FormErr
     agreement_id = (ctx or {}).get("a")
     if not isinstance(agreement_id, int):
         return FormErrors({"missing": views.OUT_OF_DATE})
-    a = find(services, sub, agreement_id)
+    a = await find(services, sub, agreement_id)
     if a is None:
         return FormErrors({"missing": views.OUT_OF_DATE})
     if a.state != State.DONE or sub.user != a.requester:
@@ -204,13 +204,13 @@ async def submit_not_yet(sub: Submission, services: Services) -> Reply | FormErr
         )
     )
     if not started:
-        return FormErrors({"missing": views.moved_on(find(services, sub, a.id) or a, sub.user)})
+        return FormErrors({"missing": views.moved_on(await find(services, sub, a.id) or a, sub.user)})
     return views.review_started(a.performer)
 
 
 # --- the review -----------------------------------------------------------------------------------------
 async def review(action: Action, services: Services) -> Reply:
-    found = _find(action, services)
+    found = await _find(action, services)
     if isinstance(found, Reply):
         return found
     a = found
@@ -218,7 +218,7 @@ async def review(action: Action, services: Services) -> Reply:
     assert role is not None  # find() only returns the parties' agreements
     if a.state != State.REVIEWING:
         return views.stale(a, action.user)
-    if role in store.reviews(services.store.db, agreement_id=a.id):
+    if role in await services.store.read(lambda db: store.reviews(db, agreement_id=a.id)):
         return views.already_answered(a.party(a.other(role)))
     return forms.review(a, role, words(services))
 
@@ -232,7 +232,7 @@ async def submit_review(sub: Submission, services: Services) -> Reply | FormErro
         return FormErrors({first_field: views.OUT_OF_DATE})
     role = Role(str(role_raw))
     questions = posts.questions_for(role, word_list)
-    a = find(services, sub, agreement_id)
+    a = await find(services, sub, agreement_id)
     if a is None or a.role_of(sub.user) != role:
         return FormErrors({questions[0].id: views.OUT_OF_DATE})
     if a.state != State.REVIEWING:

@@ -170,38 +170,42 @@ async def listing(cmd: Command, services: Services) -> Reply:
     people = _people(cmd, _after_first_word(cmd.text))
     if not people or len(set(people)) > 1:
         return views.list_usage(syntax)
-    notes = store.by_author(
-        services.store.db,
-        platform=cmd.platform,
-        workspace=cmd.workspace,
-        author=cmd.user,
-        person=people[0],
-        limit=LIST_LIMIT,
+    notes = await services.store.read(
+        lambda db: store.by_author(
+            db,
+            platform=cmd.platform,
+            workspace=cmd.workspace,
+            author=cmd.user,
+            person=people[0],
+            limit=LIST_LIMIT,
+        )
     )
     tz = await timezone_of(services, cmd.platform, cmd.user)
     return views.listing(syntax, people[0], notes, tz, iso_day(services.clock.now(), tz))
 
 
 async def shared(cmd: Command, services: Services) -> Reply:
-    notes = store.shared_with(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, person=cmd.user, limit=LIST_LIMIT
+    notes = await services.store.read(
+        lambda db: store.shared_with(
+            db, platform=cmd.platform, workspace=cmd.workspace, person=cmd.user, limit=LIST_LIMIT
+        )
     )
     tz = await timezone_of(services, cmd.platform, cmd.user)
     return views.shared_listing(notes, tz, cmd.user)
 
 
 # --- buttons --------------------------------------------------------------------------------------
-def _note(services: Services, action: Action) -> store.Note | None:
+async def _note(services: Services, action: Action) -> store.Note | None:
     raw = action.value.strip()
     if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
         return None
-    return store.note(
-        services.store.db, note_id=int(raw), platform=action.platform, workspace=action.workspace
+    return await services.store.read(
+        lambda db: store.note(db, note_id=int(raw), platform=action.platform, workspace=action.workspace)
     )
 
 
 async def read(action: Action, services: Services) -> Reply:
-    note = _note(services, action)
+    note = await _note(services, action)
     if note is None or not note.readable_by(action.user):
         return views.refused(views.CANNOT_SHOW)
     tz = await timezone_of(services, action.platform, action.user)
@@ -209,7 +213,7 @@ async def read(action: Action, services: Services) -> Reply:
 
 
 async def _set_shared(action: Action, services: Services, shared: bool) -> Reply:
-    note = _note(services, action)
+    note = await _note(services, action)
     if note is None or not note.readable_by(action.user):
         return views.refused(views.CANNOT_SHOW)
     if action.user != note.author:

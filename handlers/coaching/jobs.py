@@ -29,9 +29,10 @@ def _remind(tx: Database, note: Note, now: float) -> bool:
     return True
 
 
-def checkins_due(services: Services) -> list[Note]:
+async def checkins_due(services: Services) -> list[Note]:
     """Notes whose check-in date came (not yet claimed)."""
-    return store.due_checkins(services.store.db, now=services.clock.now(), limit=BATCH)
+    now = services.clock.now()
+    return await services.store.read(lambda db: store.due_checkins(db, now=now, limit=BATCH))
 
 
 async def remind(services: Services, due: list[Note]) -> int:
@@ -46,4 +47,4 @@ async def remind(services: Services, due: list[Note]) -> int:
 
 async def remind_checkins(services: Services) -> int:
     """The job."""
-    return await remind(services, checkins_due(services))
+    return await remind(services, await checkins_due(services))

@@ -57,7 +57,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb == Verb.LIST:
         return privately(await listing(cmd, services))
     if verb in (Verb.SHOW, Verb.MOVE, Verb.CLOSE):
-        case = _case_from(services, cmd, words[1] if len(words) > 1 else "")
+        case = await _case_from(services, cmd, words[1] if len(words) > 1 else "")
         if isinstance(case, Reply):
             return case if len(words) > 1 else views.case_usage(syntax, verb)
         if verb == Verb.SHOW:
@@ -79,11 +79,13 @@ async def _visible(services: Services, req: Command | Action | Submission, case:
     return req.user in (case.manager, case.person) or await is_admin(services, req.platform, req.user)
 
 
-def _case_from(services: Services, req: Command | Action | Submission, raw: str) -> Case | Reply:
+async def _case_from(services: Services, req: Command | Action | Submission, raw: str) -> Case | Reply:
     raw = raw.strip().lstrip("#")
     if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
         return views.not_found(raw)
-    found = store.case(services.store.db, case_id=int(raw), platform=req.platform, workspace=req.workspace)
+    found = await services.store.read(
+        lambda db: store.case(db, case_id=int(raw), platform=req.platform, workspace=req.workspace)
+    )
     return found if found is not None else views.not_found(raw)
 
 
@@ -119,8 +121,10 @@ async def open_form(cmd: Command, services: Services) -> Reply:
     problem = await person_problem(services, cmd.platform, cmd.user, person)
     if problem:
         return views.refused(problem)
-    existing = store.open_between(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, manager=cmd.user, person=person
+    existing = await services.store.read(
+        lambda db: store.open_between(
+            db, platform=cmd.platform, workspace=cmd.workspace, manager=cmd.user, person=person
+        )
     )
     if existing is not None:
         return views.already_open(existing)
@@ -204,8 +208,10 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
     if outcome == "again":
         return views.already_opened()
     if outcome == "open":
-        existing = store.open_between(
-            services.store.db, platform=sub.platform, workspace=sub.workspace, manager=sub.user, person=person
+        existing = await services.store.read(
+            lambda db: store.open_between(
+                db, platform=sub.platform, workspace=sub.workspace, manager=sub.user, person=person
+            )
         )
         return FormErrors(
             {"seen": f"You already have an open case about them: #{existing.id if existing else ''}."}
@@ -216,13 +222,18 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
 
 # --- viewing ---------------------------------------------------------------------------------------------
 async def listing(cmd: Command, services: Services) -> Reply:
-    db = services.store.db
     now = services.clock.now()
-    cases = store.cases_of(
-        db, platform=cmd.platform, workspace=cmd.workspace, user=cmd.user, since=now - RECENT_S
+    cases = await services.store.read(
+        lambda db: store.cases_of(
+            db, platform=cmd.platform, workspace=cmd.workspace, user=cmd.user, since=now - RECENT_S
+        )
     )
     admin_view = (
-        store.all_open(db, platform=cmd.platform, workspace=cmd.workspace, limit=ADMIN_LIST_LIMIT)
+        await services.store.read(
+            lambda db: store.all_open(
+                db, platform=cmd.platform, workspace=cmd.workspace, limit=ADMIN_LIST_LIMIT
+            )
+        )
         if await is_admin(services, cmd.platform, cmd.user)
         else []
     )
@@ -236,18 +247,25 @@ async def show(cmd: Command, services: Services, case: Case) -> Reply:
     admin = await is_admin(services, cmd.platform, cmd.user)
     if cmd.user not in (case.manager, case.person) and not admin:
         return views.not_found(case.id)
-    db = services.store.db
     rubric = rubric_of(services)
     tz = await timezone_of(services, cmd.platform, cmd.user)
+    steps, observations, found, plan = await services.store.read(
+        lambda db: (
+            store.steps(db, case_id=case.id),
+            store.observations(db, case_id=case.id),
+            rules.evidence(db, case),
+            agreements.plan_agreements(db, case_id=case.id),
+        )
+    )
     return views.record(
         services.syntax_for(cmd.platform),
         case,
         rubric,
         tz,
-        store.steps(db, case_id=case.id),
-        store.observations(db, case_id=case.id),
-        rules.evidence(db, case),
-        agreements.plan_agreements(db, case_id=case.id),
+        steps,
+        observations,
+        found,
+        plan,
         views.case_buttons(case, rubric, manager=cmd.user == case.manager, admin=admin),
     )
 
@@ -266,10 +284,10 @@ async def move(
     if req.user != case.manager:
         return views.only_manager(case)
     rubric = rubric_of(services)
+    found = await services.store.read(lambda db: rules.evidence(db, case))
     if case.stage != from_stage and case.status == Status.OPEN:  # a second click on an old button
-        return views.refusal(case, Refusal("already"), rubric, "UTC", rules.evidence(services.store.db, case))
+        return views.refusal(case, Refusal("already"), rubric, "UTC", found)
     now = services.clock.now()
-    found = rules.evidence(services.store.db, case)
     decided = rules.check_move(case, target, rubric, found, now)
     if isinstance(decided, Refusal):
         tz = await timezone_of(services, req.platform, req.user)
@@ -298,26 +316,23 @@ async def move(
         return True
 
     if not await services.store.run(record):
-        return _already(services, req, case, decided)
+        return await _already(services, req, case, decided)
     return views.moved_reply(case, decided)
 
 
-def _already(services: Services, req: Command | Action, case: Case, stage: EscalationStage) -> Reply:
-    fresh = store.case(services.store.db, case_id=case.id, platform=case.platform, workspace=case.workspace)
+async def _already(services: Services, req: Command | Action, case: Case, stage: EscalationStage) -> Reply:
+    fresh = await services.store.read(
+        lambda db: store.case(db, case_id=case.id, platform=case.platform, workspace=case.workspace)
+    )
     if fresh is not None and fresh.status != Status.OPEN:
         return views.already_closed(fresh)
-    return views.refusal(
-        fresh or case,
-        Refusal("already"),
-        rubric_of(services),
-        "UTC",
-        rules.evidence(services.store.db, fresh or case),
-    )
+    found = await services.store.read(lambda db: rules.evidence(db, fresh or case))
+    return views.refusal(fresh or case, Refusal("already"), rubric_of(services), "UTC", found)
 
 
 async def move_clicked(action: Action, services: Services) -> Reply:
     raw, _, stage = action.value.partition(":")
-    case = _case_from(services, action, raw)
+    case = await _case_from(services, action, raw)
     if isinstance(case, Reply):
         return case
     if stage not in {s.value for s in Stage}:
@@ -338,7 +353,7 @@ async def close_form(req: Command | Action, services: Services, case: Case) -> R
 
 
 async def close_clicked(action: Action, services: Services) -> Reply:
-    case = _case_from(services, action, action.value)
+    case = await _case_from(services, action, action.value)
     if isinstance(case, Reply):
         return case
     return await close_form(action, services, case)
@@ -349,7 +364,9 @@ async def submit_close(sub: Submission, services: Services) -> Reply | FormError
     case_id = ctx.get("case")
     if not isinstance(case_id, int) or isinstance(case_id, bool):
         return FormErrors({"note": views.OUT_OF_DATE})
-    case = store.case(services.store.db, case_id=case_id, platform=sub.platform, workspace=sub.workspace)
+    case = await services.store.read(
+        lambda db: store.case(db, case_id=case_id, platform=sub.platform, workspace=sub.workspace)
+    )
     admin = await is_admin(services, sub.platform, sub.user)
     if case is None or (sub.user != case.manager and not admin):
         return FormErrors({"note": views.OUT_OF_DATE})
@@ -390,7 +407,7 @@ async def submit_close(sub: Submission, services: Services) -> Reply | FormError
 
 # --- the documented plan ----------------------------------------------------------------------------
 async def plan_clicked(action: Action, services: Services) -> Reply:
-    case = _case_from(services, action, action.value)
+    case = await _case_from(services, action, action.value)
     if isinstance(case, Reply):
         return case
     if not await _visible(services, action, case):

@@ -32,8 +32,10 @@ def person(req: Command | Action | Submission) -> str:
     return f"{req.platform}:{req.workspace}:{req.user}"
 
 
-def setting(services: Services, req: Command | Action | Submission) -> ChannelSetting | None:
-    return store.channel_setting(services.store.db, platform=req.platform, workspace=req.workspace)
+async def setting(services: Services, req: Command | Action | Submission) -> ChannelSetting | None:
+    return await services.store.read(
+        lambda db: store.channel_setting(db, platform=req.platform, workspace=req.workspace)
+    )
 
 
 def first_digest(now: float, tz: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from sqlite_utils import Database
+
 from bot import outbox
 from bot.messages import FormErrors, Reply, error
 from bot.outbox import Channel
@@ -29,7 +31,7 @@ async def open_edit(cmd: Command, services: Services, raw: str) -> Reply:
     if isinstance(found, Reply):
         return found
     review, state = found
-    actions = store.actions_of(services.store.db, review_id=review.id)
+    actions = await services.store.read(lambda db: store.actions_of(db, review_id=review.id))
     # What the author kept when it was published is not pointed out again; only new words are.
     kept = blame.check(
         review.sections,
@@ -43,8 +45,10 @@ async def open_edit(cmd: Command, services: Services, raw: str) -> Reply:
 async def _editable(cmd: Command, services: Services, raw: str) -> tuple[Review, FormState] | Reply:
     """A review this person may edit: by its case code, or a named one by its number."""
     if raw.isdigit():
-        review = store.review(
-            services.store.db, review_id=int(raw[:12]), platform=cmd.platform, workspace=cmd.workspace
+        review = await services.store.read(
+            lambda db: store.review(
+                db, review_id=int(raw[:12]), platform=cmd.platform, workspace=cmd.workspace
+            )
         )
         if review is None:
             return error(f"There is no review #{raw[:12]}.")
@@ -59,8 +63,10 @@ async def _editable(cmd: Command, services: Services, raw: str) -> tuple[Review,
         return error(views.TOO_MANY_CODES)
     code_hash = anonymity.hash_of_typed(raw)
     review = (
-        store.review_by_code(
-            services.store.db, code_hash=code_hash, platform=cmd.platform, workspace=cmd.workspace
+        await services.store.read(
+            lambda db: store.review_by_code(
+                db, code_hash=code_hash, platform=cmd.platform, workspace=cmd.workspace
+            )
         )
         if code_hash
         else None
@@ -75,8 +81,10 @@ async def _edit_target(sub: Submission, services: Services, state: FormState) ->
     if state.code:
         code_hash = anonymity.hash_of_typed(state.code)
         found = (
-            store.review_by_code(
-                services.store.db, code_hash=code_hash, platform=sub.platform, workspace=sub.workspace
+            await services.store.read(
+                lambda db: store.review_by_code(
+                    db, code_hash=code_hash, platform=sub.platform, workspace=sub.workspace
+                )
             )
             if code_hash
             else None
@@ -84,8 +92,9 @@ async def _edit_target(sub: Submission, services: Services, state: FormState) ->
         return found or views.NO_CASE
     if state.review is None:
         return views.STALE_FORM
-    review = store.review(
-        services.store.db, review_id=state.review, platform=sub.platform, workspace=sub.workspace
+    review_id = state.review
+    review = await services.store.read(
+        lambda db: store.review(db, review_id=review_id, platform=sub.platform, workspace=sub.workspace)
     )
     if review is None or review.author is None:
         return "This review no longer exists."
@@ -109,7 +118,7 @@ async def submit_edit(sub: Submission, services: Services) -> Reply | FormErrors
         errors[FieldId.FOLLOW_UP] = problem
     if errors:
         return FormErrors(errors)
-    actions = store.actions_of(services.store.db, review_id=review.id)
+    actions = await services.store.read(lambda db: store.actions_of(db, review_id=review.id))
     content = common.content(services)
     findings = blame.check(sections, content.blame, names=await common.owner_names(services, sub, actions))
     delay = common.delay(services)
@@ -128,13 +137,13 @@ async def submit_edit(sub: Submission, services: Services) -> Reply | FormErrors
     at = review.publish_at if review.publish_at is not None else services.clock.now()
     quality = score(sections, items, content.rubric, at=at, factors_blame=common.factors_blame(findings))
     anonymous = review.author is None
-    _save_edit(services, sub, review, sections if changed else None, quality, follow_up)
+    await _save_edit(services, sub, review, sections if changed else None, quality, follow_up)
     if anonymous and not anonymity.is_delayed(delay):
-        jobs.publish_at_once(services)
+        await jobs.publish_at_once(services)
     return views.edit_saved(anonymous, changed, bool(follow_up), delay)
 
 
-def _save_edit(
+async def _save_edit(
     services: Services,
     sub: Submission,
     review: Review,
@@ -148,7 +157,8 @@ def _save_edit(
     now = services.clock.now()
     anonymous = review.author is None
     batch = anonymity.publish_time(common.delay(services), now)
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> None:
         if sections is not None:
             if anonymous and review.post_outbox is not None:
                 edit = {
@@ -185,3 +195,5 @@ def _save_edit(
         store.add_follow_up(
             tx, review_id=review.id, by_user=sub.user, body=follow_up, created_on=day_of(now), outbox_id=post
         )
+
+    await services.store.run(work)

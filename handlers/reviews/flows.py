@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlite_utils import Database
+
 from bot import outbox
 from bot.messages import Reply, error
 from handlers.anonymity import DAY_S, start_of_day
@@ -37,7 +39,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
         return views.too_long(syntax)
     words = clean_user_text(cmd.text).split()
     verb = words[0].lower() if words else ""
-    seed_channel(services, cmd.platform, cmd.workspace)
+    await seed_channel(services, cmd.platform, cmd.workspace)
     if verb == "":
         return await new_form(cmd, services)
     if verb in _HELP_WORDS:
@@ -49,25 +51,30 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb in _TAKE_NOTHING and len(words) > 1:
         return views.takes_nothing(syntax, Verb(verb))
     if verb == Verb.ACTIONS:
-        return open_actions(cmd, services)
+        return await open_actions(cmd, services)
     if verb == Verb.LIST:
-        return recent(cmd, services)
+        return await recent(cmd, services)
     if verb == Verb.STATS:
-        return stats(cmd, services)
+        return await stats(cmd, services)
     if verb == Verb.CHANNEL:
         return await choose_channel(cmd, services)
     return views.unknown(syntax, verb[:30])  # an unknown word is echoed, never at length
 
 
-def seed_channel(services: Services, platform: str, workspace: str) -> None:
+async def seed_channel(services: Services, platform: str, workspace: str) -> None:
     """CANDOR_REVIEWS_CHANNEL: the reviews channel of a workspace that has none yet, so an admin's
     choice always stands."""
     channel = services.settings.reviews_channel
-    if not channel or store.channel_setting(services.store.db, platform=platform, workspace=workspace):
+    if not channel:
+        return
+    found = await services.store.read(
+        lambda db: store.channel_setting(db, platform=platform, workspace=workspace)
+    )
+    if found:
         return
     now = services.clock.now()
-    with services.store.transaction() as tx:
-        store.set_channel(
+    await services.store.run(
+        lambda tx: store.set_channel(
             tx,
             platform=platform,
             workspace=workspace,
@@ -78,6 +85,7 @@ def seed_channel(services: Services, platform: str, workspace: str) -> None:
             day=start_of_day(now),
             replace=False,
         )
+    )
 
 
 async def choose_channel(cmd: Command, services: Services) -> Reply:
@@ -91,8 +99,8 @@ async def choose_channel(cmd: Command, services: Services) -> Reply:
     except Exception:
         member = True  # unknown: say nothing rather than something wrong
     now = services.clock.now()
-    with services.store.transaction() as tx:
-        store.set_channel(
+    await services.store.run(
+        lambda tx: store.set_channel(
             tx,
             platform=cmd.platform,
             workspace=cmd.workspace,
@@ -103,6 +111,7 @@ async def choose_channel(cmd: Command, services: Services) -> Reply:
             day=start_of_day(now),
             replace=True,
         )
+    )
     return views.channel_set(services.syntax_for(cmd.platform), cmd.conversation, member)
 
 
@@ -110,8 +119,10 @@ async def choose_channel(cmd: Command, services: Services) -> Reply:
 async def mark_done(action: Action, services: Services) -> Reply:
     raw = action.value
     found = (
-        store.action(
-            services.store.db, action_id=int(raw), platform=action.platform, workspace=action.workspace
+        await services.store.read(
+            lambda db: store.action(
+                db, action_id=int(raw), platform=action.platform, workspace=action.workspace
+            )
         )
         if raw.isdigit() and len(raw) <= 20
         else None
@@ -123,9 +134,10 @@ async def mark_done(action: Action, services: Services) -> Reply:
     if action.user != found.owner and not await is_admin(services, action.platform, action.user):
         return views.not_the_owner(found)
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> bool:
         if not store.mark_done(tx, action_id=found.id, at=now, by=action.user):
-            return views.already_done(found)  # a double click, or another process, got there first
+            return False
         fresh = store.action(tx, action_id=found.id, platform=action.platform, workspace=action.workspace)
         assert fresh is not None
         if fresh.dm_outbox is not None:
@@ -133,33 +145,44 @@ async def mark_done(action: Action, services: Services) -> Reply:
         publish.refresh_post(
             tx, review_id=fresh.review_id, platform=action.platform, workspace=action.workspace, now=now
         )
+        return True
+
+    if not await services.store.run(work):
+        return views.already_done(found)  # a double click, or another process, got there first
     return views.marked_done(found)
 
 
 # --- lists and figures --------------------------------------------------------------------------
-def open_actions(cmd: Command, services: Services) -> Reply:
-    actions = store.open_actions_of(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, owner=cmd.user
+async def open_actions(cmd: Command, services: Services) -> Reply:
+    actions = await services.store.read(
+        lambda db: store.open_actions_of(db, platform=cmd.platform, workspace=cmd.workspace, owner=cmd.user)
     )
     return views.open_actions(services.syntax_for(cmd.platform), actions, ACTIONS_LIMIT)
 
 
-def recent(cmd: Command, services: Services) -> Reply:
-    reviews = store.recent_reviews(
-        services.store.db,
-        platform=cmd.platform,
-        workspace=cmd.workspace,
-        conversation=cmd.conversation,
-        limit=LIST_LIMIT,
+async def recent(cmd: Command, services: Services) -> Reply:
+    reviews = await services.store.read(
+        lambda db: store.recent_reviews(
+            db,
+            platform=cmd.platform,
+            workspace=cmd.workspace,
+            conversation=cmd.conversation,
+            limit=LIST_LIMIT,
+        )
     )
     return views.recent(services.syntax_for(cmd.platform), reviews)
 
 
-def stats(cmd: Command, services: Services) -> Reply:
-    db, now = services.store.db, services.clock.now()
+async def stats(cmd: Command, services: Services) -> Reply:
+    now = services.clock.now()
     since, until = now - STATS_DAYS * DAY_S, now + 1  # up to and including this moment
     where = {"platform": cmd.platform, "workspace": cmd.workspace, "conversation": cmd.conversation}
-    scored = store.qualities(db, since=since, until=until, **where)
+    scored, outcomes = await services.store.read(
+        lambda db: (
+            store.qualities(db, since=since, until=until, **where),
+            store.outcomes(db, since=since, until=until, **where),
+        )
+    )
     bucket_s = (until - since) / TREND_BUCKETS
     trend: list[float | None] = []
     for i in range(TREND_BUCKETS):
@@ -169,6 +192,6 @@ def stats(cmd: Command, services: Services) -> Reply:
         reviews=len(scored),
         mean=sum(q for _, q in scored) / len(scored) if scored else None,
         trend=tuple(trend),
-        outcomes=store.outcomes(db, since=since, until=until, **where),
+        outcomes=outcomes,
     )
     return views.stats(services.syntax_for(cmd.platform), figures)

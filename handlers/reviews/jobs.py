@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 
 from sqlite_utils import Database
 
@@ -32,23 +33,27 @@ Due = Review | Edit | FollowUp
 
 
 # --- the publication batch ----------------------------------------------------------------------
-def due(services: Services) -> list[Due]:
+async def due(services: Services) -> list[Due]:
     """Anonymous reviews, edits and follow-ups whose batch time has come (not yet claimed)."""
-    db, now = services.store.db, services.clock.now()
-    return [
-        *store.due_reviews(db, now=now),
-        *store.due_edits(db, now=now),
-        *store.due_follow_ups(db, now=now),
-    ]
+    now = services.clock.now()
+
+    def read(db: Database) -> list[Due]:
+        return [
+            *store.due_reviews(db, now=now),
+            *store.due_edits(db, now=now),
+            *store.due_follow_ups(db, now=now),
+        ]
+
+    return await services.store.read(read)
 
 
-def publish_due(services: Services) -> int:
+async def publish_due(services: Services) -> int:
     """The publication job: release whatever is due. Runs every minute and after a restart; from
     a request only when the delay is off."""
-    return release(services, due(services))
+    return await release(services, await due(services))
 
 
-def release(services: Services, items: list[Due]) -> int:
+async def release(services: Services, items: list[Due]) -> int:
     """Release `items` as one batch, in random order with the batch's time, then empty the
     write-ahead log (handlers/anonymity). Returns how many this process released (another may
     have taken some first)."""
@@ -99,34 +104,34 @@ def _post_follow_up(tx: Database, item: FollowUp, batch: float, now: float) -> b
     return True
 
 
-def publish_at_once(services: Services) -> None:
+async def publish_at_once(services: Services) -> None:
     """With the delay off (the shell, tests) an anonymous submission publishes itself. What it
     wrote is committed already, so a failure here must not turn the answer into an error; the
     next batch publishes it."""
     try:
-        publish_due(services)
+        await publish_due(services)
     except Exception:
         log.exception("reviews: publishing at once failed; the next batch will publish it")
 
 
 # --- reminders ----------------------------------------------------------------------------------
-def send_reminders(services: Services) -> int:
+async def send_reminders(services: Services) -> int:
     """The reminder job: owners hear 2 days before and on the due date at 09:00 their time."""
-    return remind(services, reminders_due(services))
+    return await remind(services, await reminders_due(services))
 
 
-def reminders_due(services: Services) -> list[Action]:
+async def reminders_due(services: Services) -> list[Action]:
     """Open actions with a reminder whose time has come (not yet claimed)."""
-    return store.due_reminders(services.store.db, now=services.clock.now())
+    now = services.clock.now()
+    return await services.store.read(lambda db: store.due_reminders(db, now=now))
 
 
-def remind(services: Services, actions: list[Action]) -> int:
+async def remind(services: Services, actions: list[Action]) -> int:
     """Send each action's due reminders, each claimed first; returns how many this process sent."""
     now = services.clock.now()
     sent = 0
     for action in actions:
-        with services.store.transaction() as tx:
-            sent += _remind(tx, action, now)
+        sent += await services.store.run(partial(_remind, action=action, now=now))
     return sent
 
 
@@ -159,54 +164,56 @@ def _remind(tx: Database, action: Action, now: float) -> int:
 
 
 # --- the weekly overdue digest ------------------------------------------------------------------
-def send_digests(services: Services) -> int:
+async def send_digests(services: Services) -> int:
     """The digest job: on Mondays from 09:00 in the reviews channel's timezone, the workspace's
     overdue actions, once a week."""
-    return digest(services, digests_due(services))
+    return await digest(services, await digests_due(services))
 
 
-def digests_due(services: Services) -> list[tuple[ChannelSetting, str]]:
+async def digests_due(services: Services) -> list[tuple[ChannelSetting, str]]:
     """Workspaces whose digest for this week is due (not yet claimed), with its Monday."""
     now = services.clock.now()
     found = []
-    for setting in store.channel_settings(services.store.db):
+    for setting in await services.store.read(store.channel_settings):
         monday, due_at = digest_week(now, setting.tz)
         if now >= due_at and (setting.digest_on or "") < monday:
             found.append((setting, monday))
     return found
 
 
-def digest(services: Services, due: list[tuple[ChannelSetting, str]]) -> int:
+async def digest(services: Services, due: list[tuple[ChannelSetting, str]]) -> int:
     """Post each due digest, claimed first; returns how many this process posted."""
     now = services.clock.now()
     posted = 0
     for setting, monday in due:
-        with services.store.transaction() as tx:
-            if not store.claim_digest(
-                tx, platform=setting.platform, workspace=setting.workspace, monday=monday
-            ):
-                continue
-            late = store.overdue(tx, platform=setting.platform, workspace=setting.workspace, now=now)
-            if not late:
-                continue
-            outbox.enqueue(
-                tx,
-                platform=setting.platform,
-                to=Channel(setting.conversation),
-                message=posts.digest_post(late[:DIGEST_LIMIT], max(0, len(late) - DIGEST_LIMIT)),
-                now=now,
-            )
+        if await services.store.run(partial(_digest, setting=setting, monday=monday, now=now)):
             posted += 1
     return posted
 
 
+def _digest(tx: Database, setting: ChannelSetting, monday: str, now: float) -> bool:
+    if not store.claim_digest(tx, platform=setting.platform, workspace=setting.workspace, monday=monday):
+        return False
+    late = store.overdue(tx, platform=setting.platform, workspace=setting.workspace, now=now)
+    if not late:
+        return False
+    outbox.enqueue(
+        tx,
+        platform=setting.platform,
+        to=Channel(setting.conversation),
+        message=posts.digest_post(late[:DIGEST_LIMIT], max(0, len(late) - DIGEST_LIMIT)),
+        now=now,
+    )
+    return True
+
+
 async def run_publication(services: Services) -> int:
-    return publish_due(services)
+    return await publish_due(services)
 
 
 async def run_reminders(services: Services) -> int:
-    return send_reminders(services)
+    return await send_reminders(services)
 
 
 async def run_digests(services: Services) -> int:
-    return send_digests(services)
+    return await send_digests(services)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sqlite_utils import Database
+
 from bot.messages import FormErrors, Reply
 from handlers import anonymity
 from handlers.anonymity import DAY_S, day_of
@@ -24,7 +26,7 @@ from handlers.reviews.store import ChannelSetting
 
 
 async def new_form(cmd: Command, services: Services) -> Reply:
-    setting = common.setting(services, cmd)
+    setting = await common.setting(services, cmd)
     if setting is None:
         return views.not_set_up(services.syntax_for(cmd.platform))
     state = FormState(conversation=cmd.conversation, rows=FIRST_ROWS)
@@ -35,7 +37,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
     state = FormState.decode(sub.context)
     if state is None or state.review is not None or state.code:
         return FormErrors({Section.TITLE: views.STALE_FORM})
-    setting = common.setting(services, sub)
+    setting = await common.setting(services, sub)
     if setting is None:
         return FormErrors({Section.TITLE: views.NOT_SET_UP})
     delay = common.delay(services)
@@ -93,17 +95,17 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
     )
     if anonymous:
         code = anonymity.new_code()
-        _store(services, sub, state, setting, sections, items, quality, publish_at, code)
+        await _store(services, sub, state, setting, sections, items, quality, publish_at, code)
         # Stored: from here on the author must get their code, whatever fails.
         limits.add(Limit.ANONYMOUS, common.person(sub), DAY_S, now)
         if not anonymity.is_delayed(delay):  # with a delay only the batch job publishes
-            jobs.publish_at_once(services)
+            await jobs.publish_at_once(services)
         return views.received(services.syntax_for(sub.platform), setting.conversation, code, quality, delay)
-    review_id = _store(services, sub, state, setting, sections, items, quality, publish_at, None)
+    review_id = await _store(services, sub, state, setting, sections, items, quality, publish_at, None)
     return views.published(setting.conversation, review_id, quality, len({a.owner for a in items}))
 
 
-def _store(
+async def _store(
     services: Services,
     sub: Submission,
     state: FormState,
@@ -119,7 +121,8 @@ def _store(
     An anonymous review is stored with no author and no time of writing: its reminders are settled
     against its publication (a batch mark), never against the moment it was written."""
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> int:
         review_id = store.add_review(
             tx,
             platform=sub.platform,
@@ -148,4 +151,6 @@ def _store(
             review = store.review(tx, review_id=review_id, platform=sub.platform, workspace=sub.workspace)
             assert review is not None
             publish.post_review(tx, review, now=now)
-    return review_id
+        return review_id
+
+    return await services.store.run(work)

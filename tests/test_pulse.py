@@ -516,11 +516,12 @@ async def test_two_processes_open_remind_and_close_a_round_once(tmp_path):
     round_ = store.get_round(first.store.db, round_id=round_id, platform="stub", workspace="W1")
     assert round_ is not None and round_.remind_at is not None
     first.clock.t = round_.remind_at
-    assert (jobs.remind_due(second.services), jobs.remind_due(first.services)) == (1, 0)
+    assert (await jobs.remind_due(second.services), await jobs.remind_due(first.services)) == (1, 0)
     first.clock.t = round_.closes_at
     [seen_first] = store.due_closes(first.store.db, now=first.clock.now(), limit=5)
     [seen_second] = store.due_closes(second.store.db, now=first.clock.now(), limit=5)
-    assert (jobs.close(first.services, seen_first), jobs.close(second.services, seen_second)) == (True, False)
+    closed = (await jobs.close(first.services, seen_first), await jobs.close(second.services, seen_second))
+    assert closed == (True, False)
     assert len([1 for _, text in first.posts() if "results" in text]) == 1
     assert len([1 for _, text in first.posts() if "gentle reminder" in text]) == 1
     second.close()

@@ -93,7 +93,7 @@ class TeamsPeople:
         known = self._people.get(user)
         if known is not None:
             return known
-        for via in references.any_in_tenant(self.store.db, limit=3):
+        for via in await self.store.read(lambda db: references.any_in_tenant(db, limit=3)):
             client = await self.connectors.create(via.service_url)
             try:
                 member = await asyncio.wait_for(
@@ -106,11 +106,11 @@ class TeamsPeople:
         return None
 
     async def bot_is_member(self, conversation: str) -> bool:
-        found = references.for_conversation(self.store.db, conversation=conversation)
+        found = await self._reference(conversation)
         return found is not None and not found.unreachable and found.kind != references.PERSONAL
 
     async def members(self, conversation: str) -> list[str]:
-        found = references.for_conversation(self.store.db, conversation=conversation)
+        found = await self._reference(conversation)
         if found is None:
             return []
         client = await self.connectors.create(found.service_url)
@@ -122,14 +122,14 @@ class TeamsPeople:
         return users
 
     async def channel_name(self, conversation: str) -> str:
-        found = references.for_conversation(self.store.db, conversation=conversation)
+        found = await self._reference(conversation)
         if found is None or found.kind == references.PERSONAL:
             return "a chat"
         return found.name or "General"
 
     async def send_private(self, user: str, message: Message) -> bool:
         """Straight to the person's own chat, not through the outbox: nothing durable or logged."""
-        found = references.personal(self.store.db, user=user)
+        found = await self.store.read(lambda db: references.personal(db, user=user))
         if found is None or found.unreachable:
             return False
         parts = activity_parts(message, await self.names_in(message))
@@ -145,6 +145,9 @@ class TeamsPeople:
         except Exception:
             return False  # not logged: the caller counts failures (see speak-up)
         return True
+
+    async def _reference(self, conversation: str) -> references.StoredReference | None:
+        return await self.store.read(lambda db: references.for_conversation(db, conversation=conversation))
 
     # --- rendering help ---------------------------------------------------------------------
     async def names_in(self, message: Message) -> dict[str, str]:

@@ -119,7 +119,7 @@ class TeamsSender:
         try:
             await self.adapter.continue_conversation(reference, deliver, bot_app_id=self.app_id)
         except ErrorResponseException as exc:
-            return self._refused(exc, stored.conversation, editing=bool(item.update_ref))
+            return await self._refused(exc, stored.conversation, editing=bool(item.update_ref))
         except aiohttp.ClientConnectorError as exc:  # never connected: nothing reached Teams
             return SendOutcome("transient", error=type(exc).__name__)
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -130,7 +130,7 @@ class TeamsSender:
             )
         return SendOutcome("sent", ref=sent.get("id") or None)
 
-    def _refused(self, exc: ErrorResponseException, conversation: str, *, editing: bool) -> SendOutcome:
+    async def _refused(self, exc: ErrorResponseException, conversation: str, *, editing: bool) -> SendOutcome:
         status, code = status_of(exc), error_code(exc)
         reason = f"{status} {code}".strip()
         if status == 429 and retry_after(exc) is not None:
@@ -139,8 +139,7 @@ class TeamsSender:
         if status in RETRY:
             return SendOutcome("transient", error=reason)
         if status == 403 and code == BLOCKED:
-            with self.store.transaction() as tx:
-                references.mark_unreachable(tx, conversation=conversation)
+            await self.store.run(lambda tx: references.mark_unreachable(tx, conversation=conversation))
             log.warning("a Teams conversation blocks Candor; marked unreachable")
             return SendOutcome("permanent", error=reason)
         if status >= 500 and not editing:
@@ -150,17 +149,18 @@ class TeamsSender:
         return SendOutcome("permanent", error=reason or "refused")
 
     async def _reference_for(self, item: OutboxItem) -> references.StoredReference:
+        to = item.to.id
         if isinstance(item.to, Person):
-            found = references.personal(self.store.db, user=item.to.id)
-            return found or await self._open_personal_chat(item.to.id)
-        found = references.for_conversation(self.store.db, conversation=item.to.id)
+            found = await self.store.read(lambda db: references.personal(db, user=to))
+            return found or await self._open_personal_chat(to)
+        found = await self.store.read(lambda db: references.for_conversation(db, conversation=to))
         if found is None:
             raise Unreachable("no_conversation_reference: Candor was never added to this conversation")
         return found
 
     async def _open_personal_chat(self, user: str) -> references.StoredReference:
         """Create the person's chat with Candor through a team it is installed in, and keep it."""
-        via = references.any_in_tenant(self.store.db, limit=1)
+        via = await self.store.read(lambda db: references.any_in_tenant(db, limit=1))
         if not via:
             raise Unreachable("no_conversation_reference: Candor knows no team to reach this person through")
         team = via[0]
@@ -190,8 +190,8 @@ class TeamsSender:
         reference.bot = bot
         reference.activity_id = None
         serialised = reference.serialize()
-        with self.store.transaction() as tx:
-            references.save(
+        await self.store.run(
+            lambda tx: references.save(
                 tx,
                 conversation=reference.conversation.id,
                 tenant=team.tenant,
@@ -199,6 +199,7 @@ class TeamsSender:
                 user=user,
                 reference=serialised,
             )
-        found = references.personal(self.store.db, user=user)
+        )
+        found = await self.store.read(lambda db: references.personal(db, user=user))
         assert found is not None
         return found

@@ -28,6 +28,7 @@ import aiohttp
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.models import ErrorResponseException
+from sqlite_utils import Database
 
 from bot.messages import Choice, Field, Form, FormErrors, Message, Reply, error, text_message
 from bot.replays import ReplayGuard
@@ -190,7 +191,7 @@ class CandorBot(ActivityHandler):
         self._kept: set[str] = set()  # channels and group chats whose reference is stored
 
     # --- what every turn does first ---------------------------------------------------------
-    def _notice(self, activity: Activity) -> None:
+    async def _notice(self, activity: Activity) -> None:
         """Remember who sent it (memory only) and keep a channel or group chat Candor heard from."""
         sender = activity.from_property.serialize() if activity.from_property else None
         self.people.saw(sender, timezone_of(activity))
@@ -198,10 +199,11 @@ class CandorBot(ActivityHandler):
             if entity["type"] == "mention" and isinstance(entity.get("mentioned"), dict):
                 self.people.saw(entity["mentioned"])
         if kind_of(activity) != references.PERSONAL and conversation_of(activity) not in self._kept:
-            self._keep(activity, only_if_new=True)  # once per conversation and process: a read, not a write
+            # once per conversation and process: a read, not a write
+            await self._keep(activity, only_if_new=True)
             self._kept.add(conversation_of(activity))
 
-    def _keep(self, activity: Activity, *, only_if_new: bool = False) -> None:
+    async def _keep(self, activity: Activity, *, only_if_new: bool = False) -> None:
         """Store the conversation's reference. A channel's or group's names no person."""
         kind = kind_of(activity)
         reference = TurnContext.get_conversation_reference(activity)
@@ -225,15 +227,19 @@ class CandorBot(ActivityHandler):
             "team": team,
             "name": name,
         }
-        if only_if_new and references.for_conversation(
-            self.services.store.db, conversation=row["conversation"]
-        ):
-            return
-        with self.services.store.transaction() as tx:
+        store, conversation = self.services.store, row["conversation"]
+        if only_if_new:
+            stored = await store.read(lambda db: references.for_conversation(db, conversation=conversation))
+            if stored:
+                return
+
+        def save(tx: Database) -> None:
             if only_if_new:
                 references.save_if_new(tx, **row)
             else:
                 references.save(tx, **row, user=user)
+
+        await store.run(save)
 
     async def _first(self, activity: Activity, *, anonymous: bool) -> bool:
         """False for a delivery Teams sent again (it re-sends what was not answered in 15 s)."""
@@ -255,7 +261,7 @@ class CandorBot(ActivityHandler):
         activity = turn_context.activity
         if not activity.text:
             return  # a card's old Action.Submit outside a dialog, or an attachment: nothing to do
-        self._notice(activity)
+        await self._notice(activity)
         bot_id = activity.recipient.id if activity.recipient else None
         typed = read(activity.text, entities_of(activity), bot_id)
         anonymous = self.registry.is_anonymous_command(typed.name, typed.text)
@@ -312,7 +318,7 @@ class CandorBot(ActivityHandler):
             return InvokeResponse(
                 status=HTTPStatus.BAD_REQUEST, body={"error": f"unsupported invoke {activity.name!r}"}
             )
-        self._notice(activity)
+        await self._notice(activity)
         value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
         inner = value.get("data")
         data: dict[str, Any] = inner if isinstance(inner, dict) else value
@@ -445,13 +451,14 @@ class CandorBot(ActivityHandler):
         found: dict[str, tuple[Choice, ...]] = {}
         for field in form.fields:
             if field.kind == "channel":
-                found[field.id] = self._channels(activity, field)
+                found[field.id] = await self._channels(activity, field)
             elif field.kind == "user":
                 found[field.id] = await self._people_choices(activity)
         return found
 
-    def _channels(self, activity: Activity, field: Field) -> tuple[Choice, ...]:
-        rows = references.channels(self.services.store.db, tenant=tenant_of(activity))
+    async def _channels(self, activity: Activity, field: Field) -> tuple[Choice, ...]:
+        tenant = tenant_of(activity)
+        rows = await self.services.store.read(lambda db: references.channels(db, tenant=tenant))
         choices = [Choice(r.conversation, r.name or "General") for r in rows if not r.unreachable]
         if (
             field.initial
@@ -485,23 +492,24 @@ class CandorBot(ActivityHandler):
         for member in activity.members_added or []:
             self.people.saw(member.serialize())
         if any(m.id == bot_id for m in activity.members_added or []):
-            self._keep(activity)
+            await self._keep(activity)
             if kind_of(activity) == references.PERSONAL:
                 lines = intro.intro_message(self.services, PLATFORM, self._user(activity))
                 await self._reply(turn_context, Reply(text_message(*lines)))
         elif any(m.id == bot_id for m in activity.members_removed or []):
-            with self.services.store.transaction() as tx:
-                references.forget(tx, conversation=conversation_of(activity))
+            gone = conversation_of(activity)
+            await self.services.store.run(lambda tx: references.forget(tx, conversation=gone))
         elif kind_of(activity) != references.PERSONAL:
-            self._keep(activity, only_if_new=True)  # a channel created or renamed in a team Candor is in
+            # a channel created or renamed in a team Candor is in
+            await self._keep(activity, only_if_new=True)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if str(activity.action or "").startswith("add"):
-            self._keep(activity)
+            await self._keep(activity)
         elif activity.action == "remove":
-            with self.services.store.transaction() as tx:
-                references.forget(tx, conversation=conversation_of(activity))
+            gone = conversation_of(activity)
+            await self.services.store.run(lambda tx: references.forget(tx, conversation=gone))
 
 
 async def on_turn_error(turn_context: TurnContext, error_: Exception) -> None:

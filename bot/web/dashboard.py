@@ -231,7 +231,9 @@ class Dashboard:
                 "Link expired" if exc.expired else "Link not valid",
                 *(EXPIRED if exc.expired else FORGED),
             )
-        teams = store.teams(services.store.db, platform=grant.platform, workspace=grant.workspace)
+        teams = await services.store.read(
+            lambda db: store.teams(db, platform=grant.platform, workspace=grant.workspace)
+        )
         team = request.query.get("team", "")
         if team and team not in teams:
             return _refused(

@@ -11,6 +11,8 @@ import asyncio
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlite_utils import Database
+
 from bot.messages import FormErrors, Reply, error, ok, open_form
 from bot.store import claim_once
 from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
@@ -18,7 +20,7 @@ from handlers.pulse import jobs, store, views, when
 from handlers.pulse.content import ITEMS, SCALE, load_survey
 from handlers.pulse.ids import Repeat, RoundState, Verb
 from handlers.pulse.rules import DEFAULT_OPEN_DAYS, MAX_COMMENT, OPEN_DAYS, REPEAT_WORDS, comments_k, pulse_k
-from handlers.pulse.store import Round
+from handlers.pulse.store import Round, Schedule
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
 MEMBERS_BUDGET_S = 1.5  # a command must answer within the platform's 3 s; the job checks again
@@ -52,9 +54,9 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb in (Verb.HELP, "?"):
         return views.usage(syntax, _k(services))
     if verb == Verb.STATUS and len(words) == 1:
-        return status(cmd, services)
+        return await status(cmd, services)
     if verb == Verb.RESULTS and len(words) == 1:
-        return results(cmd, services)
+        return await results(cmd, services)
     if verb not in ("", Verb.START, Verb.CLOSE, Verb.STOP) or (verb != Verb.START and len(words) > 1):
         return views.unknown(syntax, " ".join(words)[:30])
     if not await may_run(services, cmd.platform, cmd.user):
@@ -82,38 +84,50 @@ async def handle(cmd: Command, services: Services) -> Reply:
         )
         return error(done) if isinstance(done, str) else done
     if verb == Verb.CLOSE:
-        return close_now(cmd, services)
-    return stop(cmd, services)
+        return await close_now(cmd, services)
+    return await stop(cmd, services)
 
 
-def status(cmd: Command, services: Services) -> Reply:
-    db = services.store.db
+async def status(cmd: Command, services: Services) -> Reply:
     where = {"platform": cmd.platform, "workspace": cmd.workspace, "conversation": cmd.conversation}
+
+    def look(db: Database) -> tuple[Schedule | None, Round | None, Round | None]:
+        return (
+            store.active_schedule(db, **where),
+            store.open_round(db, **where),
+            store.last_closed(db, **where),
+        )
+
+    schedule, running, last = await services.store.read(look)
     return views.status(
-        services.syntax_for(cmd.platform),
-        cmd.conversation,
-        store.active_schedule(db, **where),
-        store.open_round(db, **where),
-        store.last_closed(db, **where),
-        _k(services),
+        services.syntax_for(cmd.platform), cmd.conversation, schedule, running, last, _k(services)
     )
 
 
-def results(cmd: Command, services: Services) -> Reply:
-    db = services.store.db
-    last = store.previous_published(
-        db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation, before=float("inf")
-    )
-    if last is None or last.closed_at is None:
+async def results(cmd: Command, services: Services) -> Reply:
+    def look(db: Database) -> tuple[Round, Round | None, list[str]] | None:
+        last = store.previous_published(
+            db,
+            platform=cmd.platform,
+            workspace=cmd.workspace,
+            conversation=cmd.conversation,
+            before=float("inf"),
+        )
+        if last is None or last.closed_at is None:
+            return None
+        previous = store.previous_published(
+            db,
+            platform=cmd.platform,
+            workspace=cmd.workspace,
+            conversation=cmd.conversation,
+            before=last.closed_at,
+        )
+        return last, previous, [c for _, c in store.answers_of(db, round_id=last.id) if c]
+
+    found = await services.store.read(look)
+    if found is None:
         return views.no_results(_k(services))
-    previous = store.previous_published(
-        db,
-        platform=cmd.platform,
-        workspace=cmd.workspace,
-        conversation=cmd.conversation,
-        before=last.closed_at,
-    )
-    comments = [c for _, c in store.answers_of(db, round_id=last.id) if c]
+    last, previous, comments = found
     survey = load_survey(services.settings.data_dir)
     card = views.results_card(
         survey, last, previous, comments, comments_k=comments_k(services.settings.anonymity_k)
@@ -121,25 +135,29 @@ def results(cmd: Command, services: Services) -> Reply:
     return Reply(card)
 
 
-def close_now(cmd: Command, services: Services) -> Reply:
-    round_ = store.open_round(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+async def close_now(cmd: Command, services: Services) -> Reply:
+    round_ = await services.store.read(
+        lambda db: store.open_round(
+            db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+        )
     )
     if round_ is None:
         return error("No pulse round is open in this channel.")
-    if not jobs.close(services, round_):
+    if not await jobs.close(services, round_):
         return ok("This round was closed already.")
     return ok("Closed. The results (or why they are not shown) are posted in the channel.")
 
 
-def stop(cmd: Command, services: Services) -> Reply:
-    schedule = store.active_schedule(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+async def stop(cmd: Command, services: Services) -> Reply:
+    schedule = await services.store.read(
+        lambda db: store.active_schedule(
+            db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
+        )
     )
     if schedule is None:
         return error("This channel has no pulse schedule.")
-    with services.store.transaction() as tx:
-        stopped = store.stop_schedule(tx, schedule_id=schedule.id, now=services.clock.now())
+    schedule_id, now = schedule.id, services.clock.now()
+    stopped = await services.store.run(lambda tx: store.stop_schedule(tx, schedule_id=schedule_id, now=now))
     if not stopped:
         return ok("The schedule was stopped already.")
     return ok(
@@ -222,7 +240,9 @@ async def _schedule(
             f"only when {k} people answer, so nobody's answers can be told apart."
         )
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def record(tx: Database) -> Schedule | Reply | str:
+        """The new schedule, or the answer or refusal that ends the request instead."""
         if delivery and not claim_once(tx, CLAIM + delivery, now):
             return ok("This was already scheduled.")
         if store.active_schedule(tx, platform=platform, workspace=workspace, conversation=conversation):
@@ -245,16 +265,21 @@ async def _schedule(
         schedule = store.active_schedule(
             tx, platform=platform, workspace=workspace, conversation=conversation
         )
-    assert schedule is not None and schedule.id == schedule_id
+        assert schedule is not None and schedule.id == schedule_id
+        return schedule
+
+    schedule = await services.store.run(record)
+    if not isinstance(schedule, Schedule):
+        return schedule
     return views.scheduled(syntax, schedule, first)
 
 
 # --- a member answers ---------------------------------------------------------------------------
-def _find(services: Services, req: Action | Submission, raw: str) -> Round | None:
+async def _find(services: Services, req: Action | Submission, raw: str) -> Round | None:
     if not raw.isdigit() or len(raw) > 12:
         return None
-    return store.get_round(
-        services.store.db, round_id=int(raw), platform=req.platform, workspace=req.workspace
+    return await services.store.read(
+        lambda db: store.get_round(db, round_id=int(raw), platform=req.platform, workspace=req.workspace)
     )
 
 
@@ -262,13 +287,14 @@ def _is_closed(services: Services, round_: Round) -> bool:
     return round_.state == RoundState.CLOSED or round_.closes_at <= services.clock.now()
 
 
-def _refusal(services: Services, round_: Round | None, user: str) -> str | None:
+async def _refusal(services: Services, round_: Round | None, user: str) -> str | None:
     """Why this person cannot answer this round now, or None."""
     if round_ is None:
         return views.NO_ROUND
     if _is_closed(services, round_):
         return views.closed(round_)
-    answered = store.is_invited(services.store.db, round_id=round_.id, user=user)
+    round_id = round_.id
+    answered = await services.store.read(lambda db: store.is_invited(db, round_id=round_id, user=user))
     if answered is None:
         return views.NOT_INVITED
     return views.ALREADY if answered else None
@@ -277,8 +303,8 @@ def _refusal(services: Services, round_: Round | None, user: str) -> str | None:
 async def open_answer(action: Action, services: Services) -> Reply:
     if logged := await _logged(services):
         return error(logged)
-    round_ = _find(services, action, action.value)
-    refused = _refusal(services, round_, action.user)
+    round_ = await _find(services, action, action.value)
+    refused = await _refusal(services, round_, action.user)
     if refused or round_ is None:
         return error(refused or views.NO_ROUND)
     survey = load_survey(services.settings.data_dir)
@@ -303,8 +329,8 @@ def read_answer(values: dict[str, object]) -> tuple[list[int], dict[str, str]]:
 async def submit_answer(sub: Submission, services: Services) -> Reply | FormErrors:
     if logged := await _logged(services):
         return FormErrors({"q1": logged})
-    round_ = _find(services, sub, sub.context)
-    refused = _refusal(services, round_, sub.user)
+    round_ = await _find(services, sub, sub.context)
+    refused = await _refusal(services, round_, sub.user)
     if refused or round_ is None:
         return FormErrors({"q1": refused or views.NO_ROUND})
     answer, errors = read_answer(dict(sub.values))
@@ -315,14 +341,17 @@ async def submit_answer(sub: Submission, services: Services) -> Reply | FormErro
         errors["comment"] = problem
     if errors:
         return FormErrors(errors)
-    with services.store.transaction() as tx:
-        claimed = store.claim_answer(tx, round_id=round_.id, user=sub.user)
+    round_id = round_.id
+
+    def record(tx: Database) -> bool:
+        claimed = store.claim_answer(tx, round_id=round_id, user=sub.user)
         if claimed:
-            store.add_answer(tx, round_id=round_.id, answer=answer, comment=comment or None)
-    if not claimed:  # answered meanwhile (a double submission), or closed meanwhile
-        return FormErrors(
-            {"q1": _refusal(services, _find(services, sub, sub.context), sub.user) or views.ALREADY}
-        )
+            store.add_answer(tx, round_id=round_id, answer=answer, comment=comment or None)
+        return claimed
+
+    if not await services.store.run(record):  # answered meanwhile (a double submission), or closed meanwhile
+        again = await _find(services, sub, sub.context)
+        return FormErrors({"q1": await _refusal(services, again, sub.user) or views.ALREADY})
     # No file should hold the commit that wrote the flag and the answer side by side.
     services.store.checkpoint()
     return views.THANKS

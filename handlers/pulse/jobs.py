@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from functools import partial
 
 from sqlite_utils import Database
 
@@ -18,7 +19,7 @@ from bot import outbox
 from bot.outbox import Channel, Person
 from handlers.context import Services
 from handlers.pulse import scoring, store, views, when
-from handlers.pulse.content import load_survey
+from handlers.pulse.content import Survey, load_survey
 from handlers.pulse.ids import Withheld
 from handlers.pulse.rules import MAX_MEMBERS, comments_k, pulse_k
 from handlers.pulse.store import Round, Schedule
@@ -44,22 +45,25 @@ async def invitees(services: Services, platform: str, conversation: str) -> list
 async def open_due(services: Services) -> int:
     """Open a round for every schedule that is due; returns how many this process opened."""
     opened = 0
-    for schedule in store.due_schedules(services.store.db, now=services.clock.now(), limit=BATCH):
+    now = services.clock.now()
+    for schedule in await services.store.read(lambda db: store.due_schedules(db, now=now, limit=BATCH)):
         opened += await _open(services, schedule)
     return opened
 
 
 async def _open(services: Services, schedule: Schedule) -> int:
     assert schedule.next_at is not None
-    db, now = services.store.db, services.clock.now()
-    running = store.open_round(
-        db, platform=schedule.platform, workspace=schedule.workspace, conversation=schedule.conversation
+    next_at, now = schedule.next_at, services.clock.now()
+    running = await services.store.read(
+        lambda db: store.open_round(
+            db, platform=schedule.platform, workspace=schedule.workspace, conversation=schedule.conversation
+        )
     )
     if running is not None:  # the previous round is still open: the next one waits for it to close
-        with services.store.transaction() as tx:
-            store.postpone_schedule(
-                tx, schedule_id=schedule.id, before=schedule.next_at, after=max(running.closes_at, now) + 1
-            )
+        after = max(running.closes_at, now) + 1
+        await services.store.run(
+            lambda tx: store.postpone_schedule(tx, schedule_id=schedule.id, before=next_at, after=after)
+        )
         return 0
     try:
         members = await invitees(services, schedule.platform, schedule.conversation)
@@ -68,15 +72,18 @@ async def _open(services: Services, schedule: Schedule) -> int:
             "pulse: the channel's members could not be listed; trying again later",
             extra={"schedule": schedule.id, "error": type(exc).__name__},
         )
-        with services.store.transaction() as tx:
-            store.postpone_schedule(tx, schedule_id=schedule.id, before=schedule.next_at, after=now + RETRY_S)
+        later = now + RETRY_S
+        await services.store.run(
+            lambda tx: store.postpone_schedule(tx, schedule_id=schedule.id, before=next_at, after=later)
+        )
         return 0
     k = pulse_k(services.settings.anonymity_k)
     survey = load_survey(services.settings.data_dir)
     now = services.clock.now()
-    with services.store.transaction() as tx:
-        after = when.next_round(schedule.repeat, schedule.next_at, schedule.tz)
-        if not store.claim_schedule(tx, schedule_id=schedule.id, before=schedule.next_at, after=after):
+
+    def work(tx: Database) -> int:
+        after = when.next_round(schedule.repeat, next_at, schedule.tz)
+        if not store.claim_schedule(tx, schedule_id=schedule.id, before=next_at, after=after):
             return 0  # another process opened it
         if len(members) < k:
             outbox.enqueue(
@@ -119,36 +126,46 @@ async def _open(services: Services, schedule: Schedule) -> int:
                 for user in members
             ],
         )
-    return 1
+        return 1
+
+    return await services.store.run(work)
 
 
-def remind_due(services: Services) -> int:
+async def remind_due(services: Services) -> int:
     """One reminder, by private message, to each member who has not answered a round yet."""
     sent = 0
     k = pulse_k(services.settings.anonymity_k)
     survey = load_survey(services.settings.data_dir)
-    for round_ in store.due_reminders(services.store.db, now=services.clock.now(), limit=BATCH):
+    due_at = services.clock.now()
+    for round_ in await services.store.read(lambda db: store.due_reminders(db, now=due_at, limit=BATCH)):
         now = services.clock.now()
-        with services.store.transaction() as tx:
-            if not store.claim_reminder(tx, round_id=round_.id, now=now):
-                continue
-            card = views.invite_card(
-                survey, round_.id, views.day(round_.closes_at, round_.tz or "UTC"), k, reminder=True
-            )
-            for user in store.not_answered(tx, round_id=round_.id):
-                outbox.enqueue(tx, platform=round_.platform, to=Person(user), message=card, now=now)
-                sent += 1
+        sent += await services.store.run(partial(_remind, round_=round_, survey=survey, k=k, now=now))
     return sent
 
 
-def close_due(services: Services) -> int:
+def _remind(tx: Database, round_: Round, survey: Survey, k: int, now: float) -> int:
+    """One round's reminders, claimed in the transaction that queues them; how many were queued."""
+    if not store.claim_reminder(tx, round_id=round_.id, now=now):
+        return 0
+    sent = 0
+    card = views.invite_card(
+        survey, round_.id, views.day(round_.closes_at, round_.tz or "UTC"), k, reminder=True
+    )
+    for user in store.not_answered(tx, round_id=round_.id):
+        outbox.enqueue(tx, platform=round_.platform, to=Person(user), message=card, now=now)
+        sent += 1
+    return sent
+
+
+async def close_due(services: Services) -> int:
     closed = 0
-    for round_ in store.due_closes(services.store.db, now=services.clock.now(), limit=BATCH):
-        closed += close(services, round_)
+    now = services.clock.now()
+    for round_ in await services.store.read(lambda db: store.due_closes(db, now=now, limit=BATCH)):
+        closed += await close(services, round_)
     return closed
 
 
-def close(services: Services, round_: Round) -> bool:
+async def close(services: Services, round_: Round) -> bool:
     """Close a round, score it, and post its results, or why they are withheld. Answers are read
     inside the closing transaction, after the claim: none can arrive after them. A withheld round
     keeps no answers; comments that are not shown are not kept. Then the write-ahead log is emptied."""
@@ -156,7 +173,8 @@ def close(services: Services, round_: Round) -> bool:
     enough_for_comments = comments_k(services.settings.anonymity_k)
     survey = load_survey(services.settings.data_dir)
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> bool:
         if not store.claim_close(tx, round_id=round_.id, now=now):
             return False
         answers = store.answers_of(tx, round_id=round_.id)
@@ -192,6 +210,10 @@ def close(services: Services, round_: Round) -> bool:
             tx, platform=done.platform, to=Channel(done.conversation), message=message, now=now
         )
         store.set_result_post(tx, round_id=done.id, post=post)
+        return True
+
+    if not await services.store.run(work):
+        return False
     services.store.checkpoint()
     return True
 
@@ -219,4 +241,4 @@ def _withheld(tx: Database, round_: Round, answers: int, k: int, now: float) -> 
 
 async def run(services: Services) -> int:
     """The pulse job: every minute, and once at start to catch up after downtime."""
-    return close_due(services) + remind_due(services) + await open_due(services)
+    return await close_due(services) + await remind_due(services) + await open_due(services)

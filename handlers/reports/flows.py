@@ -44,7 +44,7 @@ async def report(cmd: Command, services: Services, days: int) -> Reply:
         services.settings.anonymity_k,
         members,
     )
-    figures = gather.figures(services.store.db, services.registry, scope)
+    figures = await services.store.read(lambda db: gather.figures(db, services.registry, scope))
     return views.report(figures, days, cmd.conversation, services.settings.anonymity_k)
 
 

@@ -16,14 +16,15 @@ REPORT_DAYS = 30
 async def for_person(services: Services, platform: str, workspace: str, user: str) -> Message:
     now = services.clock.now()
     scope = HomeScope(platform, workspace, user, now)
-    db = services.store.db
-    sections = [section for source in services.registry.homes for section in source(db, scope)]
+    sections = await services.store.read(
+        lambda db: [section for source in services.registry.homes for section in source(db, scope)]
+    )
     admin: list[tuple[Span, ...]] = []
     if await is_admin(services, platform, user):
         report_scope = ReportScope(
             platform, workspace, None, now - REPORT_DAYS * 86400, now, services.settings.anonymity_k
         )
-        figures = gather.figures(db, services.registry, report_scope)
+        figures = await services.store.read(lambda db: gather.figures(db, services.registry, report_scope))
         admin.append(rich(Strong(f"Team report, whole workspace, last {REPORT_DAYS} days")))
         admin += views.report_lines(figures)
         url, _ = links.dashboard_url(services.settings, platform, workspace, now)

@@ -29,22 +29,19 @@ async def team_size(services: Services, platform: str, workspace: str, conversat
     try:
         size = await asyncio.wait_for(_people(services, platform, conversation), BUDGET_S)
     except Exception:
-        return known(services, platform, workspace, conversation)
-    with services.store.transaction() as tx:
-        store.remember_size(
-            tx,
-            platform=platform,
-            workspace=workspace,
-            conversation=conversation,
-            day=day_of(services.clock.now()),
-            members=size,
+        return await known(services, platform, workspace, conversation)
+    day = day_of(services.clock.now())
+    await services.store.run(
+        lambda tx: store.remember_size(
+            tx, platform=platform, workspace=workspace, conversation=conversation, day=day, members=size
         )
+    )
     return size
 
 
-def known(services: Services, platform: str, workspace: str, conversation: str | None) -> int | None:
+async def known(services: Services, platform: str, workspace: str, conversation: str | None) -> int | None:
     if conversation is None:
         return None
-    return store.known_size(
-        services.store.db, platform=platform, workspace=workspace, conversation=conversation
+    return await services.store.read(
+        lambda db: store.known_size(db, platform=platform, workspace=workspace, conversation=conversation)
     )

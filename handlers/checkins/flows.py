@@ -60,7 +60,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb in ("help", "?"):
         return views.usage(syntax)
     if verb == "list":
-        return manage.list_schedules(cmd, services)
+        return await manage.list_schedules(cmd, services)
     if verb in ("pause", "resume", "delete", "run"):
         if len(words) != 2:
             usage, example = syntax.command(COMMAND, f"{verb} <id>"), syntax.command(COMMAND, f"{verb} 3")
@@ -128,7 +128,7 @@ async def submit_create(sub: Submission, services: Services) -> Reply | FormErro
         await schedule_forms.check_channel(services, sub, conversation, errors)
     if errors or when is None:
         return FormErrors(errors)
-    schedule_id = schedule_forms.create(
+    schedule_id = await schedule_forms.create(
         services,
         sub,
         conversation=conversation,

@@ -80,9 +80,12 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(grace_s) or 1}
         )
         self._lock = asyncio.Lock()
+        # Rebuilds take turns: each reads the rows off the event loop, and one that read earlier
+        # must not apply its (older) groups after one that read later.
+        self._rebuilding = asyncio.Lock()
 
     # --- lifecycle -----------------------------------------------------------------------
-    def start(self) -> None:
+    async def start(self) -> None:
         self.aps.start()
         for name, job, seconds in self.periodic:  # first run right away: catch up after downtime
             self.aps.add_job(
@@ -92,7 +95,7 @@ class Scheduler:
                 replace_existing=True,
                 next_run_time=datetime.now(UTC),
             )
-        self.rebuild()
+        await self.rebuild()
         # Occurrences missed while Candor was down: once each, within the grace period.
         self.aps.add_job(self.fire_due, id="catch-up")
 
@@ -105,26 +108,27 @@ class Scheduler:
                 pass
 
     # --- jobs from rows ------------------------------------------------------------------
-    def groups(self) -> set[Recurrence]:
-        return schedules.groups(self.store.db)
+    async def groups(self) -> set[Recurrence]:
+        return await self.store.read(schedules.groups)
 
-    def rebuild(self) -> None:
+    async def rebuild(self) -> None:
         """Make the in-memory jobs match the schedule rows (cheap: one job per group)."""
-        wanted = {_job_id(group): group for group in self.groups()}
-        for job in self.aps.get_jobs():
-            if job.id.startswith("group:") and job.id not in wanted:
-                job.remove()
-        for job_id, group in wanted.items():
-            if self.aps.get_job(job_id) is None:
-                self.aps.add_job(
-                    self.fire_group, group.trigger(), args=[group], id=job_id, replace_existing=True
-                )
+        async with self._rebuilding:
+            wanted = {_job_id(group): group for group in await self.groups()}
+            for job in self.aps.get_jobs():
+                if job.id.startswith("group:") and job.id not in wanted:
+                    job.remove()
+            for job_id, group in wanted.items():
+                if self.aps.get_job(job_id) is None:
+                    self.aps.add_job(
+                        self.fire_group, group.trigger(), args=[group], id=job_id, replace_existing=True
+                    )
 
     # --- firing --------------------------------------------------------------------------
     async def fire_due(self) -> FireReport:
         """Fire every group's due members (start-up catch-up, and tests with a moved clock)."""
         total = FireReport()
-        for group in sorted(self.groups(), key=_job_id):
+        for group in sorted(await self.groups(), key=_job_id):
             total += await self.fire_group(group)
         return total
 

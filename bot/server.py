@@ -189,7 +189,7 @@ def build_app(
             log.warning("the pulse is paused: the database logs statement values", extra={"reason": reason})
         checkpoints = BackgroundCheckpoints(store)
         checkpoints.start()
-        serving.run(scheduler.start)
+        await asyncio.create_task(scheduler.start(), context=serving)  # awaited: it reads the schedules
         # What start-up loaded lives for the whole process: keep it out of the garbage collector's
         # full passes, which otherwise stall the event loop for tens of ms under load.
         gc.freeze()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -125,7 +125,7 @@ class Submission:
     mentions: Mapping[str, tuple[Mentioned, ...]] = field(default_factory=dict)
 
 
-def _nothing() -> None:
+async def _nothing() -> None:
     return None
 
 
@@ -141,8 +141,9 @@ class Services:
     registry: Registry
     directories: Mapping[str, People]  # platform → its directory
     syntaxes: Mapping[str, Syntax] = field(default_factory=dict)  # platform → how commands are written
-    # Called after a practice changes schedules, so the scheduler rebuilds its jobs.
-    schedules_changed: Callable[[], None] = _nothing
+    # Awaited after a practice changes schedules, so the scheduler rebuilds its jobs (it reads the
+    # rows, off the event loop on PostgreSQL).
+    schedules_changed: Callable[[], Awaitable[None]] = _nothing
     # Abuse limits of the anonymous practices, in memory only (see handlers/anonymity/limits.py).
     anonymity_limits: Limits = field(default_factory=Limits)
 

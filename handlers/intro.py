@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlite_utils import Database
+
 from bot import outbox
 from bot.messages import Mention, Span, Strong, rich, text_message
 from bot.outbox import Channel
@@ -34,7 +36,7 @@ def intro_message(services: Services, platform: str, user: str) -> tuple[str | t
     return (rich("Hi ", Mention(user), "! I'm ", Strong("Candor"), ". Here is what I can do:"), *lines, *more)
 
 
-def answer_mention(
+async def answer_mention(
     services: Services,
     *,
     platform: str,
@@ -45,7 +47,8 @@ def answer_mention(
 ) -> bool:
     """Queue a reply in the thread; False when this delivery was already answered (a retry)."""
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> bool:
         if not claim_once(tx, f"{Claim.MENTION}{delivery_id}", now):
             return False
         outbox.enqueue(
@@ -56,4 +59,6 @@ def answer_mention(
             message=text_message(*intro_message(services, platform, user)),
             now=now,
         )
-    return True
+        return True
+
+    return await services.store.run(work)

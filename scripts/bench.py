@@ -395,7 +395,7 @@ async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
                 tx.execute(insert, [row[c] for c in columns])
 
         await store.run(insert_all)
-        scheduler.rebuild()
+        await scheduler.rebuild()
         url = f"http://127.0.0.1:{port}/slack/events"
         await wait_ready(url)
         load = subprocess.Popen(  # noqa: ASYNC220 (started once, read in an executor)

@@ -103,7 +103,7 @@ def claim(tx, item: int, batch: float) -> bool:
     )
 
 
-def test_a_batch_releases_in_random_order_with_the_batch_time_then_empties_the_wal(store):
+async def test_a_batch_releases_in_random_order_with_the_batch_time_then_empties_the_wal(store):
     items = items_table(store, 40)
     order: list[int] = []
 
@@ -112,21 +112,23 @@ def test_a_batch_releases_in_random_order_with_the_batch_time_then_empties_the_w
         return claim(tx, item, batch)
 
     assert wal_size(store) > 0
-    assert anonymity.release_batch(store, items=items, release=release, now=NOW) == 40
+    assert await anonymity.release_batch_async(store, items=items, release=release, now=NOW) == 40
     assert sorted(order) == items and order != items  # every item, not in the order written
     assert {r[0] for r in store.db.execute("select released_at from items")} == {anonymity.batch_of(NOW)}
     assert wal_size(store) == 0
 
 
-def test_an_item_another_process_released_first_is_not_counted_and_nothing_due_does_nothing(store):
+async def test_an_item_another_process_released_first_is_not_counted_and_nothing_due_does_nothing(store):
     items = items_table(store, 3)
-    assert anonymity.release_batch(store, items=items[:1], release=claim, now=NOW) == 1
-    assert anonymity.release_batch(store, items=items, release=claim, now=NOW + 60) == 2  # the first is taken
+    assert await anonymity.release_batch_async(store, items=items[:1], release=claim, now=NOW) == 1
+    assert (
+        await anonymity.release_batch_async(store, items=items, release=claim, now=NOW + 60) == 2
+    )  # the first is taken
 
     def never(tx, item, batch) -> bool:
         raise AssertionError("called with nothing due")
 
-    assert anonymity.release_batch(store, items=[], release=never, now=NOW) == 0
+    assert await anonymity.release_batch_async(store, items=[], release=never, now=NOW) == 0
 
 
 # --- k-thresholds -------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ def h(tmp_path):
     harness.close()
 
 
-def mentioned(h: Harness, delivery_id: str = "Ev1") -> bool:
-    return intro.answer_mention(
+async def mentioned(h: Harness, delivery_id: str = "Ev1") -> bool:
+    return await intro.answer_mention(
         h.services,
         platform=PLATFORM,
         conversation="team",
@@ -32,9 +32,9 @@ def mentioned(h: Harness, delivery_id: str = "Ev1") -> bool:
     )
 
 
-def test_the_intro_lists_every_help_line_in_the_thread_once_per_delivery(h):
-    assert mentioned(h) is True
-    assert mentioned(h) is False  # the platform's retry of the same delivery
+async def test_the_intro_lists_every_help_line_in_the_thread_once_per_delivery(h):
+    assert await mentioned(h) is True
+    assert await mentioned(h) is False  # the platform's retry of the same delivery
     [(where, text)] = h.posts()
     lines = text.splitlines()
     assert where == "#team" and lines[0] == "Hi @bob! I'm Candor. Here is what I can do:"
@@ -42,12 +42,12 @@ def test_the_intro_lists_every_help_line_in_the_thread_once_per_delivery(h):
         f"/{line.command} {line.args}".rstrip() + f": {line.does}" for line in REGISTRY.help
     ]
     assert h.store.db.execute("select thread from outbox").fetchone() == ("111.222",)
-    assert mentioned(h, "Ev2") is True and h.count("outbox") == 2
+    assert await mentioned(h, "Ev2") is True and h.count("outbox") == 2
 
 
-def test_the_intro_writes_commands_the_platforms_way_and_names_only_practices_it_runs(h):
+async def test_the_intro_writes_commands_the_platforms_way_and_names_only_practices_it_runs(h):
     h.services = replace(h.services, syntaxes={PLATFORM: WordSyntax()}, registry=Registry([kudos.PRACTICE]))
-    mentioned(h)
+    await mentioned(h)
     [(_, text)] = h.posts()
     assert text.splitlines()[1:] == [
         "kudos @person #behaviour what they did: recognise a colleague for a behaviour you saw.",

@@ -123,7 +123,7 @@ async def test_jobs_are_rebuilt_from_the_rows_after_a_restart(tmp_path, clock, s
     await schedule(first, "mon,thu 09:30 Europe/Berlin retro")
     await schedule(first, "mon,thu 09:30 Europe/Berlin weekly", channel="COTHER")  # same group
     await schedule(first, "fri 16:00 Asia/Kolkata expectations")
-    assert len(first.app[SCHEDULER].groups()) == 2
+    assert len(await first.app[SCHEDULER].groups()) == 2
     await first.stop()
 
     second = await Candor(settings, clock, slack).start()
@@ -193,7 +193,7 @@ async def test_weekly_schedules_made_in_different_weeks_share_one_job(candor, cl
     await schedule(candor, "mon 09:00 Europe/Berlin retro")
     clock.advance(14 * 86400)
     await schedule(candor, "mon 09:00 Europe/Berlin weekly", channel="COTHER")
-    assert len(candor.app[SCHEDULER].groups()) == 1
+    assert len(await candor.app[SCHEDULER].groups()) == 1
 
 
 # Times that happen twice (autumn) or not at all (spring) on the change day itself.

@@ -64,7 +64,7 @@ def code_from(ack) -> str:
 
 async def publish(candor, clock):
     clock.advance(1801 + anonymity.BATCH_EVERY_S)  # past the longest delay and its batch boundary
-    jobs.publish_due(candor.app[SERVICES])  # what the minute job does
+    await jobs.publish_due(candor.app[SERVICES])  # what the minute job does
     await candor.settle()
 
 
@@ -308,14 +308,14 @@ async def test_deadlines_are_flagged_in_the_thread_once_each(candor, slack, cloc
     await raise_concern(candor, slack)
     await publish(candor, clock)
     services = candor.app[__import__("bot.server", fromlist=["SERVICES"]).SERVICES]
-    assert jobs.flag_overdue(services) == 0
+    assert await jobs.flag_overdue(services) == 0
     clock.advance(7 * 86400)
-    assert jobs.flag_overdue(services) == 1
-    assert jobs.flag_overdue(services) == 0
+    assert await jobs.flag_overdue(services) == 1
+    assert await jobs.flag_overdue(services) == 0
     clock.advance(23 * 86400)
-    assert jobs.flag_overdue(services) == 1  # no reply in 30 days
+    assert await jobs.flag_overdue(services) == 1  # no reply in 30 days
     clock.advance(60 * 86400)
-    assert jobs.flag_overdue(services) == 1  # open after 90 days
+    assert await jobs.flag_overdue(services) == 1  # open after 90 days
     await candor.settle()
     flags = [blocks_text(p) for p in slack.delivered_to("CCONCERNS") if "Overdue" in blocks_text(p)]
     assert len(flags) == 3
@@ -417,7 +417,7 @@ async def test_with_no_delay_a_failure_to_publish_at_once_still_gives_the_code(c
     assert ack["response_action"] == "update" and code_from(ack)
     assert candor.count("concerns") == 1 and candor.count("outbox") == 0
     candor.db.execute("drop trigger no_posts")
-    jobs.publish_due(candor.app[SERVICES])  # the next batch
+    await jobs.publish_due(candor.app[SERVICES])  # the next batch
     await candor.settle()
     assert "Published later" in blocks_text(slack.delivered_to("CCONCERNS")[0])
 

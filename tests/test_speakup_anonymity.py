@@ -345,7 +345,7 @@ async def test_a_due_concern_waits_for_the_batch_job_not_for_the_next_writer(can
 
     clock.t = math.floor(clock.t / anonymity.BATCH_EVERY_S) * anonymity.BATCH_EVERY_S + 337  # the job, late
     batch = clock.t - 37
-    jobs.publish_due(candor.app[SERVICES])
+    await jobs.publish_due(candor.app[SERVICES])
     await candor.settle()
     [row] = [r for r in candor.outbox() if r["conversation"] == "CCONCERNS"]
     assert row["not_before"] == row["created_at"] == batch
@@ -414,7 +414,7 @@ async def test_an_undelivered_copy_is_counted_never_logged_when_it_happens(
     production_logs, candor, slack, clock
 ):
     services = candor.app[SERVICES]
-    jobs.publish_due(services)  # the job's first run of the day
+    await jobs.publish_due(services)  # the job's first run of the day
     slack.answer_next("chat.postMessage", status=500)  # Slack fails the author's private copy
     await raise_concern(candor, slack, dm=True)
     for _ in range(500):
@@ -422,10 +422,10 @@ async def test_an_undelivered_copy_is_counted_never_logged_when_it_happens(
             break
         await asyncio.sleep(0.01)
     assert [c.answered for c in slack.calls_to("chat.postMessage") if c.params["channel"] == AUTHOR] == [500]
-    jobs.publish_due(services)  # later the same day: still nothing said
+    await jobs.publish_due(services)  # later the same day: still nothing said
     assert "deliver" not in production_logs.getvalue()
 
     clock.t = (clock.t // 86400 + 1) * 86400 + 60  # the job's first run the next day reports a number
-    jobs.publish_due(services)
+    await jobs.publish_due(services)
     reports = [json.loads(line) for line in production_logs.getvalue().splitlines() if "deliver" in line]
     assert len(reports) == 1 and reports[0]["count"] == 1 and "request_id" not in reports[0]

@@ -166,7 +166,7 @@ async def test_deadlines_are_flagged_in_the_thread_once_each(h):
     _, case = await published(h, "Open for too long")
     for days, flagged in ((7, 1), (0, 0), (23, 1), (60, 1)):
         h.clock.advance(days * 86400)
-        assert jobs.flag_overdue(h.services) == flagged
+        assert await jobs.flag_overdue(h.services) == flagged
     assert [text for _, text in h.posts()[1:]] == [
         f"⏰ Overdue: case #{case} has not been acknowledged within 7 days.",
         f"⏰ Overdue: case #{case} has had no reply within 30 days.",
@@ -252,16 +252,22 @@ async def test_two_processes_publishing_at_once_post_each_concern_and_follow_up_
     first, second = two
     code = await raise_concern(first, "Raised once, seen by both")
     first.clock.advance(LATER)
-    seen = jobs.due(first.services), jobs.due(second.services)  # both read it as due...
+    seen = await jobs.due(first.services), await jobs.due(second.services)  # both read it as due...
     assert len(seen[0]) == len(seen[1]) == 1
-    assert (jobs.release(first.services, seen[0]), jobs.release(second.services, seen[1])) == (1, 0)
+    assert (await jobs.release(first.services, seen[0]), await jobs.release(second.services, seen[1])) == (
+        1,
+        0,
+    )
     assert len(first.posts()) == 1  # ...and it is posted once
 
     view = (await second.click(ActionId.VIEW, code, user="alice")).form
     await second.submit(view, {"followup": "Followed up once"}, user="alice")
     first.clock.advance(LATER)
-    seen = jobs.due(second.services), jobs.due(first.services)
-    assert (jobs.release(second.services, seen[0]), jobs.release(first.services, seen[1])) == (1, 0)
+    seen = await jobs.due(second.services), await jobs.due(first.services)
+    assert (await jobs.release(second.services, seen[0]), await jobs.release(first.services, seen[1])) == (
+        1,
+        0,
+    )
     assert [text for _, text in first.posts()].count("Author:\n> Followed up once") == 1
 
 
@@ -271,6 +277,6 @@ async def test_two_processes_flagging_at_once_flag_each_deadline_once(two):
     first.clock.advance(LATER)
     await first.run_jobs()
     first.clock.advance(30 * 86400)  # two deadlines passed: acknowledgement and reply
-    seen = jobs.deadlines_due(first.services), jobs.deadlines_due(second.services)
-    assert (jobs.flag(first.services, seen[0]), jobs.flag(second.services, seen[1])) == (2, 0)
+    seen = await jobs.deadlines_due(first.services), await jobs.deadlines_due(second.services)
+    assert (await jobs.flag(first.services, seen[0]), await jobs.flag(second.services, seen[1])) == (2, 0)
     assert len([text for _, text in first.posts() if "Overdue" in text]) == 2

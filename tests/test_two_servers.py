@@ -103,11 +103,11 @@ async def test_a_speak_up_batch_is_published_once(pair, slack, clock):
     ack = await first.submit(view, {"concern": "Estimates are overruled"}, user="UBOB")
     assert ack["response_action"] == "update"
     clock.advance(1801 + 300)
-    due = [speakup_jobs.due(first.app[SERVICES]), speakup_jobs.due(second.app[SERVICES])]
+    due = [await speakup_jobs.due(first.app[SERVICES]), await speakup_jobs.due(second.app[SERVICES])]
     assert all(len(d) == 1 for d in due)  # both see it due at the same moment...
     released = [
-        speakup_jobs.release(first.app[SERVICES], due[0]),
-        speakup_jobs.release(second.app[SERVICES], due[1]),
+        await speakup_jobs.release(first.app[SERVICES], due[0]),
+        await speakup_jobs.release(second.app[SERVICES], due[1]),
     ]
     assert sorted(released) == [0, 1]  # ...and one of them publishes it
     await settle_both(first, second)

@@ -235,7 +235,7 @@ def build_bolt_app(client: AsyncWebClient, services: Services) -> AsyncApp:
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
-        intro.answer_mention(
+        await intro.answer_mention(
             services,
             platform="slack",
             conversation=event.get("channel", ""),

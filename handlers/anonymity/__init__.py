@@ -8,9 +8,10 @@ pieces, each small and separately tested:
   what cannot be a code).
 - Batch publication (`batches`): `publish_time(delay, now)` is when something may appear (a random
   delay, then the next 5-minute mark); only a periodic job publishes, through
-  `release_batch(store, items=..., release=..., now=...)`, which releases due items in random
-  order with the batch's time, each claimed by a conditional update so two processes never post
-  one twice, and then empties the write-ahead log. Store `day_of(...)`, never a time of writing;
+  `await release_batch_async(store, items=..., release=..., now=...)`, which releases due items in
+  random order with the batch's time, each claimed by a conditional update so two processes never
+  post one twice, and then empties the write-ahead log (`release_batch` is the same on the event
+  loop's thread, for callers not converted yet). Store `day_of(...)`, never a time of writing;
   tell people when it appears with `describe_delay(delay)`.
 - Random public ids (`public_ids`): `random_id(tx, table=..., low=..., high=...)`, so neither
   gaps nor row order reveal counts or the order of writing.
@@ -36,6 +37,7 @@ from handlers.anonymity.batches import (
     is_delayed,
     publish_time,
     release_batch,
+    release_batch_async,
     start_of_day,
 )
 from handlers.anonymity.codes import code_hash, hash_of_typed, new_code, normalise_code
@@ -62,6 +64,7 @@ __all__ = [
     "publish_time",
     "random_id",
     "release_batch",
+    "release_batch_async",
     "report_undelivered",
     "send_privately",
     "sending",

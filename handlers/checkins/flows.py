@@ -7,11 +7,12 @@ and opens the 1:1 reminder form (handlers/nudges).
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from sqlite_utils import Database
 
 from bot import outbox
-from bot.messages import FormErrors, Reply, Values, error, ok, open_form
+from bot.messages import FormErrors, Message, Reply, Values, error, ok, open_form
 from bot.outbox import Channel, Person
 from handlers.checkins import store, views
 from handlers.checkins.ids import COMMAND, CUSTOM_TEMPLATE, CheckinForm, CheckinKind
@@ -60,7 +61,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb in ("help", "?"):
         return views.usage(syntax)
     if verb == "list":
-        return manage.list_schedules(cmd, services)
+        return await manage.list_schedules(cmd, services)
     if verb in ("pause", "resume", "delete", "run"):
         if len(words) != 2:
             usage, example = syntax.command(COMMAND, f"{verb} <id>"), syntax.command(COMMAND, f"{verb} 3")
@@ -128,7 +129,7 @@ async def submit_create(sub: Submission, services: Services) -> Reply | FormErro
         await schedule_forms.check_channel(services, sub, conversation, errors)
     if errors or when is None:
         return FormErrors(errors)
-    schedule_id = schedule_forms.create(
+    schedule_id = await schedule_forms.create(
         services,
         sub,
         conversation=conversation,
@@ -149,11 +150,13 @@ def run_ref(run_id: int, occurrence: float) -> str:
     return f"{run_id}:{int(occurrence)}"
 
 
-def _find_run(services: Services, ref: str, platform: str, workspace: str) -> Run | None:
+async def _find_run(services: Services, ref: str, platform: str, workspace: str) -> Run | None:
     run_id, _, occurrence = ref.partition(":")
     if not run_id.isdigit() or not occurrence.isdigit() or len(ref) > 40:
         return None
-    run = store.find_run(services.store.db, run_id=int(run_id), occurrence=int(occurrence))
+    run = await services.store.read(
+        lambda db: store.find_run(db, run_id=int(run_id), occurrence=int(occurrence))
+    )
     if run is None or (run.schedule.platform, run.schedule.workspace) != (platform, workspace):
         return None
     return run
@@ -191,22 +194,21 @@ async def run_now(cmd: Command, services: Services, raw_id: str) -> Reply:
     if isinstance(found, Reply):
         return found
     now = services.clock.now()
-    with services.store.transaction() as tx:
-        services.registry.fire(tx, found, now, now, services)
+    await services.store.run(lambda tx: services.registry.fire(tx, found, now, now, services))
     return ok(f"Schedule #{found.id} ({services.registry.schedule_title(found, services)}) fired now.")
 
 
 async def respond(action: Action, services: Services) -> Reply:
-    run = _find_run(services, action.value, action.platform, action.workspace)
+    run = await _find_run(services, action.value, action.platform, action.workspace)
     if run is None:
         return error(CLOSED)
-    before = store.answers_of(services.store.db, run_id=run.id, user=action.user)
+    before = await services.store.read(lambda db: store.answers_of(db, run_id=run.id, user=action.user))
     ref = run_ref(run.id, run.occurrence)
     return open_form(views.response_form(prompt_of(run.schedule, services), before, ref))
 
 
 async def submit_response(sub: Submission, services: Services) -> Reply | FormErrors:
-    run = _find_run(services, sub.context, sub.platform, sub.workspace)
+    run = await _find_run(services, sub.context, sub.platform, sub.workspace)
     if run is None:
         return FormErrors({"q0": CLOSED})
     prompt = prompt_of(run.schedule, services)
@@ -225,7 +227,8 @@ async def submit_response(sub: Submission, services: Services) -> Reply | FormEr
     if errors:
         return FormErrors(errors)
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def save(tx: Database) -> None:
         updated = store.save_answers(tx, run_id=run.id, user=sub.user, answers=answers, now=now)
         outbox.enqueue(
             tx,
@@ -235,6 +238,8 @@ async def submit_response(sub: Submission, services: Services) -> Reply | FormEr
             now=now,
             reply_to=run.prompt_outbox,
         )
+
+    await services.store.run(save)
     return ok("Thanks, your answers are posted in the check-in's thread.")
 
 
@@ -245,44 +250,51 @@ async def send_due_reminders(services: Services, limit: int = REMINDERS_PER_PASS
     reminder is claimed through its row, so two processes running this job send it once.
     """
     now = services.clock.now()
-    db = services.store.db
+    # Closing and postponing are single statements of their own (`Store.call`: no transaction).
     sent = 0
-    for run in store.due_reminders(db, now=now, limit=limit):
+    for run in await services.store.read(lambda db: store.due_reminders(db, now=now, limit=limit)):
         schedule = run.schedule
         moment = next_working_moment(
             now, schedule.tz, services.settings.quiet_hours, list(schedule.skip_dates)
         )
         if moment is None or schedule.paused:
-            store.close_reminder(db, run_id=run.id, now=now)
+            await services.store.call(partial(store.close_reminder, run_id=run.id, now=now))
             continue
         if moment > now:  # it came due in quiet hours (or was delayed into them): wait
-            store.postpone_reminder(db, run_id=run.id, until=moment)
+            await services.store.call(partial(store.postpone_reminder, run_id=run.id, until=moment))
             continue
         try:
             targets = await _not_answered(services, run)
         except Exception as exc:
             if now - (run.created_at or now) > REMINDER_GIVE_UP_S:
                 log.warning("check-in reminder given up", extra={"run": run.id, "error": type(exc).__name__})
-                store.close_reminder(db, run_id=run.id, now=now)
+                await services.store.call(partial(store.close_reminder, run_id=run.id, now=now))
             else:
                 log.warning("check-in reminder postponed", extra={"run": run.id, "error": type(exc).__name__})
-                store.postpone_reminder(db, run_id=run.id, until=now + REMINDER_RETRY_S)
+                await services.store.call(
+                    partial(store.postpone_reminder, run_id=run.id, until=now + REMINDER_RETRY_S)
+                )
             continue
         message = views.reminder_message(prompt_of(schedule, services), run_ref(run.id, run.occurrence))
-        with services.store.transaction() as tx:
-            if not store.claim_reminder(tx, run_id=run.id, now=now):
-                continue
-            for user in targets:
-                outbox.enqueue(tx, platform=schedule.platform, to=Person(user), message=message, now=now)
-        sent += len(targets)
+        if await services.store.run(partial(_remind, run=run, targets=targets, message=message, now=now)):
+            sent += len(targets)
     return sent
+
+
+def _remind(tx: Database, *, run: Run, targets: list[str], message: Message, now: float) -> bool:
+    """Claim the run's reminder and queue a DM to each target; False if another process claimed it."""
+    if not store.claim_reminder(tx, run_id=run.id, now=now):
+        return False
+    for user in targets:
+        outbox.enqueue(tx, platform=run.schedule.platform, to=Person(user), message=message, now=now)
+    return True
 
 
 async def _not_answered(services: Services, run: Run) -> list[str]:
     """Channel members who have not answered, people only (bots and deactivated users left out)."""
     people = services.people_for(run.schedule.platform)
     members = await people.members(run.schedule.conversation)
-    answered = store.answered(services.store.db, run_id=run.id)
+    answered = await services.store.read(lambda db: store.answered(db, run_id=run.id))
     targets = []
     for user in members:
         if user in answered:

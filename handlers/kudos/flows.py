@@ -27,6 +27,7 @@ from handlers.kudos.policy import (
     UNDO_WINDOW_S,
     VERB_CHARS,
 )
+from handlers.kudos.store import Recognition
 from handlers.text import clean_user_text, read_text
 
 _HELP_WORDS = ("", Verb.HELP, "?", "-h", "--help")
@@ -42,7 +43,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb in (Verb.STATS, Verb.UNDO) and len(words) > 1:
         return views.takes_nothing(syntax, Verb(verb))
     if verb == Verb.STATS:
-        return stats(cmd, services)
+        return await stats(cmd, services)
     if verb == Verb.UNDO:
         return await undo(cmd, services)
     return await give(cmd, services)
@@ -105,18 +106,24 @@ async def give(cmd: Command, services: Services) -> Reply:
 
     now = services.clock.now()
     key = f"{Claim.DELIVERY}{cmd.delivery_id}" if cmd.delivery_id else None
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> list[float] | None:
+        """The giver's kudos counted in the last day; None if this delivery was recorded before."""
         if key and store.delivery_recorded(tx, key=key):
-            return views.already_recorded()
+            return None
         recent = store.counted_since(tx, giver=cmd.person_key(), since=now - DAY_S)
-        left = cap - len(recent)
-        fits = len(receivers) <= left
-        if fits:
+        if len(receivers) <= cap - len(recent):
             # The claim's row decides, should two processes take the same retried delivery at once.
             if key and not claim_once(tx, key, now):
-                return views.already_recorded()
+                return None
             _record(tx, cmd, receivers, behaviour, message, now)
-    if not fits:
+        return recent
+
+    recent = await services.store.run(work)
+    if recent is None:
+        return views.already_recorded()
+    left = cap - len(recent)
+    if len(receivers) > left:
         return await _capped(cmd, services, len(receivers), recent)
     return views.sent(syntax, receivers, behaviour, left - len(receivers))
 
@@ -173,7 +180,9 @@ async def _capped(cmd: Command, services: Services, wanted: int, recent: list[fl
 async def undo(cmd: Command, services: Services) -> Reply:
     """Take back the giver's last kudos within UNDO_WINDOW_S: edit its posts, stop counting it."""
     now = services.clock.now()
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> Reply | list[Recognition]:
+        """What was taken back, or the reply saying why nothing was."""
         last = store.last_given(tx, giver=cmd.person_key())
         if last is None:
             return views.nothing_to_undo()
@@ -188,17 +197,21 @@ async def undo(cmd: Command, services: Services) -> Reply:
         outbox.edit(tx, original=post, message=taken_back, now=now)
         for recognition in given:
             outbox.edit(tx, original=recognition.dm_outbox, message=taken_back, now=now)
+        return given
+
+    given = await services.store.run(work)
+    if isinstance(given, Reply):
+        return given
     behaviour = services.catalog.behaviour(given[0].behaviour)
     label = behaviour.label if behaviour else given[0].behaviour
     return views.undone(tuple(r.receiver for r in given), label)
 
 
-def stats(cmd: Command, services: Services) -> Reply:
-    counts = store.channel_stats(
-        services.store.db,
-        platform=cmd.platform,
-        workspace=cmd.workspace,
-        conversation=cmd.conversation,
-        since=services.clock.now() - STATS_DAYS * DAY_S,
+async def stats(cmd: Command, services: Services) -> Reply:
+    since = services.clock.now() - STATS_DAYS * DAY_S
+    counts = await services.store.read(
+        lambda db: store.channel_stats(
+            db, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation, since=since
+        )
     )
     return views.stats(services.syntax_for(cmd.platform), services.catalog, counts)

@@ -53,9 +53,9 @@ async def handle(cmd: Command, services: Services) -> Reply:
     words = clean_user_text(cmd.text).split()
     verb = words[0].lower() if words else ""
     if verb == "":
-        with services.store.transaction() as tx:
-            scope = person_scope(cmd.platform, cmd.workspace, cmd.user)
-            nudge = pick(tx, scope, services.catalog.nudges, services.clock.now())
+        scope = person_scope(cmd.platform, cmd.workspace, cmd.user)
+        now = services.clock.now()
+        nudge = await services.store.run(lambda tx: pick(tx, scope, services.catalog.nudges, now))
         return Reply(views.nudge_message(nudge))
     if verb in ("help", "?"):
         return views.usage(syntax)
@@ -77,9 +77,8 @@ async def weekly(cmd: Command, services: Services, args: list[str]) -> Reply:
         return error(views.weekly_usage(syntax))
     mine = {"platform": cmd.platform, "workspace": cmd.workspace, "owner": cmd.user, "kind": NudgeKind.WEEKLY}
     if args[0] == "off":
-        with services.store.transaction() as tx:
-            removed = schedules.delete_owned(tx, **mine)
-        services.schedules_changed()
+        removed = await services.store.run(lambda tx: schedules.delete_owned(tx, **mine))
+        await services.schedules_changed()
         return views.weekly_off(bool(removed))
     try:
         days = parse_days(args[1]) if len(args) > 1 else "mon"
@@ -89,7 +88,9 @@ async def weekly(cmd: Command, services: Services, args: list[str]) -> Reply:
         return error(str(exc), views.weekly_usage(syntax, example=True))
     if len(args) > 3:
         return error(views.weekly_usage(syntax, example=True))
-    with services.store.transaction() as tx:
+    now = services.clock.now()
+
+    def replace(tx: Database) -> None:
         schedules.delete_owned(tx, **mine)
         schedules.insert(
             tx,
@@ -101,9 +102,11 @@ async def weekly(cmd: Command, services: Services, args: list[str]) -> Reply:
             days=days,
             at=at,
             tz=tz,
-            now=services.clock.now(),
+            now=now,
         )
-    services.schedules_changed()
+
+    await services.store.run(replace)
+    await services.schedules_changed()
     return views.weekly_on(When(days, at, tz))
 
 
@@ -120,7 +123,7 @@ async def submit_schedule(sub: Submission, services: Services) -> Reply | FormEr
         await schedule_forms.check_channel(services, sub, conversation, errors)
     if errors or when is None:
         return FormErrors(errors)
-    schedule_id = schedule_forms.create(
+    schedule_id = await schedule_forms.create(
         services, sub, conversation=conversation, kind=NudgeKind.CHANNEL, when=when, tags=tuple(sorted(tags))
     )
     if isinstance(schedule_id, FormErrors):
@@ -152,7 +155,7 @@ async def submit_one_on_one(sub: Submission, services: Services) -> Reply | Form
             errors["report"] = "Pick a person in this workspace (not a bot)."
     if errors or when is None:
         return FormErrors(errors)
-    schedule_id = schedule_forms.create(
+    schedule_id = await schedule_forms.create(
         services,
         sub,
         conversation=sub.user,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlite_utils import Database
+
 from bot.messages import Choice, Field, FormErrors, Values
 from bot.recurrence import DAYS, monday_of
 from handlers.context import Services, Submission, is_admin
@@ -95,7 +97,7 @@ def anchor_for(now: float, tz: str, every_weeks: int) -> str:
     return monday_of(datetime.fromtimestamp(now, ZoneInfo(tz)).date()).isoformat()
 
 
-def create(
+async def create(
     services: Services,
     sub: Submission,
     *,
@@ -114,16 +116,14 @@ def create(
     """Store a schedule from a submitted form (within the per-conversation cap) and rebuild jobs."""
     now = services.clock.now()
     cap = services.settings.max_schedules_per_channel
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> int | None:  # None: the conversation is at its cap
         count = store.count_in_conversation(
             tx, platform=sub.platform, workspace=sub.workspace, conversation=conversation
         )
         if count >= cap:
-            remove = services.syntax_for(sub.platform).command(SCHEDULES_COMMAND, "delete <id>")
-            return FormErrors(
-                {cap_field: f"That channel already has {cap} schedules, the limit. Remove one with {remove}."}
-            )
-        schedule_id = store.insert(
+            return None
+        return store.insert(
             tx,
             platform=sub.platform,
             workspace=sub.workspace,
@@ -143,5 +143,12 @@ def create(
             remind=remind,
             skip_dates=skip_dates,
         )
-    services.schedules_changed()
+
+    schedule_id = await services.store.run(work)
+    if schedule_id is None:
+        remove = services.syntax_for(sub.platform).command(SCHEDULES_COMMAND, "delete <id>")
+        return FormErrors(
+            {cap_field: f"That channel already has {cap} schedules, the limit. Remove one with {remove}."}
+        )
+    await services.schedules_changed()
     return schedule_id

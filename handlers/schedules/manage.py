@@ -6,6 +6,8 @@ deleting one lets every practice forget what it kept for it first.
 
 from __future__ import annotations
 
+from sqlite_utils import Database
+
 from bot.messages import Reply, error, ok
 from handlers.context import Command, Services, is_admin
 from handlers.schedules import store, views
@@ -15,17 +17,19 @@ from handlers.schedules.store import Schedule
 MAX_ID_CHARS = 12
 
 
-def list_schedules(cmd: Command, services: Services) -> Reply:
+async def list_schedules(cmd: Command, services: Services) -> Reply:
     """This channel's schedules and the person's own reminders, wherever they ask."""
     registry, syntax = services.registry, services.syntax_for(cmd.platform)
-    found = store.listed_for(
-        services.store.db,
-        platform=cmd.platform,
-        workspace=cmd.workspace,
-        conversation=cmd.conversation,
-        user=cmd.user,
-        channel_kinds=registry.schedule_kinds_where(personal=False),
-        personal_kinds=registry.schedule_kinds_where(personal=True),
+    found = await services.store.read(
+        lambda db: store.listed_for(
+            db,
+            platform=cmd.platform,
+            workspace=cmd.workspace,
+            conversation=cmd.conversation,
+            user=cmd.user,
+            channel_kinds=registry.schedule_kinds_where(personal=False),
+            personal_kinds=registry.schedule_kinds_where(personal=True),
+        )
     )
     if not found:
         hints = [kind.how_to_add for kind in registry.schedule_kinds.values() if kind.how_to_add]
@@ -43,8 +47,8 @@ async def find_changeable(cmd: Command, services: Services, raw_id: str) -> Sche
             f"Give the schedule's number, e.g. {syntax.command(SCHEDULES_COMMAND, 'pause 3')}. "
             f"{syntax.command(SCHEDULES_COMMAND, 'list')} shows them."
         )
-    schedule = store.find(
-        services.store.db, schedule_id=int(number), platform=cmd.platform, workspace=cmd.workspace
+    schedule = await services.store.read(
+        lambda db: store.find(db, schedule_id=int(number), platform=cmd.platform, workspace=cmd.workspace)
     )
     if schedule is None:
         return error(
@@ -60,7 +64,8 @@ async def change(cmd: Command, services: Services, verb: str, raw_id: str) -> Re
     found = await find_changeable(cmd, services, raw_id)
     if isinstance(found, Reply):
         return found
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> None:
         if verb == "pause":
             store.pause(tx, schedule_id=found.id)
         elif verb == "resume":
@@ -68,6 +73,8 @@ async def change(cmd: Command, services: Services, verb: str, raw_id: str) -> Re
         elif verb == "delete":
             services.registry.forget_schedule(tx, found.id)
             store.delete(tx, schedule_id=found.id)
-    services.schedules_changed()
+
+    await services.store.run(work)
+    await services.schedules_changed()
     done = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[verb]
     return ok(f"Schedule #{found.id} ({services.registry.schedule_title(found, services)}) is {done}.")

@@ -44,8 +44,10 @@ def _person(req: Command | Action | Submission) -> str:
     return f"{req.platform}:{req.workspace}:{req.user}"
 
 
-def _enabled(services: Services, req: Command | Action | Submission) -> list[str]:
-    return store.enabled_channels(services.store.db, platform=req.platform, workspace=req.workspace)
+async def _enabled(services: Services, req: Command | Action | Submission) -> list[str]:
+    return await services.store.read(
+        lambda db: store.enabled_channels(db, platform=req.platform, workspace=req.workspace)
+    )
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -67,7 +69,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
         return views.too_long(syntax)
     words = clean_user_text(cmd.text).split()
     verb = words[0].lower() if words else ""
-    seed_channels(services, cmd.platform, cmd.workspace)
+    await seed_channels(services, cmd.platform, cmd.workspace)
     if verb == "":
         return await new_form(cmd, services)
     if verb in HELP_VERBS:
@@ -77,16 +79,17 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if verb in ADMIN_VERBS and len(words) == 1:
         if not await is_admin(services, cmd.platform, cmd.user):
             return error("Only Candor admins can do that.")
-        return stats(cmd, services) if verb == "stats" else toggle(cmd, services, verb == "enable")
+        return await (stats(cmd, services) if verb == "stats" else toggle(cmd, services, verb == "enable"))
     return views.unknown(syntax, verb[:30])  # an unknown word is echoed, never at length
 
 
-def seed_channels(services: Services, platform: str, workspace: str) -> None:
+async def seed_channels(services: Services, platform: str, workspace: str) -> None:
     """CANDOR_SPEAKUP_CHANNELS: enabled once per workspace, so a later /speakup disable sticks."""
     if not services.settings.speakup_channels:
         return
     day = start_of_day(services.clock.now())
-    with services.store.transaction() as tx:
+
+    def seed(tx: Database) -> None:
         if not claim_once(tx, f"{SEED_KEY}{platform}:{workspace}", day):
             return
         for conversation in sorted(services.settings.speakup_channels):
@@ -99,10 +102,12 @@ def seed_channels(services: Services, platform: str, workspace: str) -> None:
                 day=day,
             )
 
+    await services.store.run(seed)
+
 
 # --- the author raises a concern ----------------------------------------------------------------
 async def new_form(cmd: Command, services: Services) -> Reply:
-    channels = _enabled(services, cmd)
+    channels = await _enabled(services, cmd)
     if not channels:
         return views.not_set_up(services.syntax_for(cmd.platform))
     people = services.people_for(cmd.platform)
@@ -113,7 +118,7 @@ async def new_form(cmd: Command, services: Services) -> Reply:
 async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
     errors: dict[str, str] = {}
     conversation = str(sub.values.get("channel") or "")
-    if conversation not in _enabled(services, sub):
+    if conversation not in await _enabled(services, sub):
         errors["channel"] = "Pick one of the channels in the list."
     body, problem = read_text(
         sub.values.get("concern"), label="Your concern", limit=MAX_CONCERN, required=True
@@ -134,8 +139,8 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
     code = anonymity.new_code()
     publish_at = anonymity.publish_time(_delay(services), now)
     raised = date.fromisoformat(day_of(publish_at))  # the day it is published, not the day it was written
-    with services.store.transaction() as tx:
-        store.add_concern(
+    await services.store.run(
+        lambda tx: store.add_concern(
             tx,
             platform=sub.platform,
             workspace=sub.workspace,
@@ -149,10 +154,11 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
                 flag: (raised + timedelta(days=days)).isoformat() for flag, (days, _) in DEADLINES.items()
             },
         )
+    )
     # The concern is stored: from here on the author must get their code, whatever fails.
     limits.add(Limit.CONCERN, _person(sub), DAY_S, now)
     if not anonymity.is_delayed(_delay(services)):  # with a delay only the batch job publishes
-        jobs.publish_at_once(services)
+        await jobs.publish_at_once(services)
     if copy_by_dm:
         anonymity.send_privately(
             services.people_for(sub.platform), sub.user, views.author_key(code, _delay(services)), limits
@@ -161,12 +167,14 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
 
 
 # --- the author's view of their case ------------------------------------------------------------
-def _find_by_code(services: Services, raw: str, req: Command | Action | Submission) -> Concern | None:
+async def _find_by_code(services: Services, raw: str, req: Command | Action | Submission) -> Concern | None:
     code_hash = anonymity.hash_of_typed(raw)
     if code_hash is None:
         return None
-    return store.concern_by_code(
-        services.store.db, code_hash=code_hash, platform=req.platform, workspace=req.workspace
+    return await services.store.read(
+        lambda db: store.concern_by_code(
+            db, code_hash=code_hash, platform=req.platform, workspace=req.workspace
+        )
     )
 
 
@@ -175,11 +183,11 @@ async def open_case(req: Command | Action, services: Services, raw_code: str) ->
     limits = services.anonymity_limits
     if limits.used(Limit.CODE, _person(req), HOUR_S, now) >= CODE_TRIES_PER_HOUR:
         return error(views.TOO_MANY_CODES)
-    concern = _find_by_code(services, raw_code, req)
+    concern = await _find_by_code(services, raw_code, req)
     if concern is None:
         limits.add(Limit.CODE, _person(req), HOUR_S, now)
         return error(views.NO_CASE)
-    messages = store.case_messages(services.store.db, concern_id=concern.id)
+    messages = await services.store.read(lambda db: store.case_messages(db, concern_id=concern.id))
     return views.case_form(concern, messages, anonymity.normalise_code(raw_code) or "", _delay(services))
 
 
@@ -188,7 +196,7 @@ async def view_case(action: Action, services: Services) -> Reply:
 
 
 async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors:
-    concern = _find_by_code(services, sub.context, sub)
+    concern = await _find_by_code(services, sub.context, sub)
     if concern is None:
         return FormErrors({"followup": views.NO_CASE})
     text, problem = read_text(
@@ -204,8 +212,8 @@ async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors
     if concern.post_outbox is None:
         return FormErrors({"followup": "Your concern is not published yet. Add more once it is."})
     publish_at = anonymity.publish_time(_delay(services), services.clock.now())
-    with services.store.transaction() as tx:
-        store.add_message(
+    await services.store.run(
+        lambda tx: store.add_message(
             tx,
             concern_id=concern.id,
             kind=Kind.AUTHOR,
@@ -214,29 +222,30 @@ async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors
             created_on=day_of(publish_at),  # like raised_on: the day it is published
             publish_at=publish_at,
         )
+    )
     if not anonymity.is_delayed(_delay(services)):
-        jobs.publish_at_once(services)
+        await jobs.publish_at_once(services)
     return views.follow_up_added(_delay(services))
 
 
 # --- what managers do ---------------------------------------------------------------------------
-def _concern(services: Services, req: Action | Submission, raw_id: str) -> Concern | None:
+async def _concern(services: Services, req: Action | Submission, raw_id: str) -> Concern | None:
     if not raw_id.isdigit() or len(raw_id) > 12:
         return None
-    return store.concern(
-        services.store.db, concern_id=int(raw_id), platform=req.platform, workspace=req.workspace
+    return await services.store.read(
+        lambda db: store.concern(db, concern_id=int(raw_id), platform=req.platform, workspace=req.workspace)
     )
 
 
 async def open_reply(action: Action, services: Services) -> Reply:
-    concern = _concern(services, action, action.value)
+    concern = await _concern(services, action, action.value)
     if concern is None:
         return error("This concern no longer exists.")
     return views.reply_form(concern.id)
 
 
 async def _moderate(action: Action, services: Services) -> Concern | Reply:
-    concern = _concern(services, action, action.value)
+    concern = await _concern(services, action, action.value)
     if concern is None:
         return error("This concern no longer exists.")
     if not await is_admin(services, action.platform, action.user):
@@ -250,7 +259,7 @@ async def acknowledge(action: Action, services: Services) -> Reply:
         return found
     if found.status != Status.OPEN:
         return ok(f"Case #{found.id} is already {found.status}.")
-    _record(services, found, kind=Kind.ACKNOWLEDGED, by_user=action.user, note=None)
+    await _record(services, found, kind=Kind.ACKNOWLEDGED, by_user=action.user, note=None)
     return ok(f"Case #{found.id} is acknowledged. The author sees it when they check the case.")
 
 
@@ -284,7 +293,7 @@ _DONE = {
 
 
 async def _submit_note(sub: Submission, services: Services, *, kind: Kind, label: str) -> Reply | FormErrors:
-    concern = _concern(services, sub, sub.context)
+    concern = await _concern(services, sub, sub.context)
     if concern is None:
         return FormErrors({"text": "This concern no longer exists."})
     if kind != Kind.REPLY and not await is_admin(services, sub.platform, sub.user):
@@ -293,15 +302,18 @@ async def _submit_note(sub: Submission, services: Services, *, kind: Kind, label
     text, problem = read_text(sub.values.get("text"), label=label, limit=limit, required=True)
     if problem:
         return FormErrors({"text": problem})
-    _record(services, concern, kind=kind, by_user=sub.user, note=text)
+    await _record(services, concern, kind=kind, by_user=sub.user, note=text)
     return ok(f"Case #{concern.id}: {_DONE[kind]}")
 
 
-def _record(services: Services, concern: Concern, *, kind: Kind, by_user: str, note: str | None) -> None:
+async def _record(
+    services: Services, concern: Concern, *, kind: Kind, by_user: str, note: str | None
+) -> None:
     """Store what a manager did, post it in the thread, and refresh the channel message."""
     now = services.clock.now()
     day = day_of(now)
-    with services.store.transaction() as tx:
+
+    def work(tx: Database) -> None:
         changed = False
         if kind == Kind.ACKNOWLEDGED:
             store.set_status(tx, concern_id=concern.id, status=Status.ACKNOWLEDGED, day=day)
@@ -334,6 +346,8 @@ def _record(services: Services, concern: Concern, *, kind: Kind, by_user: str, n
         if kind == Kind.HIDDEN:
             _hide_follow_ups(tx, concern, note or "", now)
 
+    await services.store.run(work)
+
 
 def _hide_follow_ups(tx: Database, concern: Concern, reason: str, now: float) -> None:
     """Hiding covers the author's follow-ups too: unpublished ones never go out, sent ones are edited."""
@@ -343,8 +357,10 @@ def _hide_follow_ups(tx: Database, concern: Concern, reason: str, now: float) ->
 
 
 # --- admins: channels and stats -----------------------------------------------------------------
-def toggle(cmd: Command, services: Services, enable: bool) -> Reply:
-    with services.store.transaction() as tx:
+async def toggle(cmd: Command, services: Services, enable: bool) -> Reply:
+    day = start_of_day(services.clock.now())
+
+    def work(tx: Database) -> None:
         if enable:
             store.enable_channel(
                 tx,
@@ -352,18 +368,22 @@ def toggle(cmd: Command, services: Services, enable: bool) -> Reply:
                 workspace=cmd.workspace,
                 conversation=cmd.conversation,
                 enabled_by=cmd.user,
-                day=start_of_day(services.clock.now()),
+                day=day,
             )
         else:
             store.disable_channel(
                 tx, platform=cmd.platform, workspace=cmd.workspace, conversation=cmd.conversation
             )
+
+    await services.store.run(work)
     return views.toggled(services.syntax_for(cmd.platform), enable)
 
 
-def stats(cmd: Command, services: Services) -> Reply:
+async def stats(cmd: Command, services: Services) -> Reply:
     since = date.fromisoformat(day_of(services.clock.now())) - timedelta(days=STATS_DAYS)
-    counts = store.counts_by_channel(
-        services.store.db, platform=cmd.platform, workspace=cmd.workspace, since=since.isoformat()
+    counts = await services.store.read(
+        lambda db: store.counts_by_channel(
+            db, platform=cmd.platform, workspace=cmd.workspace, since=since.isoformat()
+        )
     )
-    return views.stats(counts, _enabled(services, cmd), services.settings.anonymity_k)
+    return views.stats(counts, await _enabled(services, cmd), services.settings.anonymity_k)

@@ -75,6 +75,20 @@ def database(engine, tmp_path, request) -> Path | str:
     return request.getfixturevalue("postgres_server").new_database()
 
 
+@pytest.fixture(autouse=True)
+def nothing_waits_on_the_loop_for_postgresql(request) -> Iterator[None]:
+    """On PostgreSQL, serving code reaches the database only through Store.run/read/call, off the
+    event loop: a round trip made on the loop while serving (bot/postgres.py counts them) fails the
+    test that caused it. On SQLite the count stays empty (the check is PostgreSQL's)."""
+    from bot import postgres as engine
+
+    engine.on_loop_calls.clear()
+    yield
+    found = dict(engine.on_loop_calls)
+    engine.on_loop_calls.clear()
+    assert found == {}, f"database round trips on the event loop while serving: {found}"
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     skipped = [
         r for r in terminalreporter.stats.get("skipped", []) if postgres.SKIP_REASON in str(r.longrepr)

@@ -112,7 +112,7 @@ async def test_a_batch_releases_in_random_order_with_the_batch_time_then_empties
         return claim(tx, item, batch)
 
     assert wal_size(store) > 0
-    assert await anonymity.release_batch_async(store, items=items, release=release, now=NOW) == 40
+    assert await anonymity.release_batch(store, items=items, release=release, now=NOW) == 40
     assert sorted(order) == items and order != items  # every item, not in the order written
     assert {r[0] for r in store.db.execute("select released_at from items")} == {anonymity.batch_of(NOW)}
     assert wal_size(store) == 0
@@ -120,15 +120,15 @@ async def test_a_batch_releases_in_random_order_with_the_batch_time_then_empties
 
 async def test_an_item_another_process_released_first_is_not_counted_and_nothing_due_does_nothing(store):
     items = items_table(store, 3)
-    assert await anonymity.release_batch_async(store, items=items[:1], release=claim, now=NOW) == 1
+    assert await anonymity.release_batch(store, items=items[:1], release=claim, now=NOW) == 1
     assert (
-        await anonymity.release_batch_async(store, items=items, release=claim, now=NOW + 60) == 2
+        await anonymity.release_batch(store, items=items, release=claim, now=NOW + 60) == 2
     )  # the first is taken
 
     def never(tx, item, batch) -> bool:
         raise AssertionError("called with nothing due")
 
-    assert await anonymity.release_batch_async(store, items=[], release=never, now=NOW) == 0
+    assert await anonymity.release_batch(store, items=[], release=never, now=NOW) == 0
 
 
 # --- k-thresholds -------------------------------------------------------------------------------

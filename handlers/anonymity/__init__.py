@@ -8,10 +8,10 @@ pieces, each small and separately tested:
   what cannot be a code).
 - Batch publication (`batches`): `publish_time(delay, now)` is when something may appear (a random
   delay, then the next 5-minute mark); only a periodic job publishes, through
-  `await release_batch_async(store, items=..., release=..., now=...)`, which releases due items in
+  `await release_batch(store, items=..., release=..., now=...)`, which releases due items in
   random order with the batch's time, each claimed by a conditional update so two processes never
-  post one twice, and then empties the write-ahead log (`release_batch` is the same on the event
-  loop's thread, for callers not converted yet). Store `day_of(...)`, never a time of writing;
+  post one twice, and then empties the write-ahead log (its transaction off the event loop on
+  PostgreSQL). Store `day_of(...)`, never a time of writing;
   tell people when it appears with `describe_delay(delay)`.
 - Random public ids (`public_ids`): `random_id(tx, table=..., low=..., high=...)`, so neither
   gaps nor row order reveal counts or the order of writing.
@@ -37,7 +37,6 @@ from handlers.anonymity.batches import (
     is_delayed,
     publish_time,
     release_batch,
-    release_batch_async,
     start_of_day,
 )
 from handlers.anonymity.codes import code_hash, hash_of_typed, new_code, normalise_code
@@ -64,7 +63,6 @@ __all__ = [
     "publish_time",
     "random_id",
     "release_batch",
-    "release_batch_async",
     "report_undelivered",
     "send_privately",
     "sending",

@@ -7,7 +7,7 @@ gives each post the batch's time, and then empties the write-ahead log, which un
 holds the order of the authors' commits.
 
 More than one process may run the job at once. Each item is claimed inside the batch's transaction
-by a conditional update (see `release_batch_async`), so whichever process wins posts it, once.
+by a conditional update (see `release_batch`), so whichever process wins posts it, once.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def describe_delay(delay: Delay) -> str:
     return f"after a random delay of {_span(low, high)}, {mark}"
 
 
-async def release_batch_async(
+async def release_batch(
     store: Store,
     *,
     items: Sequence[Item],
@@ -91,24 +91,6 @@ async def release_batch_async(
         return 0
     shuffled, batch = _shuffled(items), batch_of(now)
     released = await store.run(lambda tx: sum(release(tx, item, batch) for item in shuffled))
-    _truncate_log(store)
-    return released
-
-
-def release_batch(
-    store: Store,
-    *,
-    items: Sequence[Item],
-    release: Callable[[Database, Item, float], bool],
-    now: float,
-) -> int:
-    """`release_batch_async` in a transaction on the event loop's thread, for the callers not yet
-    awaiting it (failure reviews' batch, handlers/reviews/jobs.py); remove once none is left."""
-    if not items:
-        return 0
-    shuffled, batch = _shuffled(items), batch_of(now)
-    with store.transaction() as tx:
-        released = sum(release(tx, item, batch) for item in shuffled)
     _truncate_log(store)
     return released
 

@@ -69,7 +69,7 @@ async def release(services: Services, items: list[Due]) -> int:
             return _apply_edit(tx, item, now)
         return _post_follow_up(tx, item, batch, now)
 
-    released = anonymity.release_batch(services.store, items=items, release=release_one, now=now)
+    released = await anonymity.release_batch(services.store, items=items, release=release_one, now=now)
     if released and anonymity.is_delayed(services.settings.speakup_delay_s):
         log.info("anonymous review batch published", extra={"published": released})
     return released

@@ -44,7 +44,7 @@ async def release(services: Services, items: list[Due]) -> int:
             return _publish_concern(tx, item, batch, now)
         return _publish_follow_up(tx, item, batch, now)
 
-    released = await anonymity.release_batch_async(services.store, items=items, release=publish, now=now)
+    released = await anonymity.release_batch(services.store, items=items, release=publish, now=now)
     if released and anonymity.is_delayed(services.settings.speakup_delay_s):
         # With no delay this runs inside a request, whose time is the post's anyway.
         log.info("speak-up batch published", extra={"published": released})

@@ -289,6 +289,10 @@ class Store:
             state = "replaced"
         except sqlite3.Error as exc:
             state, error = "unwritable", getattr(exc, "sqlite_errorname", type(exc).__name__)
+        return self._record_health(state, error)
+
+    def _record_health(self, state: str, error: str | None) -> str:
+        """Keep the state for /healthz; log only its changes, so a failing disk is one line."""
         if state != self._health:
             if state == "ok":
                 log.info("the database takes writes again")
@@ -471,13 +475,7 @@ class PostgresStore(Store):
             state = "ok"
         except psycopg.Error as exc:
             state, error = "unwritable", error_name(exc)
-        if state != self._health:
-            if state == "ok":
-                log.info("the database takes writes again")
-            else:
-                log.error("the database cannot be written", extra={"state": state, "error": error})
-        self._health = state
-        return state
+        return self._record_health(state, error)
 
     def close(self) -> None:
         self._worker.close()

@@ -10,17 +10,13 @@ import collections
 import itertools
 import json
 import time
-import urllib.parse
-import urllib.request
 from datetime import UTC, datetime, timedelta
-
-from slack_sdk.signature import SignatureVerifier
 
 from bot.outbox_leases import INTERRUPTED
 from bot.store import open_store
 from handlers.schedules import store as schedules
-from tests.support.candor import SECRET, TEAM, blocks_text
-from tests.support.processes import Serve, fake_slack_in_a_thread
+from tests.support.candor import TEAM, blocks_text
+from tests.support.processes import Serve, fake_slack_in_a_thread, signed_command
 
 KUDOS = 300
 CHANNELS = 30  # ten posts each: the 1 post/s pacing keeps the test short
@@ -30,29 +26,8 @@ LEASE_S = "3"
 def give_kudos(base: str, n: int) -> dict:
     """Kudos number `n`, in channel C<n % 30> to person UR<n % 30>, signed as Slack signs it."""
     k = n % CHANNELS
-    body = urllib.parse.urlencode(
-        {
-            "command": "/kudos",
-            "text": f"<@UR{k}|r{k}> #mentoring thanks, round {n}",
-            "user_id": "UALICE",
-            "team_id": TEAM,
-            "channel_id": f"C{k}",
-            "trigger_id": f"trig.{n}",
-        }
-    )
-    ts = str(int(time.time()))  # real processes check signatures against the real clock
-    request = urllib.request.Request(
-        base + "/slack/events",
-        data=body.encode(),
-        method="POST",
-        headers={
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
+    text = f"<@UR{k}|r{k}> #mentoring thanks, round {n}"
+    return signed_command(base, text, channel=f"C{k}", trigger=f"trig.{n}", timeout=30)
 
 
 def a_check_in_due_minutes_ago(url: str) -> None:

@@ -68,7 +68,15 @@ def get(url: str) -> tuple[int, Any]:
         return exc.code, json.load(exc)
 
 
-def signed_command(base: str, text: str, command: str = "/kudos") -> dict[str, Any]:
+def signed_command(
+    base: str,
+    text: str,
+    command: str = "/kudos",
+    *,
+    channel: str = "C1",
+    trigger: str | None = None,
+    timeout: float = 10,
+) -> dict[str, Any]:
     """Send a signed slash command as Slack would; the JSON the person would see."""
     body = urllib.parse.urlencode(
         {
@@ -76,8 +84,8 @@ def signed_command(base: str, text: str, command: str = "/kudos") -> dict[str, A
             "text": text,
             "user_id": "UALICE",
             "team_id": "T1",
-            "channel_id": "C1",
-            "trigger_id": f"trig.{time.monotonic_ns()}",
+            "channel_id": channel,
+            "trigger_id": trigger or f"trig.{time.monotonic_ns()}",
         }
     )
     ts = str(int(time.time()))  # a real process checks signatures against the real clock
@@ -91,7 +99,7 @@ def signed_command(base: str, text: str, command: str = "/kudos") -> dict[str, A
             "Content-Type": "application/x-www-form-urlencoded",
         },
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 

@@ -30,6 +30,7 @@ from handlers.text import Mentioned
 PLATFORM = "shell"
 WORKSPACE = "local"
 BOTS = frozenset({"candor", "slackbot"})
+FIRST_USER = "alice"  # who you are until /as
 ADMIN = "admin"  # in the shell, the person called admin is a workspace admin
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 _MENTION = re.compile(r"@([a-z0-9][a-z0-9._-]{0,39})", re.IGNORECASE)
@@ -121,7 +122,7 @@ class Shell:
         self.stream = stream
         self.out = out
         self.interactive = interactive
-        self.user = "alice"
+        self.user = FIRST_USER
         self.channel = "general"
         self.store = open_store(settings.db_path)
         self.people = ShellPeople(out)
@@ -339,7 +340,8 @@ SHELL_DB = Path("data") / "shell.db"
 def for_the_shell(settings: Settings, env: Mapping[str, str]) -> Settings:
     """The shell keeps its own database (never mixed with `serve`'s), and, as no scheduler runs
     here, publishes speak-up and anonymous reviews at once, lets #general take concerns and posts
-    failure reviews in #reviews, unless the environment says otherwise."""
+    failure reviews in #reviews, and lets alice (who you are at first) take a manager's steps,
+    unless the environment says otherwise."""
     if not env.get("CANDOR_DB", "").strip():
         settings = replace(settings, db_path=SHELL_DB)
     if "CANDOR_SPEAKUP_DELAY" not in env:
@@ -348,6 +350,8 @@ def for_the_shell(settings: Settings, env: Mapping[str, str]) -> Settings:
         settings = replace(settings, speakup_channels=frozenset({"#general"}))
     if "CANDOR_REVIEWS_CHANNEL" not in env:
         settings = replace(settings, reviews_channel="#reviews")
+    if "CANDOR_MANAGERS" not in env:
+        settings = replace(settings, managers=frozenset({FIRST_USER}))
     return settings
 
 

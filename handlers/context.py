@@ -162,6 +162,12 @@ async def is_admin(services: Services, platform: str, user: str) -> bool:
     return bool(info and info.is_platform_admin and not info.deleted)
 
 
+async def is_manager(services: Services, platform: str, user: str) -> bool:
+    """Who may take a manager's formal steps (run a pulse, open an escalation case): the people
+    CANDOR_MANAGERS names, and admins. A peer cannot open a formal case about a colleague."""
+    return user in services.settings.managers or await is_admin(services, platform, user)
+
+
 TZ_LOOKUP_BUDGET_S = 0.8  # a form must open within Slack's 3 s; a default timezone is fine
 
 

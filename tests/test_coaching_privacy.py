@@ -25,6 +25,11 @@ SECRETS = ("PRIVATE-TALK", "PRIVATE-AGREED", "divorce", "custody")
 ADMIN = "UADMIN"
 
 
+@pytest.fixture
+def settings_overrides():
+    return {"managers": frozenset({"UALICE"})}  # who opens the case here
+
+
 @pytest.fixture(autouse=True)
 def people(slack):
     slack.add_user(ADMIN, "ada.admin", is_admin=True)

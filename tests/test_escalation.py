@@ -3,6 +3,7 @@ refusal (skip, too early, not yet ready, wrong person), plan agreements, closing
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 WED_10_BERLIN = datetime(2026, 6, 10, 10, 0, tzinfo=BERLIN).timestamp()
 SEEN = "Missed the last three stand-ups without a word"
 IMPACT = "The team planned around work nobody could update"
+MANAGERS = frozenset({"mara"})  # CANDOR_MANAGERS: only managers and admins open a case
 
 RUBRIC = (
     "How escalation works here\n"
@@ -49,7 +51,7 @@ RUBRIC = (
 
 @pytest.fixture
 def h(tmp_path):
-    harness = Harness(tmp_path, FakeClock(WED_10_BERLIN), admins=frozenset({"root"}))
+    harness = Harness(tmp_path, FakeClock(WED_10_BERLIN), admins=frozenset({"root"}), managers=MANAGERS)
     for user in ("mara", "root"):
         harness.people.add(user, tz="Europe/Berlin")
     harness.people.add("helper", is_bot=True)
@@ -81,6 +83,26 @@ async def test_the_rubric_is_public(h):
         await say(h, "rubric", user="carol")
         == RUBRIC + "\nNo stage is skipped. /escalation help shows the commands."
     )
+
+
+async def test_only_managers_and_admins_open_a_case_even_with_a_kept_or_forged_form(h):
+    h.people.add("carol", tz="Europe/Berlin")
+    refused = await h.command("escalation", "open @bob", user="carol")
+    assert refused.form is None
+    assert text_of(refused).startswith(
+        "Only managers (CANDOR_MANAGERS) and Candor admins open escalation cases: it is a formal step."
+    )
+    assert "/escalation rubric shows how the path works." in text_of(refused)
+    # A form opened by a manager and submitted by someone else (a kept or forged form) stores nothing.
+    form = (await h.command("escalation", "open @bob", user="mara")).form
+    assert form is not None
+    before = counts(h)
+    again = await h.submit(form, {"seen": SEEN, "impact": IMPACT}, user="carol")
+    assert "Only managers (CANDOR_MANAGERS) and Candor admins" in json.loads(text_of(again))["seen"]
+    assert counts(h) == before and h.posts() == []
+    # A manager CANDOR_MANAGERS names, and an admin, may.
+    assert await open_case(h, by="mara") == "Case #1 is open at stage 1. @bob is told now, with the rubric."
+    assert await open_case(h, by="root") == "Case #2 is open at stage 1. @bob is told now, with the rubric."
 
 
 async def test_a_case_through_every_stage_with_each_refusal(h):
@@ -510,7 +532,7 @@ async def test_a_rubric_edited_in_the_data_file_is_the_one_enforced_and_shown(tm
     )
     edited = (content / "escalation.yml").read_text().replace("min_days: 3", "min_days: 10")
     (content / "escalation.yml").write_text(edited)
-    h = Harness(tmp_path, FakeClock(WED_10_BERLIN), data_dir=content)
+    h = Harness(tmp_path, FakeClock(WED_10_BERLIN), data_dir=content, managers=MANAGERS)
     h.people.add("mara", tz="Europe/Berlin")
     try:
         assert "1. Observation · at least 10 days" in await say(h, "rubric")
@@ -530,8 +552,8 @@ async def test_a_move_decided_on_a_case_another_process_moved_meanwhile_changes_
     from handlers.escalation.ids import Stage
     from tests.support.harness import PLATFORM, WORKSPACE
 
-    first = Harness(tmp_path, FakeClock(WED_10_BERLIN))
-    second = Harness(tmp_path, FakeClock(WED_10_BERLIN))
+    first = Harness(tmp_path, FakeClock(WED_10_BERLIN), managers=MANAGERS)
+    second = Harness(tmp_path, FakeClock(WED_10_BERLIN), managers=MANAGERS)
     try:
         first.people.add("mara")
         second.people.add("mara")

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from handlers.escalation.ids import ActionId, FormId
 from tests.support.candor import blocks_text
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"managers": frozenset({"UALICE"})}  # who opens the cases here
 
 
 def buttons(message: dict) -> list[tuple[str, str]]:
@@ -65,3 +72,10 @@ async def test_a_case_in_slack_from_the_public_rubric_to_resolved(candor, slack,
         "closed",
         "resolved",
     )
+
+
+async def test_a_colleague_who_is_no_manager_cannot_open_a_case(candor, slack):
+    status, reply = await candor.command("/escalation", "open <@UBOB|bob>", user="UCAROL")
+    assert status == 200 and reply["response_type"] == "ephemeral"
+    assert "Only managers (CANDOR_MANAGERS) and Candor admins open escalation cases" in blocks_text(reply)
+    assert slack.opened_views() == [] and candor.count("escalation_cases") == 0

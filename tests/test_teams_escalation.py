@@ -33,6 +33,11 @@ DAY = 86400
 SEEN = "Skipped the design review twice <at>Carol Diaz</at> **without a word**"
 
 
+@pytest.fixture
+def teams_overrides():
+    return {"managers": frozenset({MANAGER})}  # only managers and admins open a case
+
+
 @pytest.fixture(autouse=True)
 async def installed(teams: TeamsClient):
     assert await teams.install_team(MANAGER) == 200

@@ -18,7 +18,7 @@ from handlers.agreements.access import words as agreement_words
 from handlers.agreements.forms import context, nonce, read_context
 from handlers.agreements.when import iso_day, read_date, today
 from handlers.catalog import EscalationStage, Rubric
-from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
+from handlers.context import Action, Command, Services, Submission, is_admin, is_manager, timezone_of
 from handlers.escalation import posts, rules, store, views
 from handlers.escalation.ids import Claim, Outcome, Stage, Status, Verb
 from handlers.escalation.rules import Refusal
@@ -109,6 +109,8 @@ _WHO = {
 
 async def open_form(cmd: Command, services: Services) -> Reply:
     syntax = services.syntax_for(cmd.platform)
+    if not await is_manager(services, cmd.platform, cmd.user):
+        return views.only_managers_open(syntax)
     text = cmd.text
     after_verb = _after_first_word(text)
     marked = [m for m in cmd.mentions if m.at >= after_verb and text.startswith(m.text, m.at)]
@@ -140,6 +142,8 @@ async def submit_open(sub: Submission, services: Services) -> Reply | FormErrors
     form_key, person, tz = ctx.get("n"), ctx.get("to"), ctx.get("tz")
     if not isinstance(form_key, str) or not isinstance(person, str) or not isinstance(tz, str):
         return FormErrors({"seen": views.OUT_OF_DATE})
+    if not await is_manager(services, sub.platform, sub.user):  # a form kept, or forged
+        return FormErrors({"seen": views.ONLY_MANAGERS_OPEN})
     problem = await person_problem(services, sub.platform, sub.user, person)
     if problem:
         return FormErrors({"seen": problem})

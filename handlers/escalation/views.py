@@ -92,6 +92,17 @@ def open_usage(syntax: Syntax) -> Reply:
     return error(f"Say who the case is about, with one @mention: {command(syntax, Verb.OPEN + ' @alex')}.")
 
 
+ONLY_MANAGERS_OPEN = (
+    "Only managers (CANDOR_MANAGERS) and Candor admins open escalation cases: it is a formal step. "
+    "If something keeps going wrong between you and a colleague, try an agreement or a coaching "
+    "conversation first, or talk to your manager."
+)
+
+
+def only_managers_open(syntax: Syntax) -> Reply:
+    return error(f"{ONLY_MANAGERS_OPEN} {command(syntax, Verb.RUBRIC)} shows how the path works.")
+
+
 def refused(problem: str) -> Reply:
     return error(problem)
 

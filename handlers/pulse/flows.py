@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from bot.messages import FormErrors, Reply, error, ok, open_form
 from bot.store import claim_once
-from handlers.context import Action, Command, Services, Submission, is_admin, timezone_of
+from handlers.context import Action, Command, Services, Submission, is_manager, timezone_of
 from handlers.pulse import jobs, store, views, when
 from handlers.pulse.content import ITEMS, SCALE, load_survey
 from handlers.pulse.ids import Repeat, RoundState, Verb
@@ -29,7 +29,7 @@ CLAIM = "pulse:"  # `processed` key prefix: one /pulse start delivery
 
 async def may_run(services: Services, platform: str, user: str) -> bool:
     """Admins, and the managers CANDOR_MANAGERS names, schedule, close and stop pulses."""
-    return user in services.settings.managers or await is_admin(services, platform, user)
+    return await is_manager(services, platform, user)
 
 
 def _k(services: Services) -> int:

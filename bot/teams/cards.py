@@ -191,6 +191,68 @@ def _all_runs(node: Any) -> list[dict[str, Any]]:
 
 
 # --- messages --------------------------------------------------------------------------------
+# A quoted file's text (an export) longer than one card holds is sent as several messages, each
+# with a part of it, rather than shortened: the text is what the person asked for.
+QUOTE_PART_BYTES = 60 * 1024  # of JSON-encoded text per part: room for the card around it
+MAX_PARTS = 20  # ~1.2 MB of text; past that the last part is shortened, and says so
+
+
+def in_parts(message: Message) -> list[Message]:
+    """`message` as the messages that carry all of it: itself, unless its longest quote is over
+    QUOTE_PART_BYTES. Then the first part holds what comes before the quote, the last what comes
+    after, and each says which part it is. Line breaks are kept; a line longer than a part is cut."""
+    quotes = [i for i, b in enumerate(message.blocks) if isinstance(b, Quote)]
+    if not quotes:
+        return [message]
+    at = max(quotes, key=lambda i: _encoded(_quote_text(message.blocks[i])))
+    chunks = _chunks(_quote_text(message.blocks[at]))
+    if len(chunks) == 1:
+        return [message]
+    if len(chunks) > MAX_PARTS:  # the last part takes the rest, and `fit` shortens it
+        chunks = [*chunks[: MAX_PARTS - 1], "".join(chunks[MAX_PARTS - 1 :])]
+    before, after, n = message.blocks[:at], message.blocks[at + 1 :], len(chunks)
+    parts: list[Message] = []
+    for number, chunk in enumerate(chunks, 1):
+        label = Context((Plain(f"Part {number} of {n}" + (", continued." if number > 1 else ".")),))
+        blocks: tuple[Block, ...] = (label, Quote(chunk))  # joined, the parts give the text back
+        if number == 1:
+            blocks = (*before, *blocks)
+        if number == n:
+            blocks = (*blocks, *after)
+        parts.append(Message(blocks))
+    return parts
+
+
+def _quote_text(block: Block) -> str:
+    return block.text if isinstance(block, Quote) else ""
+
+
+def _encoded(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
+def _chunks(text: str) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.splitlines(keepends=True):
+        while _encoded(line) > QUOTE_PART_BYTES:  # one huge line: cut it
+            cut = len(line) * QUOTE_PART_BYTES // _encoded(line)
+            if current:
+                chunks.append("".join(current))
+                current, size = [], 0
+            chunks.append(line[:cut])
+            line = line[cut:]
+        if current and size + _encoded(line) > QUOTE_PART_BYTES:
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += _encoded(line)
+    if current:
+        chunks.append("".join(current))
+    return chunks or [""]
+
+
 def message_card(message: Message, names: Names) -> dict[str, Any]:
     return _card(_elements(message.blocks, names))
 

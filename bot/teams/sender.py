@@ -14,11 +14,14 @@ and says what happened in the outbox's terms.
   in a team where Candor is installed); its reference is stored for next time.
 
 The outbox paces one post per second per conversation, under Teams' 7 per second and 60 per
-30 seconds per conversation.
+30 seconds per conversation. A message over a card's size (a long export) goes as several parts,
+0.15 s apart; if one fails after the first arrived, the rest are not sent (`partial`), since
+trying again would post the first parts twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from typing import Any
@@ -37,7 +40,7 @@ from bot.outbox import OutboxItem, Person, SendOutcome
 from bot.store import Store
 from bot.teams import references
 from bot.teams.activities import message_activity, post_new
-from bot.teams.cards import activity_parts
+from bot.teams.cards import activity_parts, in_parts
 from bot.teams.connector import CandorToken
 from bot.teams.credentials import failure_code
 from bot.teams.people import TeamsPeople
@@ -46,6 +49,8 @@ log = logging.getLogger("candor.teams")
 
 RETRY = {412, 429, 502, 503, 504}
 BLOCKED = "MessageWritesBlocked"
+# Between the parts of a long message: Teams takes at most 7 messages a second per conversation.
+PART_GAP_S = 0.15
 
 
 class Unreachable(Exception):
@@ -102,33 +107,48 @@ class TeamsSender:
         if stored.unreachable:
             return SendOutcome("permanent", error=f"{BLOCKED}: Candor cannot write to this conversation")
         names = await self.people.names_in(item.message)
-        activity = message_activity(activity_parts(item.message, names))
+        # An edit changes one message; a new post over a card's size goes as several, in order.
+        pieces = [item.message] if item.update_ref else in_parts(item.message)
+        activities = [message_activity(activity_parts(piece, names)) for piece in pieces]
         reference = ConversationReference().deserialize(stored.reference)
         if item.thread and stored.kind == references.CHANNEL:
             reference.conversation.id = f"{stored.conversation};messageid={item.thread}"
         sent: dict[str, str] = {}
+        posted = 0
 
         async def deliver(context: TurnContext) -> None:
+            nonlocal posted
             if item.update_ref:
-                activity.id = item.update_ref
-                await context.update_activity(activity)
+                activities[0].id = item.update_ref
+                await context.update_activity(activities[0])
                 sent["id"] = item.update_ref
-            else:
-                sent["id"] = await post_new(context, activity) or ""
+                return
+            for activity in activities:
+                if posted:
+                    await asyncio.sleep(PART_GAP_S)
+                found = await post_new(context, activity) or ""
+                sent.setdefault("id", found)  # the first part is the message others refer to
+                posted += 1
 
         try:
             await self.adapter.continue_conversation(reference, deliver, bot_app_id=self.app_id)
-        except ErrorResponseException as exc:
-            return await self._refused(exc, stored.conversation, editing=bool(item.update_ref))
-        except aiohttp.ClientConnectorError as exc:  # never connected: nothing reached Teams
-            return SendOutcome("transient", error=type(exc).__name__)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            if item.update_ref:  # an edit says the same thing twice: safe to repeat
-                return SendOutcome("transient", error=type(exc).__name__)
-            return SendOutcome(
-                "permanent", error=f"uncertain: {type(exc).__name__}; not resent, it may have arrived"
-            )
+        except (ErrorResponseException, TimeoutError, aiohttp.ClientError) as exc:
+            if posted:  # trying again would post the first parts twice
+                why = f"partial: {posted} of {len(activities)} parts sent ({type(exc).__name__})"
+                return SendOutcome("permanent", error=f"{why}; not resent")
+            return await self._failed(exc, stored.conversation, editing=bool(item.update_ref))
         return SendOutcome("sent", ref=sent.get("id") or None)
+
+    async def _failed(self, exc: Exception, conversation: str, *, editing: bool) -> SendOutcome:
+        """Nothing of this post arrived for sure: whether to try again, as the error says."""
+        if isinstance(exc, ErrorResponseException):
+            return await self._refused(exc, conversation, editing=editing)
+        if isinstance(exc, aiohttp.ClientConnectorError):  # never connected: nothing reached Teams
+            return SendOutcome("transient", error=type(exc).__name__)
+        if editing:  # an edit says the same thing twice: safe to repeat
+            return SendOutcome("transient", error=type(exc).__name__)
+        why = f"uncertain: {type(exc).__name__}"
+        return SendOutcome("permanent", error=f"{why}; not resent, it may have arrived")
 
     async def _refused(self, exc: ErrorResponseException, conversation: str, *, editing: bool) -> SendOutcome:
         status, code = status_of(exc), error_code(exc)

@@ -44,6 +44,7 @@ class Canned:
     body: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # drop the connection without answering (the request did reach us)
+    normal: bool = False  # answer as usual (lets a test fail a later post, not the next one)
 
 
 class FakeTeams:
@@ -72,6 +73,11 @@ class FakeTeams:
         """The next post, reply or update gets this answer (then back to normal)."""
         body = {"error": {"code": code, "message": code}} if code else {}
         self._canned.append(Canned(status, body, headers or {}))
+
+    def answer_later(self, posts_first: int, status: int, code: str = "") -> None:
+        """`posts_first` posts are answered as usual, then the next gets this answer."""
+        self._canned.extend(Canned(0, normal=True) for _ in range(posts_first))
+        self.answer_next(status, code)
 
     def refuse_tokens(self, status: int = 401, code: str = "invalid_client") -> None:
         """Every token request from now on gets this answer (a revoked secret, an outage)."""
@@ -193,7 +199,9 @@ class FakeTeams:
     async def _activity(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         auth = request.headers.get("Authorization")
-        if request.method in ("POST", "PUT") and self._canned:
+        if request.method in ("POST", "PUT") and self._canned and self._canned[0].normal:
+            self._canned.pop(0)
+        elif request.method in ("POST", "PUT") and self._canned:
             canned = self._canned.pop(0)
             self.calls.append(Call(request.method, request.path, body, auth, canned.status))
             if canned.hang:

@@ -1,6 +1,7 @@
 """Agreements' figures for the team report: made, kept on time, renegotiated before the due date,
 reviewed after a miss. A team's figures, never a person's; a figure on fewer than `k` agreements
-is withheld (a small team's share can point at one person)."""
+is withheld (a small team's share can point at one person). The whole workspace's figures count only
+the conversations whose own are shown (handlers/agreements/store.py: tally)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         conversation=scope.conversation,
         since=scope.since,
         until=scope.until,
+        k=scope.k,
     )
     made = (
         Figure("agreements.made", "Agreements made", float(t.made), "", t.made)

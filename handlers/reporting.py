@@ -46,6 +46,9 @@ class Figure:
 ReportSource = Callable[[Database, ReportScope], tuple[Figure, ...]]
 
 
+# What the whole workspace's report says of the teams it leaves out.
+WORKSPACE_NOTE = "The whole workspace counts only the teams whose own figure is shown."
+
 # How a store keeps a whole-workspace figure to the teams whose own figure is shown, so that no
 # difference between the workspace's figure and the teams' reveals a group smaller than k. A team
 # is a conversation; each of its rows is counted by the team's own figure; its `size` is the

@@ -84,6 +84,7 @@ async def test_the_30_day_report_shows_every_practice_with_the_figures_known_by_
     assert report.index("Failure reviews") < report.index("Check-ins")
     assert report.index("Agreements") < report.index("Pulse (psychological safety)")
     assert report[-1] == "Figures about fewer than 5 people or items are not shown, to protect anonymity."
+    assert "whole workspace" not in report[-1]  # only the workspace's report says what it leaves out
 
 
 async def test_the_90_day_report_shows_the_pulse_trend(h):
@@ -144,6 +145,7 @@ async def test_me_shows_a_persons_own_kudos_agreements_and_check_ins(h):
     alice = text_of(await h.command("candor", "me", user="alice"))
     assert "Check-in in #team: Mon at 09:30 (Europe/Berlin)" in alice
     assert "Team report, whole workspace" in alice and "/dashboard?token=" in alice  # an admin
+    assert "The whole workspace counts only the teams whose own figure is shown." in alice
     assert "Team report" not in mine and "dashboard" not in mine
 
 

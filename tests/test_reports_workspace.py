@@ -230,3 +230,21 @@ def test_the_csv_never_lets_the_workspace_minus_the_teams_be_a_withheld_team(h):
     ]
     assert not leaks, leaks  # (month, key, workspace value, workspace minus the teams shown)
     assert whole[("2026-06", "kudos.total")] == 9.0  # the team's 9 in June, not 13
+
+
+def test_a_withheld_number_of_agreements_is_not_given_away_by_a_count(h):
+    """The small team made 3 agreements: no figure says 3, as value or as count (the CSV writes
+    both), though the shares of a team that made k or more still give their base."""
+    small, team = figures(h, "small"), figures(h, "team")
+    for key in AGREEMENTS:
+        assert (small[key].value, small[key].count) == (None, None), key
+    reviewed = team["agreements.reviewed_after_miss"]
+    assert (reviewed.value, reviewed.count) == (None, 1)  # the team made 5: its 1 miss is a base
+
+
+AGREEMENTS = (
+    "agreements.made",
+    "agreements.kept_on_time",
+    "agreements.renegotiated_before_due",
+    "agreements.reviewed_after_miss",
+)

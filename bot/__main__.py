@@ -163,7 +163,8 @@ COMMANDS = {
         "Write the team report's figures (speaking up, recognition, failure reviews, check-ins, "
         "agreements, the pulse) as CSV, month by month since --since, for every workspace and team "
         "in CANDOR_DB. Only aggregates, under the same k-thresholds as the report: no row identifies "
-        "an anonymous concern or answer.",
+        "an anonymous concern or answer, and a workspace's figures count only the teams whose own "
+        "figures are shown.",
         _export_arguments,
     ),
     "copy-db": Subcommand(

@@ -712,3 +712,17 @@ def m017_pulse(db: Database) -> None:
     db.table("agreements").create_index(["platform", "workspace", "accepted_at"])
     # A whole workspace's kudos by period, read from the index alone (counts, givers, behaviours).
     db.table("kudos").create_index(["platform", "workspace", "created_at", "undone_at", "behaviour", "giver"])
+
+
+@candor()
+def m018_kudos_by_channel(db: Database) -> None:
+    # The whole workspace's kudos count only the channels where at least k people gave kudos
+    # (handlers/reporting.py), so a whole-workspace report reads them channel by channel, givers
+    # and behaviours from this index alone; one channel's report and /kudos stats read it too. It
+    # replaces the narrower index on its leading columns and the whole workspace's index by period,
+    # which nothing reads any more. (PostgreSQL cuts a name to its first 63 bytes, as it created it.)
+    db.execute("drop index idx_kudos_platform_workspace_conversation_created_at")
+    db.execute("drop index idx_kudos_platform_workspace_created_at_undone_at_behaviour_giver")
+    db.table("kudos").create_index(
+        ["platform", "workspace", "conversation", "created_at", "undone_at", "behaviour", "giver"]
+    )

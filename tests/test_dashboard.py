@@ -92,6 +92,13 @@ async def test_a_small_group_shows_not_enough_answers_yet_instead_of_figures(see
     assert "not enough answers yet" in pulse and "<svg" not in pulse
     kudos = html.split('data-key="kudos.total"')[1].split("</figure>")[0]
     assert "not enough data yet (fewer than 5 people giving kudos" in kudos
+    assert "counts only the teams whose own figure is shown" not in html
+
+
+async def test_the_whole_workspace_says_it_counts_only_the_teams_shown(seeded, clock):
+    status, html, _ = await get(seeded, {"token": token_for(seeded, clock)})
+    assert status == 200
+    assert "The whole workspace counts only the teams whose own figure is shown." in html
 
 
 async def test_the_pilot_view_sets_safety_beside_process_before_and_after(seeded, clock):

@@ -84,6 +84,7 @@ async def test_the_30_day_report_shows_every_practice_with_the_figures_known_by_
     assert report.index("Failure reviews") < report.index("Check-ins")
     assert report.index("Agreements") < report.index("Pulse (psychological safety)")
     assert report[-1] == "Figures about fewer than 5 people or items are not shown, to protect anonymity."
+    assert "whole workspace" not in report[-1]  # only the workspace's report says what it leaves out
 
 
 async def test_the_90_day_report_shows_the_pulse_trend(h):
@@ -115,7 +116,9 @@ async def test_the_whole_workspace_has_no_per_member_rates(h):
     assert found["speakup.rate"].value is None and "team's size" in found["speakup.rate"].note
     assert found["checkins.response_rate"].value is None
     assert found["pulse.score"].value == 5.4  # the small team's withheld round counts nowhere
-    assert found["kudos.total"].value == 16
+    # The small team's 4 kudos (2 givers: withheld in its own report) count nowhere either: the
+    # workspace's 12 minus the team's 12 would otherwise be the small team's figure.
+    assert found["kudos.total"].value == 12
 
 
 @pytest.mark.parametrize(
@@ -142,6 +145,7 @@ async def test_me_shows_a_persons_own_kudos_agreements_and_check_ins(h):
     alice = text_of(await h.command("candor", "me", user="alice"))
     assert "Check-in in #team: Mon at 09:30 (Europe/Berlin)" in alice
     assert "Team report, whole workspace" in alice and "/dashboard?token=" in alice  # an admin
+    assert "The whole workspace counts only the teams whose own figure is shown." in alice
     assert "Team report" not in mine and "dashboard" not in mine
 
 

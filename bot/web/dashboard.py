@@ -23,7 +23,7 @@ from bot.web import charts, page
 from handlers.context import Services
 from handlers.reporting import Figure, ReportScope
 from handlers.reports import gather, pilot, store, tokens
-from handlers.reports.views import value_text
+from handlers.reports.views import footer, value_text
 
 ServicesOf = Callable[[], Services | None]
 MONTHS = 6
@@ -183,7 +183,7 @@ def render(db: Database, services: Services, req: Request, names: dict[str, str]
     today = datetime.fromtimestamp(req.now, UTC).date()
     start = (req.pilot_start or today - timedelta(days=30)).isoformat()
     forms = page.forms(req.token, teams, req.team or "", start)
-    note = f"Figures about fewer than {k} people or items are not shown, to protect anonymity."
+    note = footer(k, req.team)
     if req.pilot_start is None:
         months = overview_months(req.now)
         found = gather.series(db, services.registry, scope, months)

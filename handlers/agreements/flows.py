@@ -289,6 +289,7 @@ async def stats(cmd: Command, services: Services) -> Reply:
             conversation=cmd.conversation,
             since=now - STATS_DAYS * DAY_S,
             until=now + 1,
+            k=services.settings.anonymity_k,
         )
     )
     return views.stats(services.syntax_for(cmd.platform), tally, services.settings.anonymity_k)

@@ -1,8 +1,11 @@
 """Agreements' figures for the team report: made, kept on time, renegotiated before the due date,
 reviewed after a miss. A team's figures, never a person's; a figure on fewer than `k` agreements
-is withheld (a small team's share can point at one person)."""
+is withheld (a small team's share can point at one person). The whole workspace's figures count only
+the conversations whose own are shown (handlers/agreements/store.py: tally)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sqlite_utils import Database
 
@@ -24,16 +27,10 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         conversation=scope.conversation,
         since=scope.since,
         until=scope.until,
+        k=scope.k,
     )
-    made = (
-        Figure("agreements.made", "Agreements made", float(t.made), "", t.made)
-        if t.made >= scope.k
-        else Figure(
-            "agreements.made", "Agreements made", None, "", t.made, f"fewer than {scope.k}: not shown"
-        )
-    )
-    return (
-        made,
+    figures = (
+        Figure("agreements.made", "Agreements made", float(t.made), "", t.made),
         _share("agreements.kept_on_time", "Kept on time", t.kept, t.concluded, scope.k),
         _share(
             "agreements.renegotiated_before_due",
@@ -51,3 +48,7 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
             scope.k,
         ),
     )
+    if t.made >= scope.k:
+        return figures
+    # Fewer than k made: nothing about them, not even how many (each figure's count would say).
+    return tuple(replace(f, value=None, count=None, note=f"fewer than {scope.k}: not shown") for f in figures)

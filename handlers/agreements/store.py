@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from sqlite_utils import Database
 
 from handlers.agreements.ids import OPEN_STATES, Miss, OfferKind, Outcome, Role, State
+from handlers.reporting import shown_sum
 
 
 @dataclass(frozen=True)
@@ -314,22 +315,48 @@ def due_misses(db: Database, *, now: float, limit: int) -> list[Agreement]:
 
 # --- team figures ---------------------------------------------------------------------------------
 def tally(
-    db: Database, *, platform: str, workspace: str, conversation: str | None, since: float, until: float
+    db: Database,
+    *,
+    platform: str,
+    workspace: str,
+    conversation: str | None,
+    since: float,
+    until: float,
+    k: int,
 ) -> Tally:
+    """One conversation's agreements, or the whole workspace's. There each share counts only the
+    conversations whose own share is shown, its base at least k (handlers/reporting.py): made and
+    renegotiated the ones with k made, kept the ones with k concluded, reviewed the ones with k
+    missed. Agreements made outside a team's channel (in a direct message, or "direct" for a form
+    opened with no channel) count on the same terms: only where there are at least k of them, or
+    they would be the difference between the workspace and its teams."""
     where = "platform = ? and workspace = ? and accepted_at >= ? and accepted_at < ?"
     params: list[object] = [platform, workspace, since, until]
+    counts = (
+        "count(*) as made, "
+        "count(*) filter (where state = 'kept' or miss is not null) as concluded, "
+        "count(*) filter (where state = 'kept') as kept, "
+        "count(*) filter (where renegotiated_at is not null) as renegotiated, "
+        "count(*) filter (where miss is not null) as missed, "
+        "count(*) filter (where miss is not null and state = 'reviewed') as reviewed"
+    )
     if conversation is not None:
-        where += " and conversation = ?"
-        params.append(conversation)
+        row = db.execute(
+            f"select {counts} from agreements where {where} and conversation = ?", [*params, conversation]
+        ).fetchone()
+        return Tally(*row)
+    sums = (
+        ("made", "made"),
+        ("concluded", "concluded"),
+        ("kept", "concluded"),
+        ("renegotiated", "made"),
+        ("missed", "missed"),
+        ("reviewed", "missed"),
+    )
     row = db.execute(
-        "select count(*), "
-        "count(*) filter (where state = 'kept' or miss is not null), "
-        "count(*) filter (where state = 'kept'), "
-        "count(*) filter (where renegotiated_at is not null), "
-        "count(*) filter (where miss is not null), "
-        "count(*) filter (where miss is not null and state = 'reviewed') "
-        f"from agreements where {where}",
-        params,
+        f"select {', '.join(shown_sum(part, size) for part, size in sums)} "
+        f"from (select {counts} from agreements where {where} group by conversation) as teams",
+        [*(k for _ in sums), *params],
     ).fetchone()
     return Tally(*row)
 

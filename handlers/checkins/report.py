@@ -1,4 +1,8 @@
-"""What check-ins add to the team report (held, response rate) and to a person's home."""
+"""What check-ins add to the team report (held, response rate) and to a person's home.
+
+Nothing here needs keeping to the teams shown (handlers/reporting.py): the number held is never
+withheld, and the whole workspace shows no rate, so no difference reveals a withheld team's rate.
+"""
 
 from __future__ import annotations
 

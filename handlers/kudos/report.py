@@ -1,6 +1,7 @@
 """Kudos' figures for the team report and the dashboard: recognition per behaviour, and kudos for
 candour (the behaviours of saying the hard thing). Counts of public posts, but a figure about
-fewer than k givers is withheld like any other: it would describe one or two people's habits."""
+fewer than k givers is withheld like any other: it would describe one or two people's habits. The
+whole workspace counts only the channels with at least k givers (handlers/kudos/store.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         conversation=scope.conversation,
         since=scope.since,
         until=scope.until,
+        k=scope.k,
     )
     if not meets_k(counts.givers, scope.k):
         note = withheld(scope.k, "people giving kudos")

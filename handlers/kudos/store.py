@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from handlers.reporting import shown_teams
+
 
 @dataclass(frozen=True)
 class LastKudos:
@@ -161,22 +163,55 @@ class PeriodCounts:
 
 
 def period_counts(
-    db: Database, *, platform: str, workspace: str, conversation: str | None, since: float, until: float
+    db: Database,
+    *,
+    platform: str,
+    workspace: str,
+    conversation: str | None,
+    since: float,
+    until: float,
+    k: int,
 ) -> PeriodCounts:
+    """One channel's kudos, or the whole workspace's: then only the channels where at least k
+    people gave kudos in the period, as a channel's own figures are withheld below that
+    (handlers/reporting.py)."""
     where = "platform = ? and workspace = ? and created_at >= ? and created_at < ? and undone_at is null"
     args: list[object] = [platform, workspace, since, until]
     if conversation is not None:
         where += " and conversation = ?"
         args.append(conversation)
-    total, givers = db.execute(
-        f"select count(*), count(distinct giver) from kudos where {where}", args
-    ).fetchone()
-    by_behaviour = db.execute(
-        f"select behaviour, count(*) as n from kudos where {where} "
-        "group by behaviour order by n desc, behaviour",
-        args,
+        total, givers = db.execute(
+            f"select count(*), count(distinct giver) from kudos where {where}", args
+        ).fetchone()
+        by_behaviour = db.execute(
+            f"select behaviour, count(*) as n from kudos where {where} "
+            "group by behaviour order by n desc, behaviour",
+            args,
+        ).fetchall()
+        return PeriodCounts(total, givers, tuple((slug, n) for slug, n in by_behaviour))
+    # The channels' kudos are read channel by channel from the (platform, workspace, conversation,
+    # created_at, undone_at, behaviour, giver) index alone: "conversation in (every channel)"
+    # makes SQLite seek each channel's period rather than sort the whole period by channel.
+    channels = (
+        "conversation in (select distinct conversation from kudos where platform = ? and workspace = ?)"
+    )
+    shown, shown_args = shown_teams(
+        team="conversation",
+        rows=f"kudos where {where} and {channels}",
+        params=[*args, platform, workspace],
+        size="count(distinct giver)",
+        k=k,
+    )
+    kept = f"{where} and conversation in (select conversation from shown)"
+    rows = db.execute(
+        f"with shown as ({shown}) "
+        "select behaviour, count(*) as n, "
+        f"(select count(distinct giver) from kudos where {kept}) "
+        f"from kudos where {kept} group by behaviour order by n desc, behaviour",
+        [*shown_args, *args, *args],
     ).fetchall()
-    return PeriodCounts(total, givers, tuple((slug, n) for slug, n in by_behaviour))
+    givers = rows[0][2] if rows else 0
+    return PeriodCounts(sum(n for _, n, _ in rows), givers, tuple((slug, n) for slug, n, _ in rows))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 Figures about people (how many nominated, were nominated, voted) and figures computed from their
 nominations are withheld below the scope's k; the number of cycles, which admins open, is not.
+The whole workspace's figures count only the channels whose own are shown (store.activity).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         conversation=scope.conversation,
         since=scope.since,
         until=scope.until,
+        k=scope.k,
     )
     k = scope.k
 

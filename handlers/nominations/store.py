@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from sqlite_utils import Database
 
 from handlers.nominations.ids import Level, Phase
+from handlers.reporting import shown_teams
 
 
 @dataclass(frozen=True)
@@ -401,25 +402,51 @@ class Activity:
 
 
 def activity(
-    db: Database, *, platform: str, workspace: str, conversation: str | None, since: float, until: float
+    db: Database,
+    *,
+    platform: str,
+    workspace: str,
+    conversation: str | None,
+    since: float,
+    until: float,
+    k: int,
 ) -> Activity:
-    """Cycles that closed in [since, until) and what they gathered; never who."""
+    """Cycles that closed in [since, until) and what they gathered; never who. For the whole
+    workspace each figure about people counts only the channels whose own is shown, at least k
+    (handlers/reporting.py): nominations the channels with k nominators, nominees the channels
+    with k nominees, votes the channels with k voters. Every nomination and vote belongs to a
+    channel's cycle. The cycles are counted everywhere: admins open them in the open."""
     where = "c.platform = ? and c.workspace = ? and c.phase = ? and c.closed_at >= ? and c.closed_at < ?"
     args: list[object] = [platform, workspace, Phase.CLOSED.value, since, until]
     if conversation is not None:
         where += " and c.conversation = ?"
         args.append(conversation)
+    nominated = "nominations n join nomination_cycles c on c.id = n.cycle_id"
+    voted = "nomination_votes v join nomination_cycles c on c.id = v.cycle_id"
+
+    def shown(rows: str, size: str) -> tuple[str, list[object]]:
+        """The rows' WHERE and parameters: the whole workspace's keep the teams meeting k."""
+        if conversation is not None:
+            return where, args
+        teams, team_args = shown_teams(
+            team="c.conversation", rows=f"{rows} where {where}", params=args, size=size, k=k
+        )
+        return f"{where} and c.conversation in ({teams})", [*args, *team_args]
+
     (cycles,) = db.execute(f"select count(*) from nomination_cycles c where {where}", args).fetchone()
-    nominations_, nominators, nominees, role_models, examples = db.execute(
-        "select count(*), count(distinct n.nominator), count(distinct n.nominee), "
-        "count(*) filter (where n.level = ?), "
+    by_nominators, by_nominators_args = shown(nominated, "count(distinct n.nominator)")
+    nominations_, nominators, role_models, examples = db.execute(
+        "select count(*), count(distinct n.nominator), count(*) filter (where n.level = ?), "
         "coalesce(sum(case when n.example_3 is null then 2 else 3 end), 0) "
-        f"from nominations n join nomination_cycles c on c.id = n.cycle_id where {where}",
-        [Level.ROLE_MODEL.value, *args],
+        f"from {nominated} where {by_nominators}",
+        [Level.ROLE_MODEL.value, *by_nominators_args],
     ).fetchone()
+    by_nominees, by_nominees_args = shown(nominated, "count(distinct n.nominee)")
+    (nominees,) = db.execute(
+        f"select count(distinct n.nominee) from {nominated} where {by_nominees}", by_nominees_args
+    ).fetchone()
+    by_voters, by_voters_args = shown(voted, "count(distinct v.voter)")
     votes, voters = db.execute(
-        "select count(*), count(distinct v.voter) from nomination_votes v "
-        f"join nomination_cycles c on c.id = v.cycle_id where {where}",
-        args,
+        f"select count(*), count(distinct v.voter) from {voted} where {by_voters}", by_voters_args
     ).fetchone()
     return Activity(cycles, nominations_, nominators, nominees, role_models, examples, votes, voters)

@@ -4,7 +4,9 @@ the round before, the response rate, and the trend over the period.
 Only published rounds count: a round with fewer than k answers (or one whose comparison with a
 concurrent round would single out fewer than k people) contributes nothing, anywhere. A figure
 over several teams' rounds combines published rounds only, so comparing it with one team's figure
-can reveal no more than other published rounds, each of at least k answers.
+can reveal no more than other published rounds, each of at least k answers. So the whole
+workspace already counts only teams whose own figure is shown (handlers/reporting.py): a team with
+no published round shows nothing and adds nothing.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 Candor has a record of, and for each workspace as a whole.
 
 Only the aggregates the report shows, under the same k-thresholds: no row describes an anonymous
-concern or answer, and a withheld figure is written with an empty value and the reason.
+concern or answer, and a withheld figure is written with an empty value and the reason. A
+workspace's figure counts only the teams whose own figure is shown (handlers/reporting.py), so no
+month's workspace row minus its team rows is a withheld team's figure.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 month by month for the dashboard's charts and the CSV export.
 
 The figures come only through `Practice.report` (handlers/reporting.py): a practice added later
-appears here without a change. Each practice applies its own k-thresholds.
+appears here without a change. Each practice applies its own k-thresholds, and its whole-workspace
+figures count only the teams whose own figure is shown (handlers/reporting.py).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ async def for_person(services: Services, platform: str, workspace: str, user: st
         figures = await services.store.read(lambda db: gather.figures(db, services.registry, report_scope))
         admin.append(rich(Strong(f"Team report, whole workspace, last {REPORT_DAYS} days")))
         admin += views.report_lines(figures)
+        admin.append(rich(views.footer(services.settings.anonymity_k, None)))
         url, _ = links.dashboard_url(services.settings, platform, workspace, now)
         admin.append(rich(Strong("Dashboard"), " (valid for one hour): ", url))
     return views.home(sections, admin)

@@ -22,7 +22,7 @@ from bot.messages import (
 )
 from handlers.context import Syntax
 from handlers.home import HomeSection
-from handlers.reporting import Figure
+from handlers.reporting import WORKSPACE_NOTE, Figure
 from handlers.reports import gather
 from handlers.reports.ids import PERIODS, Commands, Verb
 
@@ -98,12 +98,17 @@ def report(figures: Sequence[Figure], days: int, conversation: str | None, k: in
             (
                 Section(head),
                 *(Section(line) for line in report_lines(figures)),
-                Context(
-                    rich(f"Figures about fewer than {k} people or items are not shown, to protect anonymity.")
-                ),
+                Context(rich(footer(k, conversation))),
             )
         )
     )
+
+
+def footer(k: int, conversation: str | None) -> str:
+    """What a report says under its figures: the k-threshold, and for the whole workspace, that
+    it counts only the teams whose figures are shown."""
+    said = f"Figures about fewer than {k} people or items are not shown, to protect anonymity."
+    return said if conversation else f"{said} {WORKSPACE_NOTE}"
 
 
 def period_days(word: str) -> int | None:

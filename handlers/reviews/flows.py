@@ -180,7 +180,7 @@ async def stats(cmd: Command, services: Services) -> Reply:
     scored, outcomes = await services.store.read(
         lambda db: (
             store.qualities(db, since=since, until=until, **where),
-            store.outcomes(db, since=since, until=until, **where),
+            store.outcomes(db, since=since, until=until, k=services.settings.anonymity_k, **where),
         )
     )
     bucket_s = (until - since) / TREND_BUCKETS

@@ -4,6 +4,8 @@ review quality). Team figures only, never per person.
 
 A mean or a share over fewer than `scope.k` reviews or actions is withheld (`value=None`): each
 review's own index is public in its post, but the report promises no figure about a tiny group.
+The whole workspace's mean and share combine only the teams whose own are shown; its number of
+reviews counts them all, as every team's number is shown.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from handlers.reviews import store
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
     platform, workspace, conversation = scope.platform, scope.workspace, scope.conversation
-    scored = store.qualities(
+    published = store.published(
         db,
         platform=platform,
         workspace=workspace,
         conversation=conversation,
         since=scope.since,
         until=scope.until,
+        k=scope.k,
     )
     outcomes = store.outcomes(
         db,
@@ -32,17 +35,19 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         conversation=conversation,
         since=scope.since,
         until=scope.until,
+        k=scope.k,
     )
-    count = len(scored)
-    enough_reviews = meets_k(count, scope.k)
+    enough_reviews = meets_k(published.scored, scope.k)
     enough_actions = meets_k(outcomes.due, scope.k)
     return (
-        Figure("reviews.count", "Failure reviews published", float(count), count=count),
+        Figure(
+            "reviews.count", "Failure reviews published", float(published.reviews), count=published.reviews
+        ),
         Figure(
             "reviews.mean_quality",
             "Mean review quality index (0-100)",
-            round(sum(q for _, q in scored) / count, 1) if enough_reviews else None,
-            count=count,
+            round(published.quality / published.scored, 1) if enough_reviews else None,
+            count=published.scored,
             note="" if enough_reviews else withheld(scope.k, "reviews"),
         ),
         Figure(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from sqlite_utils import Database
 
 from handlers.anonymity import random_id
+from handlers.reporting import shown_sum
 from handlers.reviews.ids import Reminder, Section
 from handlers.reviews.model import ActionItem, Quality, Sections
 from handlers.reviews.rules import REVIEW_IDS, ROW_IDS
@@ -394,16 +395,80 @@ def qualities(
     return [(float(at), int(quality)) for at, quality in rows]
 
 
+@dataclass(frozen=True)
+class Published:
+    """Reviews published in a period, for the team report."""
+
+    reviews: int  # all of them: each review's post is public, so their number is never withheld
+    scored: int  # those a mean quality may combine (the whole workspace: see `published`)
+    quality: int  # the sum of their quality indexes
+
+
+def published(
+    db: Database,
+    *,
+    platform: str,
+    workspace: str,
+    conversation: str | None,
+    since: float,
+    until: float,
+    k: int,
+) -> Published:
+    """Reviews published in [since, until) and their summed quality. For the whole workspace the
+    mean combines only the teams (a review's `conversation`; anonymous ones: the reviews channel's)
+    with at least k reviews in the period, as a team's own mean is withheld below that
+    (handlers/reporting.py)."""
+    rows = (
+        "reviews r where r.platform = ? and r.workspace = ? and r.post_outbox is not null "
+        "and r.publish_at >= ? and r.publish_at < ?"
+    )
+    params: list[object] = [platform, workspace, since, until]
+    if conversation is not None:
+        where, args = _scope(conversation)
+        row = db.execute(
+            f"select count(*), count(*), coalesce(sum(r.quality), 0) from {rows}{where}", [*params, *args]
+        ).fetchone()
+        return Published(*row)
+    row = db.execute(
+        f"select coalesce(sum(reviews), 0), {shown_sum('reviews', 'reviews')}, "
+        f"{shown_sum('quality', 'reviews')} "
+        "from (select count(*) as reviews, sum(r.quality) as quality "
+        f"from {rows} group by r.conversation) as teams",
+        [k, k, *params],
+    ).fetchone()
+    return Published(*row)
+
+
 def outcomes(
-    db: Database, *, platform: str, workspace: str, conversation: str | None, since: float, until: float
+    db: Database,
+    *,
+    platform: str,
+    workspace: str,
+    conversation: str | None,
+    since: float,
+    until: float,
+    k: int,
 ) -> Outcomes:
-    """Actions whose due date ended in [since, until), and how many were done before it ended."""
-    where, args = _scope(conversation)
+    """Actions whose due date ended in [since, until), and how many were done before it ended. For
+    the whole workspace, only the teams with at least k such actions, as a team's own share is
+    withheld below that (handlers/reporting.py)."""
+    rows = (
+        "review_actions a join reviews r on r.id = a.review_id "
+        "where r.platform = ? and r.workspace = ? and a.overdue_at >= ? and a.overdue_at < ?"
+    )
+    params: list[object] = [platform, workspace, since, until]
+    counts = (
+        "count(*) as due, "
+        "count(*) filter (where a.done_at is not null and a.done_at < a.overdue_at) as on_time"
+    )
+    if conversation is not None:
+        where, args = _scope(conversation)
+        due, on_time = db.execute(f"select {counts} from {rows}{where}", [*params, *args]).fetchone()
+        return Outcomes(due, on_time)
     due, on_time = db.execute(
-        "select count(*), count(*) filter (where a.done_at is not null and a.done_at < a.overdue_at) "
-        "from review_actions a join reviews r on r.id = a.review_id "
-        f"where r.platform = ? and r.workspace = ? and a.overdue_at >= ? and a.overdue_at < ?{where}",
-        [platform, workspace, since, until, *args],
+        f"select {shown_sum('due', 'due')}, {shown_sum('on_time', 'due')} "
+        f"from (select {counts} from {rows} group by r.conversation) as teams",
+        [k, k, *params],
     ).fetchone()
     return Outcomes(due, on_time)
 

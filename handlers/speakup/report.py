@@ -3,6 +3,7 @@ and the share acknowledged within 7 days (the EU directive's deadline, handlers/
 
 Only days are counted, as a concern keeps nothing finer. Fewer than k concerns in the period show
 nothing, as in /speakup stats: a single concern's handling would be described by name otherwise.
+The whole workspace counts only the channels whose own figures are shown (handlers/speakup/store.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         first_day=day_of(scope.since),
         end_day=day_of(scope.until),
         today=day_of(scope.until),
+        k=scope.k,
     )
     if not meets_k(counts.raised, scope.k):
         note = withheld(scope.k, "concerns")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from sqlite_utils import Database
 
 from handlers.anonymity import random_id
+from handlers.reporting import shown_sum
 from handlers.speakup.ids import Deadline, Kind, Status
 from handlers.speakup.rules import CASE_IDS, MESSAGE_IDS
 
@@ -363,20 +364,29 @@ def period_counts(
     first_day: str,
     end_day: str,
     today: str,
+    k: int,
 ) -> PeriodCounts:
     """Concerns raised from `first_day` up to (not including) `end_day`, ISO days: days are all a
-    concern keeps of its time."""
+    concern keeps of its time. For the whole workspace, each count covers only the channels whose
+    own is shown (handlers/reporting.py): `raised` the channels with at least k concerns, the
+    acknowledgements the channels with at least k concerns past their 7 days."""
     where = "platform = ? and workspace = ? and raised_on >= ? and raised_on < ? and post_outbox > 0"
     args: list[object] = [platform, workspace, first_day, end_day]
-    if conversation is not None:
-        where += " and conversation = ?"
-        args.append(conversation)
     answered = "coalesce(acknowledged_on, resolved_on)"
+    counts = (
+        "count(*) as raised, "
+        f"count(*) filter (where {answered} is not null or ack_due_on < ?) as ack_due, "
+        f"count(*) filter (where {answered} is not null and {answered} <= ack_due_on) as ack_on_time"
+    )
+    if conversation is not None:
+        row = db.execute(
+            f"select {counts} from concerns where {where} and conversation = ?", [today, *args, conversation]
+        ).fetchone()
+        return PeriodCounts(*row)
     row = db.execute(
-        "select count(*), "
-        f"count(*) filter (where {answered} is not null or ack_due_on < ?), "
-        f"count(*) filter (where {answered} is not null and {answered} <= ack_due_on) "
-        f"from concerns where {where}",
-        [today, *args],
+        f"select {shown_sum('raised', 'raised')}, {shown_sum('ack_due', 'ack_due')}, "
+        f"{shown_sum('ack_on_time', 'ack_due')} "
+        f"from (select {counts} from concerns where {where} group by conversation) as teams",
+        [k, k, k, today, *args],
     ).fetchone()
     return PeriodCounts(*row)

@@ -152,6 +152,35 @@ def review(
         )
 
 
+def nomination_cycle(
+    db: Database,
+    where: Where,
+    *,
+    closed: float,
+    nominations: list[tuple[str, str, str]],
+    votes: list[tuple[str, str]],
+) -> None:
+    """A closed nomination cycle: nominations as (nominator, nominee, level), votes as (voter, nominee)."""
+    cursor = db.execute(
+        "insert into nomination_cycles (platform, workspace, conversation, award, opened_by, tz, opened_at, "
+        "closes_at, phase, closed_at) values (?, ?, ?, 'role-model', 'alice', 'UTC', ?, ?, 'closed', ?) "
+        "returning id",
+        [where.platform, where.workspace, where.team, closed - 7 * DAY, closed, closed],
+    )
+    cycle = int(cursor.fetchone()[0])
+    for nominator, nominee, level in nominations:
+        db.execute(
+            "insert into nominations (cycle_id, nominator, nominee, level, example_1, example_2, created_at) "
+            "values (?, ?, ?, ?, 'x', 'y', ?)",
+            [cycle, nominator, nominee, level, closed - DAY],
+        )
+    for voter, nominee in votes:
+        db.execute(
+            "insert into nomination_votes (cycle_id, voter, nominee, voted_at) values (?, ?, ?, ?)",
+            [cycle, voter, nominee, closed - DAY],
+        )
+
+
 def team_size(db: Database, where: Where, members: int, now: float) -> None:
     db.execute(
         "insert into team_sizes (platform, workspace, conversation, day, members) values (?, ?, ?, ?, ?) "

@@ -214,6 +214,18 @@ async def test_the_csv_holds_the_reports_figures_month_by_month_and_no_anonymous
         assert secret not in raw, secret
 
 
+async def test_a_team_that_only_wrote_failure_reviews_has_its_own_rows(exported_db, tmp_path):
+    reviewers = seed.Where(PLATFORM, WORKSPACE, "reviewers-only")
+    with exported_db.store.transaction() as tx:
+        for number in range(1, 6):
+            seed.review(
+                tx, reviewers, number=900 + number, published=NOW - 3 * seed.DAY, quality=80, actions=[]
+            )
+    rows = export(tmp_path, "--since", "2026-01-01")
+    mine = {r["key"]: r["value"] for r in rows if r["team"] == "reviewers-only" and r["month"] == "2026-06"}
+    assert mine["reviews.count"] == "5.0" and mine["reviews.mean_quality"] == "80.0"
+
+
 @pytest.mark.parametrize("since", ["2026-13-01", "yesterday", "", "2026/01/01", "9999-01-01"])
 def test_a_bad_since_gets_a_usage_message_and_writes_nothing(exported_db, tmp_path, capsys, since):
     out = tmp_path / "never.csv"

@@ -12,6 +12,7 @@ _TEAMS = (
     ("concerns", ""),
     ("schedules", "kind in ('checkin', 'nudge')"),
     ("agreements", ""),
+    ("reviews", ""),  # the channel a review was written in (an anonymous one's: the reviews channel)
     ("pulse_rounds", ""),
     ("nomination_cycles", ""),
 )

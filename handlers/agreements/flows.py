@@ -23,6 +23,7 @@ from handlers.agreements.store import Agreement
 from handlers.agreements.when import read_due
 from handlers.context import Command, Services, Submission, Syntax
 from handlers.people import Who, refusal
+from handlers.reporting import ReportScope
 from handlers.text import MAX_COMMAND_CHARS, clean_user_text, read_text
 
 _HELP_WORDS = (Verb.HELP, "?", "-h", "--help")
@@ -281,15 +282,7 @@ def buttons_for(a: Agreement, viewer: str, answered: set[Role]) -> tuple[Button,
 
 async def stats(cmd: Command, services: Services) -> Reply:
     now = services.clock.now()
-    tally = await services.store.read(
-        lambda db: store.tally(
-            db,
-            platform=cmd.platform,
-            workspace=cmd.workspace,
-            conversation=cmd.conversation,
-            since=now - STATS_DAYS * DAY_S,
-            until=now + 1,
-            k=services.settings.anonymity_k,
-        )
-    )
+    k = services.settings.anonymity_k
+    scope = ReportScope(cmd.platform, cmd.workspace, cmd.conversation, now - STATS_DAYS * DAY_S, now + 1, k)
+    tally = await services.store.read(lambda db: store.tally(db, scope))
     return views.stats(services.syntax_for(cmd.platform), tally, services.settings.anonymity_k)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from sqlite_utils import Database
 
 from handlers.agreements.ids import OPEN_STATES, Miss, OfferKind, Outcome, Role, State
-from handlers.reporting import shown_sum
+from handlers.reporting import ReportScope, shown_sum
 
 
 @dataclass(frozen=True)
@@ -314,22 +314,15 @@ def due_misses(db: Database, *, now: float, limit: int) -> list[Agreement]:
 
 
 # --- team figures ---------------------------------------------------------------------------------
-def tally(
-    db: Database,
-    *,
-    platform: str,
-    workspace: str,
-    conversation: str | None,
-    since: float,
-    until: float,
-    k: int,
-) -> Tally:
+def tally(db: Database, scope: ReportScope) -> Tally:
     """One conversation's agreements, or the whole workspace's. There each share counts only the
     conversations whose own share is shown, its base at least k (handlers/reporting.py): made and
     renegotiated the ones with k made, kept the ones with k concluded, reviewed the ones with k
     missed. Agreements made outside a team's channel (in a direct message, or "direct" for a form
     opened with no channel) count on the same terms: only where there are at least k of them, or
     they would be the difference between the workspace and its teams."""
+    platform, workspace, conversation = scope.platform, scope.workspace, scope.conversation
+    since, until, k = scope.since, scope.until, scope.k
     where = "platform = ? and workspace = ? and accepted_at >= ? and accepted_at < ?"
     params: list[object] = [platform, workspace, since, until]
     counts = (

@@ -17,15 +17,7 @@ CANDOUR = ("feedback", "owned-it", "spoke-up")
 
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
-    counts = store.period_counts(
-        db,
-        platform=scope.platform,
-        workspace=scope.workspace,
-        conversation=scope.conversation,
-        since=scope.since,
-        until=scope.until,
-        k=scope.k,
-    )
+    counts = store.period_counts(db, scope)
     if not meets_k(counts.givers, scope.k):
         note = withheld(scope.k, "people giving kudos")
         return (

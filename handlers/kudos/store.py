@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from handlers.reporting import shown_teams
+from handlers.reporting import ReportScope, shown_teams
 
 
 @dataclass(frozen=True)
@@ -162,19 +162,12 @@ class PeriodCounts:
     by_behaviour: tuple[tuple[str, int], ...]  # (slug, count), most frequent first
 
 
-def period_counts(
-    db: Database,
-    *,
-    platform: str,
-    workspace: str,
-    conversation: str | None,
-    since: float,
-    until: float,
-    k: int,
-) -> PeriodCounts:
+def period_counts(db: Database, scope: ReportScope) -> PeriodCounts:
     """One channel's kudos, or the whole workspace's: then only the channels where at least k
     people gave kudos in the period, as a channel's own figures are withheld below that
     (handlers/reporting.py)."""
+    platform, workspace, conversation = scope.platform, scope.workspace, scope.conversation
+    since, until, k = scope.since, scope.until, scope.k
     where = "platform = ? and workspace = ? and created_at >= ? and created_at < ? and undone_at is null"
     args: list[object] = [platform, workspace, since, until]
     if conversation is not None:

@@ -15,15 +15,7 @@ from handlers.reporting import Figure, ReportScope
 
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
-    a = store.activity(
-        db,
-        platform=scope.platform,
-        workspace=scope.workspace,
-        conversation=scope.conversation,
-        since=scope.since,
-        until=scope.until,
-        k=scope.k,
-    )
+    a = store.activity(db, scope)
     k = scope.k
 
     def counted(key: str, label: str, value: float, people: int, noun: str, unit: str = "") -> Figure:

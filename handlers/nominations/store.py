@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from sqlite_utils import Database
 
 from handlers.nominations.ids import Level, Phase
-from handlers.reporting import shown_teams
+from handlers.reporting import ReportScope, shown_teams
 
 
 @dataclass(frozen=True)
@@ -401,21 +401,14 @@ class Activity:
     voters: int
 
 
-def activity(
-    db: Database,
-    *,
-    platform: str,
-    workspace: str,
-    conversation: str | None,
-    since: float,
-    until: float,
-    k: int,
-) -> Activity:
+def activity(db: Database, scope: ReportScope) -> Activity:
     """Cycles that closed in [since, until) and what they gathered; never who. For the whole
     workspace each figure about people counts only the channels whose own is shown, at least k
     (handlers/reporting.py): nominations the channels with k nominators, nominees the channels
     with k nominees, votes the channels with k voters. Every nomination and vote belongs to a
     channel's cycle. The cycles are counted everywhere: admins open them in the open."""
+    platform, workspace, conversation = scope.platform, scope.workspace, scope.conversation
+    since, until, k = scope.since, scope.until, scope.k
     where = "c.platform = ? and c.workspace = ? and c.phase = ? and c.closed_at >= ? and c.closed_at < ?"
     args: list[object] = [platform, workspace, Phase.CLOSED.value, since, until]
     if conversation is not None:

@@ -13,6 +13,7 @@ from bot import outbox
 from bot.messages import Reply, error
 from handlers.anonymity import DAY_S, start_of_day
 from handlers.context import Action, Command, Services, is_admin, timezone_of
+from handlers.reporting import ReportScope
 from handlers.reviews import common, posts, publish, store, views
 from handlers.reviews.editing import open_edit
 from handlers.reviews.ids import Verb
@@ -176,12 +177,11 @@ async def recent(cmd: Command, services: Services) -> Reply:
 async def stats(cmd: Command, services: Services) -> Reply:
     now = services.clock.now()
     since, until = now - STATS_DAYS * DAY_S, now + 1  # up to and including this moment
-    where = {"platform": cmd.platform, "workspace": cmd.workspace, "conversation": cmd.conversation}
+    scope = ReportScope(
+        cmd.platform, cmd.workspace, cmd.conversation, since, until, services.settings.anonymity_k
+    )
     scored, outcomes = await services.store.read(
-        lambda db: (
-            store.qualities(db, since=since, until=until, **where),
-            store.outcomes(db, since=since, until=until, k=services.settings.anonymity_k, **where),
-        )
+        lambda db: (store.qualities(db, scope), store.outcomes(db, scope))
     )
     bucket_s = (until - since) / TREND_BUCKETS
     trend: list[float | None] = []

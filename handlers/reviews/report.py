@@ -18,25 +18,8 @@ from handlers.reviews import store
 
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
-    platform, workspace, conversation = scope.platform, scope.workspace, scope.conversation
-    published = store.published(
-        db,
-        platform=platform,
-        workspace=workspace,
-        conversation=conversation,
-        since=scope.since,
-        until=scope.until,
-        k=scope.k,
-    )
-    outcomes = store.outcomes(
-        db,
-        platform=platform,
-        workspace=workspace,
-        conversation=conversation,
-        since=scope.since,
-        until=scope.until,
-        k=scope.k,
-    )
+    published = store.published(db, scope)
+    outcomes = store.outcomes(db, scope)
     enough_reviews = meets_k(published.scored, scope.k)
     enough_actions = meets_k(outcomes.due, scope.k)
     return (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from sqlite_utils import Database
 
 from handlers.anonymity import random_id
-from handlers.reporting import shown_sum
+from handlers.reporting import ReportScope, shown_sum
 from handlers.reviews.ids import Reminder, Section
 from handlers.reviews.model import ActionItem, Quality, Sections
 from handlers.reviews.rules import REVIEW_IDS, ROW_IDS
@@ -381,16 +381,14 @@ def recent_reviews(
 
 
 # --- the figures: /review stats and the team report ---------------------------------------------
-def qualities(
-    db: Database, *, platform: str, workspace: str, conversation: str | None, since: float, until: float
-) -> list[tuple[float, int]]:
-    """(publish_at, quality) of the reviews published in [since, until), oldest first."""
-    where, args = _scope(conversation)
+def qualities(db: Database, scope: ReportScope) -> list[tuple[float, int]]:
+    """(publish_at, quality) of the reviews published in the scope's period, oldest first."""
+    where, args = _scope(scope.conversation)
     rows = db.execute(
         "select r.publish_at, r.quality from reviews r where r.platform = ? and r.workspace = ? "
         f"and r.post_outbox is not null and r.publish_at >= ? and r.publish_at < ?{where} "
         "order by r.publish_at",
-        [platform, workspace, since, until, *args],
+        [scope.platform, scope.workspace, scope.since, scope.until, *args],
     ).fetchall()
     return [(float(at), int(quality)) for at, quality in rows]
 
@@ -404,20 +402,13 @@ class Published:
     quality: int  # the sum of their quality indexes
 
 
-def published(
-    db: Database,
-    *,
-    platform: str,
-    workspace: str,
-    conversation: str | None,
-    since: float,
-    until: float,
-    k: int,
-) -> Published:
+def published(db: Database, scope: ReportScope) -> Published:
     """Reviews published in [since, until) and their summed quality. For the whole workspace the
     mean combines only the teams (a review's `conversation`; anonymous ones: the reviews channel's)
     with at least k reviews in the period, as a team's own mean is withheld below that
     (handlers/reporting.py)."""
+    platform, workspace, conversation = scope.platform, scope.workspace, scope.conversation
+    since, until, k = scope.since, scope.until, scope.k
     rows = (
         "reviews r where r.platform = ? and r.workspace = ? and r.post_outbox is not null "
         "and r.publish_at >= ? and r.publish_at < ?"
@@ -439,19 +430,12 @@ def published(
     return Published(*row)
 
 
-def outcomes(
-    db: Database,
-    *,
-    platform: str,
-    workspace: str,
-    conversation: str | None,
-    since: float,
-    until: float,
-    k: int,
-) -> Outcomes:
+def outcomes(db: Database, scope: ReportScope) -> Outcomes:
     """Actions whose due date ended in [since, until), and how many were done before it ended. For
     the whole workspace, only the teams with at least k such actions, as a team's own share is
     withheld below that (handlers/reporting.py)."""
+    platform, workspace, conversation = scope.platform, scope.workspace, scope.conversation
+    since, until, k = scope.since, scope.until, scope.k
     rows = (
         "review_actions a join reviews r on r.id = a.review_id "
         "where r.platform = ? and r.workspace = ? and a.overdue_at >= ? and a.overdue_at < ?"

@@ -27,11 +27,6 @@ MEMBERS_BUDGET_S = 1.5  # a command must answer within the platform's 3 s; the j
 CLAIM = "pulse:"  # `processed` key prefix: one /pulse start delivery
 
 
-async def may_run(services: Services, platform: str, user: str) -> bool:
-    """Admins, and the managers CANDOR_MANAGERS names, schedule, close and stop pulses."""
-    return await is_manager(services, platform, user)
-
-
 def _k(services: Services) -> int:
     return pulse_k(services.settings.anonymity_k)
 
@@ -59,7 +54,7 @@ async def handle(cmd: Command, services: Services) -> Reply:
         return await results(cmd, services)
     if verb not in ("", Verb.START, Verb.CLOSE, Verb.STOP) or (verb != Verb.START and len(words) > 1):
         return views.unknown(syntax, " ".join(words)[:30])
-    if not await may_run(services, cmd.platform, cmd.user):
+    if not await is_manager(services, cmd.platform, cmd.user):
         return views.NOT_ALLOWED
     if verb == "":
         tz = await timezone_of(services, cmd.platform, cmd.user)
@@ -168,7 +163,7 @@ async def stop(cmd: Command, services: Services) -> Reply:
 
 # --- scheduling through the form ----------------------------------------------------------------
 async def submit_schedule(sub: Submission, services: Services) -> Reply | FormErrors:
-    if not await may_run(services, sub.platform, sub.user):
+    if not await is_manager(services, sub.platform, sub.user):
         return FormErrors({"channel": views.NOT_ALLOWED_TEXT})
     values = sub.values
     errors: dict[str, str] = {}

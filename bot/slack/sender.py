@@ -107,14 +107,10 @@ class SlackSender:
 
     async def _put(self, url: str, data: bytes) -> SendOutcome | None:
         """POST a file's bytes to the address Slack gave for them; None once Slack has them. The
-        address is Slack's own and needs no token, so none is sent with it."""
+        address is Slack's own and needs no token, so none is sent with it. The client's own
+        session carries it (the adapter always gives the client one)."""
         session = self.client.session
-        if session is None:  # the adapter always gives its session; a bare client makes one
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as own:
-                return await self._post(own, url, data)
-        return await self._post(session, url, data)
-
-    async def _post(self, session: aiohttp.ClientSession, url: str, data: bytes) -> SendOutcome | None:
+        assert session is not None, "SlackSender needs an AsyncWebClient with a session"
         options: dict[str, Any] = {"proxy": self.client.proxy}
         if self.client.ssl is not None:
             options["ssl"] = self.client.ssl

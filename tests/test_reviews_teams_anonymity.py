@@ -13,9 +13,7 @@ installed Candor and never touched by the flow.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sqlite3
 import struct
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -25,7 +23,6 @@ import pytest
 from bot.server import STORE
 from handlers import anonymity
 from handlers.reviews.ids import FieldId, Section, row_field
-from tests.support.fake_teams import TENANT
 from tests.support.teams import (
     BOB,
     CAROL,
@@ -40,12 +37,18 @@ from tests.support.teams import (
     personal_chat,
     run_jobs,
 )
+from tests.support.teams_author import (
+    AUTHOR,
+    AUTHOR_AAD,
+    AUTHOR_NAME,
+    activity_secrets,
+    bytes_without_the_install,
+    file_bytes,
+    secrets_of_the_author,
+)
 from tests.test_reviews_slack import GOOD
 from tests.test_reviews_teams import ahead
 
-AUTHOR = "29:quinn"
-AUTHOR_AAD = "aad-quinn-0b7e"
-AUTHOR_NAME = "Quinn Author"
 DELAY = (300.0, 1800.0)
 
 
@@ -63,25 +66,6 @@ async def installed(production_logs, teams: TeamsClient, fake_teams):
         assert await teams.install_personal(person) == 200
     for person in (BOB, CAROL):  # owners are people Candor knows, with their timezone
         assert await teams.say("help", user=person) == 200
-
-
-def secrets_of_the_author() -> list[bytes]:
-    found: list[bytes] = []
-    # Teams' activities carry the sender's id, name and Entra object id (AUTHOR_AAD in the roster,
-    # "aad-quinn" in what the test client sends): every one of them.
-    for name in (AUTHOR, AUTHOR[3:], AUTHOR_AAD, "aad-quinn", AUTHOR_NAME, "quinn", personal_chat(AUTHOR)):
-        for variant in (name, name.lower(), name.upper()):
-            found += [variant.encode(), variant.encode("utf-16-le")]
-    for key in (AUTHOR, AUTHOR_AAD, f"teams:{TENANT}:{AUTHOR}", f"teams:{AUTHOR}"):
-        found += [
-            hashlib.sha256(key.encode()).hexdigest().encode(),
-            hashlib.md5(key.encode()).hexdigest().encode(),
-        ]
-    return found
-
-
-def file_bytes(path) -> bytes:
-    return path.read_bytes() if path.exists() else b""
 
 
 def dialog_says(answer: dict[str, Any]) -> str:
@@ -225,8 +209,7 @@ async def test_the_author_of_an_anonymous_review_written_in_teams_appears_nowher
     assert len(author.activities) >= 9
 
     leaks = secrets_of_the_author()
-    leaks += [a.encode() for a in author.activities]
-    leaks += [hashlib.sha256(f"teams:{a}".encode()).hexdigest().encode() for a in author.activities]
+    leaks += activity_secrets(author.activities)  # Teams' ids of what they sent: Teams knows who
     assert wal.exists() and wal.stat().st_size > 0
     in_wal = file_bytes(wal)
     assert BOB.encode() in in_wal and b"The canary is live now." in in_wal  # the search is not vacuous
@@ -253,13 +236,7 @@ async def test_the_author_of_an_anonymous_review_written_in_teams_appears_nowher
 
     assert dict(candor.db["teams_references"].get(personal_chat(AUTHOR))) == reference  # untouched
     await candor.stop()
-    conn = sqlite3.connect(db_path)
-    conn.execute("PRAGMA secure_delete=ON")
-    conn.execute("delete from teams_references where conversation = ?", [personal_chat(AUTHOR)])
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    stored = file_bytes(db_path) + file_bytes(wal)
+    stored = bytes_without_the_install(db_path)
     assert BOB.encode() in stored and b"The canary is live now." in stored  # not vacuous
     assert [s for s in leaks if s in stored] == []  # nothing else anywhere holds them
     assert [t for t in written if struct.pack(">d", t) in stored] == []

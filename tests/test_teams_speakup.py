@@ -5,14 +5,11 @@ repeated for Teams: nothing stored, logged or sent to anyone else links a concer
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sqlite3
 
 import pytest
 
 from bot.server import STORE
-from tests.support.fake_teams import TENANT
 from tests.support.teams import (
     CHANNEL,
     MANAGER,
@@ -25,10 +22,15 @@ from tests.support.teams import (
     personal_chat,
     run_jobs,
 )
-
-AUTHOR = "29:quinn"
-AUTHOR_AAD = "aad-quinn-0b7e"
-AUTHOR_NAME = "Quinn Author"
+from tests.support.teams_author import (
+    AUTHOR,
+    AUTHOR_AAD,
+    AUTHOR_NAME,
+    activity_secrets,
+    bytes_without_the_install,
+    file_bytes,
+    secrets_of_the_author,
+)
 
 
 @pytest.fixture
@@ -120,23 +122,6 @@ async def test_a_non_admin_cannot_moderate(teams: TeamsClient, fake_teams, clock
 
 
 # --- the anonymity proof -----------------------------------------------------------------------
-def secrets_of_the_author() -> list[bytes]:
-    found: list[bytes] = []
-    for name in (AUTHOR, AUTHOR[3:], AUTHOR_AAD, AUTHOR_NAME, "quinn", personal_chat(AUTHOR)):
-        for variant in (name, name.lower(), name.upper()):
-            found += [variant.encode(), variant.encode("utf-16-le")]
-    for key in (AUTHOR, AUTHOR_AAD, f"teams:{TENANT}:{AUTHOR}"):
-        found += [
-            hashlib.sha256(key.encode()).hexdigest().encode(),
-            hashlib.md5(key.encode()).hexdigest().encode(),
-        ]
-    return found
-
-
-def file_bytes(path) -> bytes:
-    return path.read_bytes() if path.exists() else b""
-
-
 async def test_the_author_appears_only_in_the_reference_saved_when_they_installed_candor(
     production_logs, teams: TeamsClient, fake_teams, clock
 ):
@@ -188,8 +173,7 @@ async def test_the_author_appears_only_in_the_reference_saved_when_they_installe
     assert len(author_activities) >= 8
 
     leaks = secrets_of_the_author()
-    leaks += [a.encode() for a in author_activities]  # Teams' ids of what they sent: Teams knows who
-    leaks += [hashlib.sha256(f"teams:{a}".encode()).hexdigest().encode() for a in author_activities]
+    leaks += activity_secrets(author_activities)  # Teams' ids of what they sent: Teams knows who
     assert wal.exists() and wal.stat().st_size > 0
     assert [s for s in leaks if s in file_bytes(wal)] == []  # the flow wrote no page that holds them
 
@@ -204,13 +188,7 @@ async def test_the_author_appears_only_in_the_reference_saved_when_they_installe
 
     assert dict(candor.db["teams_references"].get(personal_chat(AUTHOR))) == reference  # untouched
     await candor.stop()
-    conn = sqlite3.connect(db_path)
-    conn.execute("PRAGMA secure_delete=ON")
-    conn.execute("delete from teams_references where conversation = ?", [personal_chat(AUTHOR)])
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    stored = file_bytes(db_path) + file_bytes(wal)
+    stored = bytes_without_the_install(db_path)
     assert b"Estimates are overruled" in stored  # the search is not vacuous
     assert [s for s in leaks if s in stored] == []  # nothing else anywhere holds them
 

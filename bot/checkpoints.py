@@ -6,6 +6,17 @@ batch happens to commit then stalls the event loop for milliseconds. While Cando
 connection does not checkpoint (wal_autocheckpoint=0); this task does, about once a second, from a
 thread with its own connection. A PASSIVE checkpoint never blocks a writer, so commits never wait
 for it; the store's journal_size_limit still truncates the log when a writer restarts it.
+
+A writer restarts the log only once a checkpoint has copied all of it. Under a steady stream of
+commits (a fan-out's deliveries) a pass never catches up with the last one, so the log grew to
+290 MB in the fan-out bench, and the one truncation at its end held the event loop for over
+100 ms (about 0.3 ms a megabyte on this disk). So once the log holds CATCH_UP_BYTES, a second
+pass copies what was committed during the first while this connection's writes wait for it (the
+store's `writing` lock, a millisecond or two): the next commit then restarts the log and truncates
+a few megabytes, not hundreds. (SQLite's RESTART mode makes every writer wait instead, in its busy
+handler's sleeps of 1, 2 and 5 ms.) A second Candor process on the file commits through no lock of
+this one, so its commits can keep the log from catching up: past FORCE_BYTES the second pass is a
+RESTART, which makes its writers wait too.
 """
 
 from __future__ import annotations
@@ -20,6 +31,11 @@ from bot.store import Store
 log = logging.getLogger("candor.checkpoints")
 
 INTERVAL_S = 1.0
+CATCH_UP_BYTES = 2**20  # past this the log is caught up and restarted, not left to grow
+FORCE_BYTES = 16 * CATCH_UP_BYTES  # past this, other processes' writers wait for the restart too
+RESTART_WAIT_MS = 10
+WATCH_S = 0.05  # how often the log's size is looked at between passes (one stat)
+CATCH_UP_WAIT_S = 1.0  # a write that holds the lock longer (none should) skips this catch-up
 SQLITE_DEFAULT_PAGES = 1000  # wal_autocheckpoint when nothing else checkpoints
 
 
@@ -30,11 +46,16 @@ class BackgroundCheckpoints:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._conn: sqlite3.Connection | None = None
+        self._page_size = 4096
 
     def start(self) -> None:
         if self.store.path is None:  # an in-memory database has no log to copy
             return
         self._conn = sqlite3.connect(str(self.store.path), check_same_thread=False)
+        (self._page_size,) = self._conn.execute("PRAGMA page_size").fetchone()
+        # Only a RESTART waits (for another process's writer or readers), holding this process's
+        # writes meanwhile: a backup or a shell reading for longer makes it give up, not stall.
+        self._conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
         self.store.db.execute("PRAGMA wal_autocheckpoint=0")
         self._task = asyncio.create_task(self._run(), name="wal-checkpoints")
 
@@ -53,10 +74,9 @@ class BackgroundCheckpoints:
         assert self._conn is not None
         failing = False
         while not self._stop.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval_s)
+            await self._until_due()
             try:
-                await asyncio.to_thread(self._checkpoint, self.store, self._conn)
+                await asyncio.to_thread(self._checkpoint, self.store, self._conn, self._page_size)
             except sqlite3.Error as exc:  # a busy or failing disk: the next pass tries again
                 if not failing:
                     log.warning("could not checkpoint the database log", extra={"error": type(exc).__name__})
@@ -64,9 +84,41 @@ class BackgroundCheckpoints:
             else:
                 failing = False
 
+    async def _until_due(self) -> None:
+        """Wait for the interval, or less once the log has grown past CATCH_UP_BYTES since the last
+        pass. (Right after a catch-up the file keeps its size until the next commit truncates it.)"""
+        loop = asyncio.get_running_loop()
+        due, seen = loop.time() + self.interval_s, wal_bytes(self.store)
+        while not self._stop.is_set() and loop.time() < due:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), min(WATCH_S, self.interval_s))
+            size = wal_bytes(self.store)
+            if size >= CATCH_UP_BYTES and size != seen:
+                return
+
     @staticmethod
-    def _checkpoint(store: Store, conn: sqlite3.Connection) -> None:
+    def _checkpoint(store: Store, conn: sqlite3.Connection, page_size: int) -> None:
         # Under the store's lock: a TRUNCATE asked for meanwhile (an anonymous write) waits for
         # this pass instead of failing against it.
         with store.checkpoint_lock:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames * page_size < CATCH_UP_BYTES:
+                return
+            if not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
+                return
+            try:  # what was committed during the pass above: a millisecond or two
+                # Past FORCE_BYTES the catch-ups have not restarted the log: another process kept
+                # committing during them (a second replica). RESTART makes its writers wait too.
+                mode = "RESTART" if frames * page_size >= FORCE_BYTES else "PASSIVE"
+                conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+            finally:
+                store.writing.release()
+
+
+def wal_bytes(store: Store) -> int:
+    """The size of the store's write-ahead log file: one stat."""
+    assert store.path is not None
+    try:
+        return store.path.with_name(store.path.name + "-wal").stat().st_size
+    except FileNotFoundError:
+        return 0

@@ -150,6 +150,10 @@ class Store:
         self._fenced = False
         self._health = "ok"
         self.checkpoint_lock = threading.Lock()  # one checkpoint of this file at a time
+        # Held by this connection's writes (re-entrant: `call` work may open a transaction) and by
+        # the background checkpoint while it catches the log up (bot/checkpoints.py): a write waits
+        # on it and goes on the moment it is free.
+        self.writing = threading.RLock()
 
     async def values_logged(self) -> str | None:
         """Why the database's own log would keep the values of Candor's statements: SQLite keeps
@@ -189,14 +193,15 @@ class Store:
             with self.db.atomic():
                 yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self.db.conn.in_transaction:
-                self.db.conn.rollback()
-            raise
-        self.db.conn.commit()
+        with self.writing:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.conn.rollback()
+                raise
+            self.db.conn.commit()
 
     async def run(self, work: Callable[[Database], T]) -> T:
         """Run `work` (a plain function of the transaction) in one transaction, and return what it
@@ -215,7 +220,8 @@ class Store:
         autocommit, its own `db.atomic()` blocks are its transactions, and no after-commit callback
         runs (the outbox's dispatcher records its sends this way without waking itself). In place
         on SQLite; off the event loop on PostgreSQL."""
-        return work(self.db)
+        with self.writing:
+            return work(self.db)
 
     def _committed(self) -> None:
         """Run the after-commit callbacks. The data is stored by now, so one that raises must not

@@ -123,6 +123,9 @@ where platform = :platform and conversation = :conversation and status = 'pendin
       and b.attempts > 0 and b.not_before > :now), 9223372036854775807)
 order by id limit :limit
 """
+# A row of _DUE_IN_CONVERSATION: id, platform, conversation, recipient kind, thread, payload,
+# reply_to, replaces.
+Row = tuple[int, str, str, str, str | None, str, int | None, int | None]
 # The next instant a waiting row comes due (rows due already are their workers' business).
 _NEXT_DUE = "select min(not_before) from outbox where status = 'pending' and not_before > :now"
 
@@ -425,37 +428,41 @@ class Dispatcher:
             await self._fail(outbox_id, "the stored message could not be read")
             return None
 
-    async def _due_in(self, key: Key) -> list[tuple[OutboxItem, str]]:
-        """The conversation's next due rows, each with the payload it was read with."""
+    async def _due_in(self, key: Key) -> list[Row]:
+        """The conversation's next due rows, as read. Decoded one at a time, just before each send:
+        a paced conversation's worker holds up to DUE_BATCH rows for up to DUE_BATCH seconds, and
+        plain tuples of strings are no work for the garbage collector, where decoded messages (a
+        dozen objects each, in every worker) made each full collection walk thousands of them."""
         params = {"now": self.clock.now(), "limit": DUE_BATCH, "platform": key[0], "conversation": key[1]}
-        rows = await self.store.call(lambda db: db.execute(_DUE_IN_CONVERSATION, params).fetchall())
-        items = []
-        for id_, platform, conversation, kind, thread, payload, reply_to, replaces in rows:
-            message = await self._message(id_, payload)
-            if message is not None:
-                to = KINDS[kind](conversation)
-                items.append((OutboxItem(id_, platform, to, thread, message, reply_to, replaces), payload))
-        return items
+        return await self.store.call(lambda db: db.execute(_DUE_IN_CONVERSATION, params).fetchall())
+
+    async def _item(self, row: Row) -> OutboxItem | None:
+        id_, platform, conversation, kind, thread, payload, reply_to, replaces = row
+        message = await self._message(id_, payload)
+        if message is None:
+            return None
+        return OutboxItem(id_, platform, KINDS[kind](conversation), thread, message, reply_to, replaces)
 
     async def _work(self, key: Key) -> None:
         """Deliver a conversation's due rows in order, including any that come due meanwhile."""
-        items: list[tuple[OutboxItem, str]] = []
+        rows: list[Row] = []
         try:
-            while items := await self._due_in(key):
-                for index, (item, payload) in enumerate(items):
-                    more = index + 1 < len(items) or len(items) == DUE_BATCH
-                    if (
-                        self._stopping
-                        or self.store_failing
-                        or not await self._deliver_one(key, item, payload, more)
-                    ):
+            while rows := await self._due_in(key):
+                for index, row in enumerate(rows):
+                    more = index + 1 < len(rows) or len(rows) == DUE_BATCH
+                    if self._stopping or self.store_failing:
+                        return
+                    item = await self._item(row)
+                    if item is None:
+                        continue  # failed and recorded: the next row goes on
+                    if not await self._deliver_one(key, item, row[5], more):
                         return  # keep a conversation's posts in order: the rest wait for this one
         except StoreRefused:
             pass  # logged once; the conversation goes on when the database records again
         except DB_ERRORS as exc:
             self._store_failed(exc)
         except Exception:
-            log.exception("outbox worker failed", extra={"outbox_id": items[0][0].id if items else None})
+            log.exception("outbox worker failed", extra={"outbox_id": rows[0][0] if rows else None})
         finally:
             self._workers.pop(key, None)
             await self._let_go(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.messages import (
     Actions,
@@ -35,6 +35,16 @@ MESSAGES = [
             Actions((Button("Accept " * 20, "agree.accept", "42", "primary"), Button("No", "agree.no"))),
         )
     ),
+    Message(
+        (
+            Actions(
+                (
+                    Button("Stop & <go>", "a" * 255, "v" * 2000, "danger"),
+                    *(Button(str(i), f"b{i}") for i in range(24)),
+                )
+            ),
+        )
+    ),
 ]
 
 
@@ -60,6 +70,23 @@ def test_long_text_is_cut_between_entities_and_nothing_is_lost():
     assert "<!channel>" not in joined
 
 
-def test_a_button_slack_would_refuse_is_refused_here():
+@pytest.mark.parametrize(
+    "buttons",
+    [
+        (Button("ok", "x" * 256),),
+        (Button("ok", "x", "v" * 2001),),
+        (Button("ok", "x", "v", "blue"),),
+        tuple(Button(str(i), f"b{i}") for i in range(26)),
+    ],
+    ids=["action id", "value", "style", "26 buttons"],
+)
+def test_a_button_slack_would_refuse_is_refused_here(buttons):
+    as_models = ActionsBlock(
+        elements=[
+            ButtonElement(text=b.label, action_id=b.action_id, value=b.value, style=b.style) for b in buttons
+        ]
+    )
     with pytest.raises(SlackObjectFormationError):
-        block_dicts(Message((Actions((Button("ok", "x" * 256),)),)))
+        as_models.to_dict()  # slack_sdk's validation refuses it
+    with pytest.raises(SlackObjectFormationError):
+        block_dicts(Message((Actions(buttons),)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -194,6 +195,7 @@ async def wait_ready(url: str) -> None:
 # Fair measurement on a 2-core machine: each server under test on core 0, the load generator and
 # the fake Slack on core 1 (when `taskset` is there), so the server's figures are one core's.
 SERVER_CORE, LOAD_CORE = "0", "1"
+FANOUT_LOAD_S = 6  # /kudos during the firing and the first seconds of delivery
 WRK_SECONDS = 10.0
 TASKSET = shutil.which("taskset")
 WRK = shutil.which("wrk")
@@ -234,14 +236,19 @@ end
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk_load(url: str, concurrency: int, seconds: float, count: int) -> dict:
-    """Requests/s and latency percentiles from wrk, replaying `count` distinct signed requests."""
+def wrk_requests(count: int) -> Path:
+    """A directory with wrk's script and `count` distinct signed requests for it to replay."""
     work = Path(tempfile.mkdtemp(prefix="candor-wrk-"))
     (work / "requests.lua").write_text(WRK_SCRIPT)
     with open(work / "requests.tsv", "w", encoding="utf-8") as out:
         for body, headers in signed_kudos(count):
             ts, sig = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
             out.write(f"{ts}\t{sig}\t{body.decode()}\n")
+    return work
+
+
+def wrk_run(url: str, concurrency: int, seconds: float, work: Path) -> dict:
+    """Requests/s and latency percentiles from wrk, replaying the requests in `work`."""
     command = [WRK or "wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "-s"]
     command += [str(work / "requests.lua"), url, "--", str(work / "requests.tsv")]
     output = subprocess.run(pinned(LOAD_CORE, command), capture_output=True, text=True, check=True).stdout
@@ -257,6 +264,10 @@ def wrk_load(url: str, concurrency: int, seconds: float, count: int) -> dict:
         "p99": found.get("99", 0.0),
         "errors": int(errors.group(1)) if errors else 0,
     }
+
+
+def wrk_load(url: str, concurrency: int, seconds: float, count: int) -> dict:
+    return wrk_run(url, concurrency, seconds, wrk_requests(count))
 
 
 async def measure(name: str, url: str, n: int, concurrencies: list[int]) -> list[tuple]:
@@ -328,14 +339,24 @@ async def main_async(n: int, concurrencies: list[int]) -> None:
 
 
 # --- fan-out: 5,000 channels due at once --------------------------------------------------
-async def loop_stall_monitor(stop: asyncio.Event, interval: float = 0.005) -> list[float]:
-    """How late the event loop was to wake this task, at each tick: its stalls, sorted."""
-    late = []
+async def loop_stall_monitor(
+    stop: asyncio.Event, wal: Path, interval: float = 0.005
+) -> tuple[list[float], int]:
+    """How late the event loop was to wake this task, at each tick (its stalls, sorted), and the
+    largest size the write-ahead log reached: what emptying it costs grows with its size."""
+    late, largest = [], 0
     while not stop.is_set():
         started = time.perf_counter()
         await asyncio.sleep(interval)
         late.append(time.perf_counter() - started - interval)
-    return sorted(late)
+        largest = max(largest, file_size(wal))
+    return sorted(late), largest
+
+
+def file_size(path: Path) -> int:
+    with contextlib.suppress(FileNotFoundError):
+        return path.stat().st_size
+    return 0
 
 
 async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
@@ -398,15 +419,22 @@ async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
         await scheduler.rebuild()
         url = f"http://127.0.0.1:{port}/slack/events"
         await wait_ready(url)
-        load = subprocess.Popen(  # noqa: ASYNC220 (started once, read in an executor)
-            [sys.executable, __file__, "--role", "load", "--url", url, "-n", "3000", "-c", "8"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        loop = asyncio.get_running_loop()
+        if WRK:  # on the other core, as in the ack case; a Python load generator competes for CPU
+            requests = wrk_requests(20_000)
+            acked = loop.run_in_executor(None, wrk_run, url, 8, FANOUT_LOAD_S, requests)
+        else:
+            load = subprocess.Popen(  # noqa: ASYNC220 (started once, read in an executor)
+                [sys.executable, __file__, "--role", "load", "--url", url, "-n", "3000", "-c", "8"],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            acked = loop.run_in_executor(None, lambda: json.loads(load.communicate()[0]))
         await asyncio.sleep(0.5)  # the load is running before the minute comes due
         stop = asyncio.Event()
-        monitor = asyncio.create_task(loop_stall_monitor(stop))
+        wal = settings.db_path.with_name(settings.db_path.name + "-wal")
+        monitor = asyncio.create_task(loop_stall_monitor(stop, wal))
         started = time.perf_counter()
         report = await scheduler.fire_due()  # what the minute's jobs run, triggered now
         fired_in = time.perf_counter() - started
@@ -415,15 +443,15 @@ async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
             await asyncio.sleep(0.25)  # seldom: this query is the bench's, not Candor's, work
         delivered_in = time.perf_counter() - started
         stop.set()
-        stalls = await monitor
-        out, _ = await asyncio.get_running_loop().run_in_executor(None, load.communicate)
-        acks = json.loads(out)
+        stalls, wal_largest = await monitor
+        acks = await acked
         (sent,) = store.db.execute(
             "select count(*) from outbox where status = 'sent' and conversation like 'CF%'"
         ).fetchone()
         print(f"fan-out: {report.fired} check-ins fired in {fired_in:.2f} s across {len(zones)} timezones")
         worst, p99 = stalls[-1] * 1000, stalls[min(len(stalls) - 1, int(0.99 * len(stalls)))] * 1000
         print(f"fan-out: largest event-loop stall {worst:.1f} ms (99th percentile {p99:.1f} ms)")
+        print(f"fan-out: largest write-ahead log {wal_largest / 2**20:.1f} MB")
         print(f"fan-out: outbox delivered {sent} posts in {delivered_in:.2f} s (1 post/s per channel)")
         print(
             f"fan-out: /kudos during it, C=8: {acks['rps']:.0f} req/s, p50 {acks['p50']:.2f} ms, "
@@ -434,6 +462,9 @@ async def fanout_case(channels: int, api_url: str, tmp: str) -> None:
 
 
 async def fanout_main(channels: int) -> None:
+    cores = os.sched_getaffinity(0)
+    if TASKSET and (os.cpu_count() or 1) > 1:  # Candor serves from this process: one core, as `serve`
+        os.sched_setaffinity(0, {int(SERVER_CORE)})
     tmp = tempfile.mkdtemp(prefix="candor-fanout-")
     slack_port = free_port()
     fake = spawn("fake-slack", slack_port)
@@ -443,6 +474,7 @@ async def fanout_main(channels: int) -> None:
     finally:
         fake.terminate()
         fake.wait(timeout=10)
+        os.sched_setaffinity(0, cores)
 
 
 # --- Teams: a kudos message with its reply, against a bare botbuilder echo bot ---------------

@@ -12,7 +12,7 @@ commits (a fan-out's deliveries) a pass never catches up with the last one, so t
 290 MB in the fan-out bench, and the one truncation at its end held the event loop for over
 100 ms (about 0.3 ms a megabyte on this disk). So once the log holds CATCH_UP_BYTES, a second
 pass copies what was committed during the first while this connection's writes wait for it (the
-store's `writing` lock, a millisecond or two): the next commit then restarts the log and truncates
+store's `writing` lock, 1-6 ms measured): the next commit then restarts the log and truncates
 a few megabytes, not hundreds. (SQLite's RESTART mode makes every writer wait instead, in its busy
 handler's sleeps of 1, 2 and 5 ms.) A second Candor process on the file commits through no lock of
 this one, so its commits can keep the log from catching up: past FORCE_BYTES the second pass is a
@@ -106,7 +106,7 @@ class BackgroundCheckpoints:
                 return
             if not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
                 return
-            try:  # what was committed during the pass above: a millisecond or two
+            try:  # what was committed during the pass above: a few milliseconds
                 # Past FORCE_BYTES the catch-ups have not restarted the log: another process kept
                 # committing during them (a second replica). RESTART makes its writers wait too.
                 mode = "RESTART" if frames * page_size >= FORCE_BYTES else "PASSIVE"

@@ -34,6 +34,7 @@ INTERVAL_S = 1.0
 CATCH_UP_BYTES = 2**20  # past this the log is caught up and restarted, not left to grow
 FORCE_BYTES = 16 * CATCH_UP_BYTES  # past this, other processes' writers wait for the restart too
 RESTART_WAIT_MS = 10
+RESTART_BACKOFF_S = 1.0  # after a RESTART a reader refused
 WATCH_S = 0.05  # how often the log's size is looked at between passes (one stat)
 BURST_COMMITS = 8  # commits between two passes that make a burst worth watching
 CATCH_UP_WAIT_S = 1.0  # a write that holds the lock longer (none should) skips this catch-up
@@ -53,6 +54,7 @@ class BackgroundCheckpoints:
         self._seen = 0  # the log's size when the last pass ended
         self._looked = 0  # the log's size at the last look
         self._commits = 0  # since the last look or pass
+        self._no_restart_until = 0.0  # loop time
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
@@ -113,8 +115,14 @@ class BackgroundCheckpoints:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval_s)
             self._wake.clear()
+            loop = asyncio.get_running_loop()
+            may_restart = loop.time() >= self._no_restart_until
             try:
-                await asyncio.to_thread(self._checkpoint, self.store, self._conn, self._page_size)
+                args = (self.store, self._conn, self._page_size, may_restart)
+                if await asyncio.to_thread(self._checkpoint, *args):
+                    # A long reader (the dashboard's own connection, a backup) holds the log:
+                    # each try would hold this process's writes RESTART_WAIT_MS for nothing.
+                    self._no_restart_until = loop.time() + RESTART_BACKOFF_S
             except sqlite3.Error as exc:  # a busy or failing disk: the next pass tries again
                 if not failing:
                     log.warning("could not checkpoint the database log", extra={"error": type(exc).__name__})
@@ -124,20 +132,20 @@ class BackgroundCheckpoints:
             self._seen, self._commits = wal_bytes(self.store), 0
 
     @staticmethod
-    def _checkpoint(store: Store, conn: sqlite3.Connection, page_size: int) -> None:
+    def _checkpoint(store: Store, conn: sqlite3.Connection, page_size: int, may_restart: bool) -> bool:
+        """One pass; True if a RESTART was refused (a reader holds the log)."""
         # Under the store's lock: a TRUNCATE asked for meanwhile (an anonymous write) waits for
         # this pass instead of failing against it.
         with store.checkpoint_lock:
             _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if frames * page_size < CATCH_UP_BYTES:
-                return
-            if not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
-                return
+            if frames * page_size < CATCH_UP_BYTES or not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
+                return False
             try:  # what was committed during the pass above: a few milliseconds
                 # Past FORCE_BYTES the catch-ups have not restarted the log: another process kept
                 # committing during them (a second replica). RESTART makes its writers wait too.
-                mode = "RESTART" if frames * page_size >= FORCE_BYTES else "PASSIVE"
-                conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+                mode = "RESTART" if may_restart and frames * page_size >= FORCE_BYTES else "PASSIVE"
+                busy, _, _ = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+                return mode == "RESTART" and busy == 1
             finally:
                 store.writing.release()
 

@@ -121,3 +121,37 @@ async def test_under_a_steady_stream_of_commits_the_log_is_restarted_rather_than
     with store.transaction() as tx:
         assert tx.execute("select count(*) from t where x like 'x%'").fetchone()[0] == 6000
     store.close()
+
+
+def test_a_restart_a_long_reader_refuses_is_reported_and_once_it_ends_the_log_restarts(tmp_path):
+    """A reader on an old snapshot (the dashboard's own connection, a backup) refuses a RESTART for
+    as long as it reads; the pass says so, and the task leaves RESTART alone for a while, since
+    each try holds this process's writes. Once the reader is gone the RESTART goes through."""
+    from bot.checkpoints import FORCE_BYTES, BackgroundCheckpoints
+    from bot.store import open_store
+
+    path = tmp_path / "candor.db"
+    store = open_store(path)
+    store.db.execute("PRAGMA wal_autocheckpoint=0")
+    store.db.execute("create table t (x text)")
+    reader = sqlite3.connect(path)
+    reader.execute("begin")
+    reader.execute("select count(*) from t").fetchone()  # its snapshot: before the rows below
+    for i in range(FORCE_BYTES // 4096 + 100):
+        with store.transaction() as tx:
+            tx.execute("insert into t (x) values (?)", ["x" * 3000 + str(i)])
+    checkpointer = sqlite3.connect(path, check_same_thread=False)
+    checkpointer.execute("PRAGMA busy_timeout=10")
+    wal = tmp_path / "candor.db-wal"
+    try:
+        assert BackgroundCheckpoints._checkpoint(store, checkpointer, 4096, may_restart=True) is True
+        reader.rollback()
+        assert BackgroundCheckpoints._checkpoint(store, checkpointer, 4096, may_restart=True) is False
+        assert wal.stat().st_size > FORCE_BYTES  # restarted, not yet truncated
+        with store.transaction() as tx:
+            tx.execute("insert into t (x) values ('after')")
+        assert wal.stat().st_size < 2**20  # the first commit after the restart truncated the log
+    finally:
+        reader.close()
+        checkpointer.close()
+        store.close()

@@ -4,7 +4,7 @@ By default SQLite checkpoints inside the commit that takes the log past 1,000 pa
 copies the pages and, with synchronous=NORMAL, waits for an fsync, so whichever request or fan-out
 batch happens to commit then stalls the event loop for milliseconds. While Candor serves, its
 connection does not checkpoint (wal_autocheckpoint=0); this task does, about once a second, from a
-thread with its own connection. A PASSIVE checkpoint never blocks a writer, so commits never wait
+thread with its own connection. A PASSIVE checkpoint never blocks a writer, so commits do not wait
 for it; the store's journal_size_limit still truncates the log when a writer restarts it.
 
 A writer restarts the log only once a checkpoint has copied all of it. Under a steady stream of
@@ -34,10 +34,10 @@ INTERVAL_S = 1.0
 CATCH_UP_BYTES = 2**20  # past this the log is caught up and restarted, not left to grow
 FORCE_BYTES = 16 * CATCH_UP_BYTES  # past this, other processes' writers wait for the restart too
 RESTART_WAIT_MS = 10
-RESTART_BACKOFF_S = 1.0  # after a RESTART a reader refused
+RESTART_BACKOFF_S = 1.0  # after RESTARTs refused twice in a row (a long reader, not a commit)
 WATCH_S = 0.05  # how often the log's size is looked at between passes (one stat)
 BURST_COMMITS = 8  # commits between two passes that make a burst worth watching
-CATCH_UP_WAIT_S = 1.0  # a write that holds the lock longer (none should) skips this catch-up
+CATCH_UP_WAIT_S = 1.0  # a write holding the lock longer (waiting for another process) skips it
 SQLITE_DEFAULT_PAGES = 1000  # wal_autocheckpoint when nothing else checkpoints
 
 
@@ -55,6 +55,8 @@ class BackgroundCheckpoints:
         self._looked = 0  # the log's size at the last look
         self._commits = 0  # since the last look or pass
         self._no_restart_until = 0.0  # loop time
+        self._refused = 0  # RESTARTs refused in a row
+        self._frames = -1  # in the log at the last pass
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
@@ -98,11 +100,12 @@ class BackgroundCheckpoints:
             self._watch = self._loop.call_later(WATCH_S, self._look)
 
     def _look(self) -> None:
-        """Wake the pass early once the log has grown past CATCH_UP_BYTES since the last one. (Right
-        after a catch-up the file keeps its size until the next commit truncates it.)"""
+        """Wake the pass early once the log has grown by CATCH_UP_BYTES since the last one, or past
+        it after being truncated. (Right after a catch-up the file keeps its size until the next
+        commit truncates it; while a reader keeps a catch-up from working, it grows from there.)"""
         self._watch, self._commits = None, 0
         size = wal_bytes(self.store)
-        if size >= CATCH_UP_BYTES and size != self._seen:
+        if size >= CATCH_UP_BYTES and (size < self._seen or size - self._seen >= CATCH_UP_BYTES):
             self._wake.set()
         if size != self._looked:  # still being written to (by this process, or another)
             self._arm()
@@ -118,11 +121,13 @@ class BackgroundCheckpoints:
             loop = asyncio.get_running_loop()
             may_restart = loop.time() >= self._no_restart_until
             try:
-                args = (self.store, self._conn, self._page_size, may_restart)
-                if await asyncio.to_thread(self._checkpoint, *args):
+                args = (self.store, self._conn, self._page_size, may_restart, self._frames)
+                refused, self._frames = await asyncio.to_thread(self._checkpoint, *args)
+                self._refused = self._refused + 1 if refused else 0
+                if self._refused >= 2:
                     # A long reader (the dashboard's own connection, a backup) holds the log:
                     # each try would hold this process's writes RESTART_WAIT_MS for nothing.
-                    self._no_restart_until = loop.time() + RESTART_BACKOFF_S
+                    self._no_restart_until, self._refused = loop.time() + RESTART_BACKOFF_S, 0
             except sqlite3.Error as exc:  # a busy or failing disk: the next pass tries again
                 if not failing:
                     log.warning("could not checkpoint the database log", extra={"error": type(exc).__name__})
@@ -132,20 +137,27 @@ class BackgroundCheckpoints:
             self._seen, self._commits = wal_bytes(self.store), 0
 
     @staticmethod
-    def _checkpoint(store: Store, conn: sqlite3.Connection, page_size: int, may_restart: bool) -> bool:
-        """One pass; True if a RESTART was refused (a reader holds the log)."""
+    def _checkpoint(
+        store: Store, conn: sqlite3.Connection, page_size: int, may_restart: bool, last_frames: int
+    ) -> tuple[bool, int]:
+        """One pass: whether a RESTART was refused (a reader, or another process's writer, held on
+        for longer than RESTART_WAIT_MS), and the frames the log held."""
         # Under the store's lock: a TRUNCATE asked for meanwhile (an anonymous write) waits for
         # this pass instead of failing against it.
         with store.checkpoint_lock:
             _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if frames * page_size < CATCH_UP_BYTES or not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
-                return False
+            # (Its counts are those of the log when it began, so they cannot tell whether commits
+            # came meanwhile; the same count as the last pass's says none came since.)
+            if frames * page_size < CATCH_UP_BYTES or frames == last_frames:
+                return False, frames
+            if not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
+                return False, frames
             try:  # what was committed during the pass above: a few milliseconds
                 # Past FORCE_BYTES the catch-ups have not restarted the log: another process kept
                 # committing during them (a second replica). RESTART makes its writers wait too.
                 mode = "RESTART" if may_restart and frames * page_size >= FORCE_BYTES else "PASSIVE"
                 busy, _, _ = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-                return mode == "RESTART" and busy == 1
+                return mode == "RESTART" and busy == 1, frames
             finally:
                 store.writing.release()
 
@@ -155,5 +167,5 @@ def wal_bytes(store: Store) -> int:
     assert store.path is not None
     try:
         return store.path.with_name(store.path.name + "-wal").stat().st_size
-    except FileNotFoundError:
+    except OSError:  # none yet, or unreadable: the interval's pass still runs
         return 0

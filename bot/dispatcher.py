@@ -429,8 +429,8 @@ class Dispatcher:
             return None
 
     async def _due_in(self, key: Key) -> list[Row]:
-        """The conversation's next due rows, as read. Decoded one at a time, just before each send:
-        a paced conversation's worker holds up to DUE_BATCH rows for up to DUE_BATCH seconds, and
+        """The conversation's next due rows, as read; each is decoded when the worker comes to it.
+        A paced conversation's worker holds up to DUE_BATCH rows for up to DUE_BATCH seconds, and
         plain tuples of strings are no work for the garbage collector, where decoded messages (a
         dozen objects each, in every worker) made each full collection walk thousands of them."""
         params = {"now": self.clock.now(), "limit": DUE_BATCH, "platform": key[0], "conversation": key[1]}

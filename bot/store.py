@@ -240,8 +240,9 @@ class Store:
         """Copy the write-ahead log into the database file and truncate it to zero bytes, so it no
         longer shows the order of earlier commits. Never waits: False if a reader (a backup, an
         sqlite3 shell) holds the log; the next call tries again. A background pass in flight
-        (bot/checkpoints.py) is waited for, a few milliseconds at most: it would make this one fail,
-        and leave an anonymous write's commit in the log."""
+        (bot/checkpoints.py) is waited for, a few milliseconds (10-20 ms for a RESTART against
+        another process): it would make this one fail, and leave an anonymous write's commit in
+        the log."""
         with self.checkpoint_lock:
             return self._truncate_log()
 

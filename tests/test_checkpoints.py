@@ -144,13 +144,18 @@ def test_a_restart_a_long_reader_refuses_is_reported_and_once_it_ends_the_log_re
     checkpointer.execute("PRAGMA busy_timeout=10")
     wal = tmp_path / "candor.db-wal"
     try:
-        assert BackgroundCheckpoints._checkpoint(store, checkpointer, 4096, may_restart=True) is True
+        refused, frames = BackgroundCheckpoints._checkpoint(store, checkpointer, 4096, True, -1)
+        assert refused and frames * 4096 > FORCE_BYTES
+        with store.transaction() as tx:
+            tx.execute("insert into t (x) values ('while it reads')")
+        assert wal.stat().st_size > FORCE_BYTES  # not restarted: the reader still holds the log
         reader.rollback()
-        assert BackgroundCheckpoints._checkpoint(store, checkpointer, 4096, may_restart=True) is False
+        refused, now = BackgroundCheckpoints._checkpoint(store, checkpointer, 4096, True, frames)
+        assert not refused and now == frames + 1  # a commit came since the last pass: a RESTART
         assert wal.stat().st_size > FORCE_BYTES  # restarted, not yet truncated
         with store.transaction() as tx:
             tx.execute("insert into t (x) values ('after')")
-        assert wal.stat().st_size < 2**20  # the first commit after the restart truncated the log
+        assert wal.stat().st_size < 2**20  # the first commit after the restart truncated it
     finally:
         reader.close()
         checkpointer.close()

@@ -167,9 +167,9 @@ def block_dicts(message: Message) -> list[dict[str, Any]]:
 
 
 def _actions(block: Actions) -> dict[str, Any]:
-    """What slack_sdk's ActionsBlock and ButtonElement make of the buttons (the tests compare),
-    refused on the limits their validation checks. The models themselves cost every check-in
-    prompt a fifth of its send's time."""
+    """The buttons as slack_sdk's ActionsBlock and ButtonElement would give them (the tests parse
+    the dicts back into those models and validate them), refused on the limits the models check.
+    The models themselves cost every check-in prompt a fifth of its send's time."""
     if len(block.buttons) > ActionsBlock.elements_max_length:
         raise SlackObjectFormationError(f"at most {ActionsBlock.elements_max_length} buttons in a block")
     return {"elements": [_button(b) for b in block.buttons], "type": "actions"}

@@ -437,7 +437,11 @@ class Dispatcher:
         return await self.store.call(lambda db: db.execute(_DUE_IN_CONVERSATION, params).fetchall())
 
     async def _item(self, row: Row) -> OutboxItem | None:
+        """The row ready to send; None if it cannot be read (then failed and recorded)."""
         id_, platform, conversation, kind, thread, payload, reply_to, replaces = row
+        if kind not in KINDS:  # a kind this version does not know: failed like an unreadable payload,
+            await self._fail(id_, f"unknown recipient kind {kind!r}")  # not retried every pass
+            return None
         message = await self._message(id_, payload)
         if message is None:
             return None

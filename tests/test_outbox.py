@@ -133,6 +133,24 @@ async def test_an_unreadable_row_fails_alone_and_the_queue_goes_on(candor, slack
     assert len(slack.delivered()) == 2
 
 
+async def test_a_row_for_an_unknown_kind_of_recipient_fails_alone_and_its_channel_goes_on(candor, slack):
+    """Before, the worker raised on it, ended, and the next pass started it again on the same row:
+    the channel's later posts never went, and the error was logged every pass."""
+    with candor.app[STORE].transaction() as tx:
+        outbox.enqueue(tx, platform="slack", to=Channel("CX"), message=text_message("first"), now=0.0)
+        tx.execute("update outbox set recipient = 'robot'")
+        outbox.enqueue(tx, platform="slack", to=Channel("CX"), message=text_message("second"), now=0.0)
+    candor.dispatcher.wake()
+    await wait_until(lambda: len(slack.delivered_to("CX")) == 1)
+    await candor.settle()
+    rows = candor.outbox()
+    assert [(r["status"], r["last_error"]) for r in rows] == [
+        ("failed", "unknown recipient kind 'robot'"),
+        ("sent", None),
+    ]
+    assert ["second" in blocks_text(p) for p in slack.delivered_to("CX")] == [True]
+
+
 async def test_a_send_in_flight_at_shutdown_finishes_and_is_not_sent_again(tmp_path, clock, slack):
     settings = make_settings(tmp_path / "candor.db", slack.url)
     slack.delays["chat.postMessage"] = 0.3

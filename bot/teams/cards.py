@@ -236,18 +236,20 @@ def _chunks(text: str) -> list[str]:
     current: list[str] = []
     size = 0
     for line in text.splitlines(keepends=True):
-        while _encoded(line) > QUOTE_PART_BYTES:  # one huge line: cut it
-            cut = len(line) * QUOTE_PART_BYTES // _encoded(line)
+        encoded = _encoded(line)
+        while encoded > QUOTE_PART_BYTES:  # one huge line: cut it
+            cut = len(line) * QUOTE_PART_BYTES // encoded
             if current:
                 chunks.append("".join(current))
                 current, size = [], 0
             chunks.append(line[:cut])
             line = line[cut:]
-        if current and size + _encoded(line) > QUOTE_PART_BYTES:
+            encoded = _encoded(line)
+        if current and size + encoded > QUOTE_PART_BYTES:
             chunks.append("".join(current))
             current, size = [], 0
         current.append(line)
-        size += _encoded(line)
+        size += encoded
     if current:
         chunks.append("".join(current))
     return chunks or [""]

@@ -5,7 +5,7 @@ copies the pages and, with synchronous=NORMAL, waits for an fsync, so whichever 
 batch happens to commit then stalls the event loop for milliseconds. While Candor serves, its
 connection does not checkpoint (wal_autocheckpoint=0); this task does, about once a second, from a
 thread with its own connection. A PASSIVE checkpoint never blocks a writer, so commits do not wait
-for it; the store's journal_size_limit still truncates the log when a writer restarts it.
+for it.
 
 A writer restarts the log only once a checkpoint has copied all of it. Under a steady stream of
 commits (a fan-out's deliveries) a pass never catches up with the last one, so the log grew to
@@ -17,6 +17,15 @@ a few megabytes, not hundreds. (SQLite's RESTART mode makes every writer wait in
 handler's sleeps of 1, 2 and 5 ms.) A second Candor process on the file commits through no lock of
 this one, so its commits can keep the log from catching up: past FORCE_BYTES the second pass is a
 RESTART, which makes its writers wait too.
+
+While this task runs, a restarted log is written again from its start rather than truncated
+(journal_size_limit=-1 on the serving connection): truncating at every restart and growing the
+file again cost about a sixth of a `/kudos` request's CPU on this disk. Frames past the new
+writes then stay in the file, so this task empties it instead (a TRUNCATE checkpoint): at the
+first pass after commits pause, and at least every TRUNCATE_EVERY_S while they keep coming. No
+commit's frames (the order of earlier writes, content deleted since) stay in the file longer
+than that, where before the last commits stayed until the next one came, however long after.
+Anonymous writes still empty the log right after their own commit (Store.checkpoint).
 """
 
 from __future__ import annotations
@@ -25,8 +34,11 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import struct
+from dataclasses import dataclass
+from pathlib import Path
 
-from bot.store import Store
+from bot.store import JOURNAL_SIZE_LIMIT, Store
 
 log = logging.getLogger("candor.checkpoints")
 
@@ -39,24 +51,41 @@ WATCH_S = 0.05  # how often the log's size is looked at between passes (one stat
 BURST_COMMITS = 8  # commits between two passes that make a burst worth watching
 CATCH_UP_WAIT_S = 1.0  # a write holding the lock longer (waiting for another process) skips it
 SQLITE_DEFAULT_PAGES = 1000  # wal_autocheckpoint when nothing else checkpoints
+TRUNCATE_EVERY_S = 5.0  # while commits keep coming, the longest stale frames stay in the file
+FRAME_HEADER = 24  # bytes before each page in the log
+# The WAL-index header at the start of the -shm file (https://www.sqlite.org/walformat.html 2.2.1):
+# the page size (u16 at byte 14) and mxFrame, the frames the log holds (u32 at byte 16), native order.
+_INDEX_HEADER = struct.Struct("=HI")
+
+
+@dataclass(frozen=True)
+class Pass:
+    refused: bool  # a RESTART or TRUNCATE gave up: a reader (or another process's writer) held on
+    frames: int  # in the log when the pass began
+    emptied: bool  # a TRUNCATE emptied the log file
 
 
 class BackgroundCheckpoints:
-    def __init__(self, store: Store, interval_s: float = INTERVAL_S) -> None:
+    def __init__(
+        self, store: Store, interval_s: float = INTERVAL_S, truncate_every_s: float = TRUNCATE_EVERY_S
+    ) -> None:
         self.store = store
         self.interval_s = interval_s
+        self.truncate_every_s = truncate_every_s
         self._stop = False
         self._wake = asyncio.Event()  # the interval is up early: stopping, or the log has grown
         self._task: asyncio.Task[None] | None = None
         self._watch: asyncio.TimerHandle | None = None
         self._conn: sqlite3.Connection | None = None
         self._page_size = 4096
-        self._seen = 0  # the log's size when the last pass ended
+        self._seen = 0  # the log's size (what it holds) when the last pass ended
         self._looked = 0  # the log's size at the last look
         self._commits = 0  # since the last look or pass
         self._no_restart_until = 0.0  # loop time
         self._refused = 0  # RESTARTs refused in a row
         self._frames = -1  # in the log at the last pass
+        self._committed_since_pass = False
+        self._truncate_at = 0.0  # loop time: the next TRUNCATE is due, even while commits come
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
@@ -68,6 +97,7 @@ class BackgroundCheckpoints:
         # writes meanwhile: a backup or a shell reading for longer makes it give up, not stall.
         self._conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
         self.store.db.execute("PRAGMA wal_autocheckpoint=0")
+        self.store.db.execute("PRAGMA journal_size_limit=-1")  # reused; this task empties it
         self._task = asyncio.create_task(self._run(), name="wal-checkpoints")
         self._loop = asyncio.get_running_loop()
         self.store.on_commit(self._committed)
@@ -85,12 +115,14 @@ class BackgroundCheckpoints:
         self._conn.close()
         with contextlib.suppress(sqlite3.Error):
             self.store.db.execute(f"PRAGMA wal_autocheckpoint={SQLITE_DEFAULT_PAGES}")
+            self.store.db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
 
     def _committed(self) -> None:
         """Commits come in a burst: look at the log soon. A trickle (a post a second) is the
         interval's pass's business: a timer firing 20 times a second cost an idle Candor 0.5 % of
         a core on this machine, and each look a trickle arms about 0.1 %."""
         self._commits += 1
+        self._committed_since_pass = True
         if self._commits >= BURST_COMMITS:
             self._arm()
 
@@ -104,7 +136,7 @@ class BackgroundCheckpoints:
         it after being truncated. (Right after a catch-up the file keeps its size until the next
         commit truncates it; while a reader keeps a catch-up from working, it grows from there.)"""
         self._watch, self._commits = None, 0
-        size = wal_bytes(self.store)
+        size = log_bytes(self.store)
         if size >= CATCH_UP_BYTES and (size < self._seen or size - self._seen >= CATCH_UP_BYTES):
             self._wake.set()
         if size != self._looked:  # still being written to (by this process, or another)
@@ -119,11 +151,20 @@ class BackgroundCheckpoints:
                 await asyncio.wait_for(self._wake.wait(), self.interval_s)
             self._wake.clear()
             loop = asyncio.get_running_loop()
-            may_restart = loop.time() >= self._no_restart_until
+            may_wait = loop.time() >= self._no_restart_until
+            # Empty the file once commits pause, and every TRUNCATE_EVERY_S while they do not.
+            paused = not self._committed_since_pass
+            truncate = (
+                may_wait and (paused or loop.time() >= self._truncate_at) and wal_file_bytes(self.store) > 0
+            )
+            self._committed_since_pass = False
             try:
-                args = (self.store, self._conn, self._page_size, may_restart, self._frames)
-                refused, self._frames = await asyncio.to_thread(self._checkpoint, *args)
-                self._refused = self._refused + 1 if refused else 0
+                args = (self.store, self._conn, self._page_size, may_wait, self._frames, truncate)
+                done = await asyncio.to_thread(self._checkpoint, *args)
+                self._frames = done.frames
+                self._refused = self._refused + 1 if done.refused else 0
+                if done.emptied:
+                    self._truncate_at = loop.time() + self.truncate_every_s
                 if self._refused >= 2:
                     # A long reader (the dashboard's own connection, a backup) holds the log:
                     # each try would hold this process's writes RESTART_WAIT_MS for nothing.
@@ -134,38 +175,72 @@ class BackgroundCheckpoints:
                 failing = True
             else:
                 failing = False
-            self._seen, self._commits = wal_bytes(self.store), 0
+            self._seen, self._commits = log_bytes(self.store), 0
 
     @staticmethod
     def _checkpoint(
-        store: Store, conn: sqlite3.Connection, page_size: int, may_restart: bool, last_frames: int
-    ) -> tuple[bool, int]:
-        """One pass: whether a RESTART was refused (a reader, or another process's writer, held on
-        for longer than RESTART_WAIT_MS), and the frames the log held."""
+        store: Store,
+        conn: sqlite3.Connection,
+        page_size: int,
+        may_wait: bool,
+        last_frames: int,
+        truncate: bool,
+    ) -> Pass:
+        """One pass. A PASSIVE copy first, with commits going on; then, while this connection's
+        writes wait, a TRUNCATE when asked, or a catch-up once the log holds CATCH_UP_BYTES
+        (a RESTART past FORCE_BYTES when `may_wait`)."""
         # Under the store's lock: a TRUNCATE asked for meanwhile (an anonymous write) waits for
         # this pass instead of failing against it.
         with store.checkpoint_lock:
             _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             # (Its counts are those of the log when it began, so they cannot tell whether commits
             # came meanwhile; the same count as the last pass's says none came since.)
-            if frames * page_size < CATCH_UP_BYTES or frames == last_frames:
-                return False, frames
+            catch_up = frames * page_size >= CATCH_UP_BYTES and frames != last_frames
+            if not (truncate or catch_up):
+                return Pass(refused=False, frames=frames, emptied=False)
             if not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
-                return False, frames
+                return Pass(refused=False, frames=frames, emptied=False)
             try:  # what was committed during the pass above: a few milliseconds
                 # Past FORCE_BYTES the catch-ups have not restarted the log: another process kept
                 # committing during them (a second replica). RESTART makes its writers wait too.
-                mode = "RESTART" if may_restart and frames * page_size >= FORCE_BYTES else "PASSIVE"
+                if truncate:
+                    mode = "TRUNCATE"
+                elif may_wait and frames * page_size >= FORCE_BYTES:
+                    mode = "RESTART"
+                else:
+                    mode = "PASSIVE"
                 busy, _, _ = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-                return mode == "RESTART" and busy == 1, frames
+                waited = mode != "PASSIVE"
+                return Pass(
+                    refused=waited and busy == 1, frames=frames, emptied=mode == "TRUNCATE" and busy == 0
+                )
             finally:
                 store.writing.release()
 
 
-def wal_bytes(store: Store) -> int:
-    """The size of the store's write-ahead log file: one stat."""
+def _log_path(store: Store, suffix: str) -> Path:
     assert store.path is not None
+    return store.path.with_name(store.path.name + suffix)
+
+
+def wal_file_bytes(store: Store) -> int:
+    """The size of the log file: one stat. Frames past what the log holds now are stale."""
     try:
-        return store.path.with_name(store.path.name + "-wal").stat().st_size
+        return _log_path(store, "-wal").stat().st_size
+    except OSError:  # none yet, or unreadable
+        return 0
+
+
+def log_bytes(store: Store) -> int:
+    """What the log holds now, from the WAL-index header: one small read. Not the file's size,
+    which stays at its largest while the log is reused from its start after each restart."""
+    try:
+        with open(_log_path(store, "-shm"), "rb") as index:
+            header = index.read(_INDEX_HEADER.size + 14)
     except OSError:  # none yet, or unreadable: the interval's pass still runs
         return 0
+    if len(header) < _INDEX_HEADER.size + 14:
+        return 0
+    page_size, frames = _INDEX_HEADER.unpack_from(header, 14)
+    page_size = 65536 if page_size == 1 else page_size
+    return frames * (page_size + FRAME_HEADER)

@@ -34,6 +34,7 @@ log = logging.getLogger("candor.store")
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+JOURNAL_SIZE_LIMIT = 0  # see _open_locked
 # SQLite's primary result codes that mean "the file cannot take writes now", not a bug of ours.
 STORAGE_ERRORS = {
     sqlite3.SQLITE_PERM,
@@ -368,7 +369,8 @@ def _open_locked(path: Path | str, *, migrate: bool, in_memory: bool) -> Store:
     db.execute("PRAGMA synchronous=NORMAL")
     # After a checkpoint the WAL is reused from its start, and frames past the new writes kept old
     # commits (and their order) on disk; a limit of 0 truncates it at the first commit instead.
-    db.execute("PRAGMA journal_size_limit=0")
+    # (While serving, bot/checkpoints.py empties the log itself and lets it be reused.)
+    db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     # Deleted and overwritten content is zeroed, not left in free pages for anyone to read.
     db.execute("PRAGMA secure_delete=ON")
     db.execute("PRAGMA foreign_keys=ON")

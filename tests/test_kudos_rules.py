@@ -7,6 +7,7 @@ checked to store and queue nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -489,3 +490,20 @@ async def test_every_text_that_names_a_command_writes_it_the_platforms_way(h):
         "kudos help shows this message.",
     ):
         assert written in shown, written
+
+
+async def test_kudos_to_one_person_the_directory_has_at_hand_answers_without_a_turn_of_the_loop(h):
+    """`/kudos` is the busiest path. Its one lookup used to be gathered, which made a task of it and
+    resumed the request two event-loop iterations later; awaited in place it costs none."""
+    if h.store.engine != "sqlite":
+        pytest.skip("PostgreSQL answers off the event loop: a transaction always awaits")
+    turned: list[bool] = []
+    asyncio.get_running_loop().call_soon(turned.append, True)
+    reply = await h.command("kudos", "@bob #mentoring thanks for pairing")
+    assert "Kudos sent to @bob" in text_of(reply), text_of(reply)
+    assert turned == []
+    gathered: list[bool] = []  # two receivers: looked up at once, across loop iterations
+    asyncio.get_running_loop().call_soon(gathered.append, True)
+    reply = await h.command("kudos", "@bob @carol #mentoring thanks for pairing")
+    assert "Kudos sent to @bob and @carol" in text_of(reply), text_of(reply)
+    assert gathered == [True]

@@ -14,7 +14,7 @@ from bot.messages import Reply, error
 from bot.outbox import Channel, Person
 from bot.store import claim_once
 from handlers.catalog import Behaviour
-from handlers.context import Command, People, Services, timezone_of
+from handlers.context import Command, People, Services, lookup_all, timezone_of
 from handlers.kudos import store, views
 from handlers.kudos.ids import Claim, Verb
 from handlers.kudos.parse import Parsed, split
@@ -97,7 +97,7 @@ async def give(cmd: Command, services: Services) -> Reply:
     cap = services.settings.kudos_daily_cap
     if len(receivers) > cap:
         return views.more_than_the_cap(cap)
-    found = await asyncio.gather(*(people.lookup(r) for r in receivers))
+    found = await lookup_all(people, receivers)
     for receiver, person in zip(receivers, found, strict=True):
         if person is None or person.deleted:
             return views.not_found(receiver, alone=len(receivers) == 1)

@@ -84,7 +84,6 @@ class BackgroundCheckpoints:
         self._no_restart_until = 0.0  # loop time
         self._refused = 0  # RESTARTs refused in a row
         self._frames = -1  # in the log at the last pass
-        self._committed_since_pass = False
         self._truncate_at = 0.0  # loop time: the next TRUNCATE is due, even while commits come
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -122,7 +121,6 @@ class BackgroundCheckpoints:
         interval's pass's business: a timer firing 20 times a second cost an idle Candor 0.5 % of
         a core on this machine, and each look a trickle arms about 0.1 %."""
         self._commits += 1
-        self._committed_since_pass = True
         if self._commits >= BURST_COMMITS:
             self._arm()
 
@@ -152,12 +150,12 @@ class BackgroundCheckpoints:
             self._wake.clear()
             loop = asyncio.get_running_loop()
             may_wait = loop.time() >= self._no_restart_until
-            # Empty the file once commits pause, and every TRUNCATE_EVERY_S while they do not.
-            paused = not self._committed_since_pass
+            # Empty the file once commits pause (the log holds what it held after the last pass:
+            # this process's and any other's commits count), and every TRUNCATE_EVERY_S while not.
+            paused = log_bytes(self.store) == self._seen
             truncate = (
                 may_wait and (paused or loop.time() >= self._truncate_at) and wal_file_bytes(self.store) > 0
             )
-            self._committed_since_pass = False
             try:
                 args = (self.store, self._conn, self._page_size, may_wait, self._frames, truncate)
                 done = await asyncio.to_thread(self._checkpoint, *args)

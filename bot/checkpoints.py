@@ -12,8 +12,8 @@ commits (a fan-out's deliveries) a pass never catches up with the last one, so t
 290 MB in the fan-out bench, and the one truncation at its end held the event loop for over
 100 ms (about 0.3 ms a megabyte on this disk). So once the log holds CATCH_UP_BYTES, a second
 pass copies what was committed during the first while this connection's writes wait for it (the
-store's `writing` lock, 1-6 ms measured): the next commit then restarts the log and truncates
-a few megabytes, not hundreds. (SQLite's RESTART mode makes every writer wait instead, in its busy
+store's `writing` lock, 1-6 ms measured): the next commit then restarts the log, which never
+holds more than a few megabytes. (SQLite's RESTART mode makes every writer wait instead, in its busy
 handler's sleeps of 1, 2 and 5 ms.) A second Candor process on the file commits through no lock of
 this one, so its commits can keep the log from catching up: past FORCE_BYTES the second pass is a
 RESTART, which makes its writers wait too.
@@ -22,10 +22,11 @@ While this task runs, a restarted log is written again from its start rather tha
 (journal_size_limit=-1 on the serving connection): truncating at every restart and growing the
 file again cost about a sixth of a `/kudos` request's CPU on this disk. Frames past the new
 writes then stay in the file, so this task empties it instead (a TRUNCATE checkpoint): at the
-first pass after commits pause, and at least every TRUNCATE_EVERY_S while they keep coming. No
-commit's frames (the order of earlier writes, content deleted since) stay in the file longer
-than that, where before the last commits stayed until the next one came, however long after.
-Anonymous writes still empty the log right after their own commit (Store.checkpoint).
+first pass after commits pause (about a second), and at least every TRUNCATE_EVERY_S while they
+keep coming. Before, a restart emptied the file (within a second or so under steady traffic), but
+the last commits before a quiet spell stayed until the next commit came, however long after. A
+reader holding an old snapshot (a backup) delays either. Anonymous writes empty the log right
+after their own commit (Store.checkpoint), whatever this task does.
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import struct
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.store import JOURNAL_SIZE_LIMIT, Store
 
@@ -47,15 +46,11 @@ CATCH_UP_BYTES = 2**20  # past this the log is caught up and restarted, not left
 FORCE_BYTES = 16 * CATCH_UP_BYTES  # past this, other processes' writers wait for the restart too
 RESTART_WAIT_MS = 10
 RESTART_BACKOFF_S = 1.0  # after RESTARTs refused twice in a row (a long reader, not a commit)
-WATCH_S = 0.05  # how often the log's size is looked at between passes (one stat)
+WATCH_S = 0.05  # during a burst of commits, a pass at most this long after the last one
 BURST_COMMITS = 8  # commits between two passes that make a burst worth watching
 CATCH_UP_WAIT_S = 1.0  # a write holding the lock longer (waiting for another process) skips it
 SQLITE_DEFAULT_PAGES = 1000  # wal_autocheckpoint when nothing else checkpoints
 TRUNCATE_EVERY_S = 5.0  # while commits keep coming, the longest stale frames stay in the file
-FRAME_HEADER = 24  # bytes before each page in the log
-# The WAL-index header at the start of the -shm file (https://www.sqlite.org/walformat.html 2.2.1):
-# the page size (u16 at byte 14) and mxFrame, the frames the log holds (u32 at byte 16), native order.
-_INDEX_HEADER = struct.Struct("=HI")
 
 
 @dataclass(frozen=True)
@@ -78,8 +73,6 @@ class BackgroundCheckpoints:
         self._watch: asyncio.TimerHandle | None = None
         self._conn: sqlite3.Connection | None = None
         self._page_size = 4096
-        self._seen = 0  # the log's size (what it holds) when the last pass ended
-        self._looked = 0  # the log's size at the last look
         self._commits = 0  # since the last look or pass
         self._no_restart_until = 0.0  # loop time
         self._refused = 0  # RESTARTs refused in a row
@@ -99,6 +92,7 @@ class BackgroundCheckpoints:
         self.store.db.execute("PRAGMA journal_size_limit=-1")  # reused; this task empties it
         self._task = asyncio.create_task(self._run(), name="wal-checkpoints")
         self._loop = asyncio.get_running_loop()
+        self._truncate_at = self._loop.time() + self.truncate_every_s
         self.store.on_commit(self._committed)
 
     async def stop(self) -> None:
@@ -125,21 +119,17 @@ class BackgroundCheckpoints:
             self._arm()
 
     def _arm(self) -> None:
-        """Look at the log's size in WATCH_S, unless a look is due already."""
+        """Wake the pass in WATCH_S, unless that is due already."""
         if self._watch is None and not self._stop and self._loop is not None:
             self._watch = self._loop.call_later(WATCH_S, self._look)
 
     def _look(self) -> None:
-        """Wake the pass early once the log has grown by CATCH_UP_BYTES since the last one, or past
-        it after being truncated. (Right after a catch-up the file keeps its size until the next
-        commit truncates it; while a reader keeps a catch-up from working, it grows from there.)"""
-        self._watch, self._commits = None, 0
-        size = log_bytes(self.store)
-        if size >= CATCH_UP_BYTES and (size < self._seen or size - self._seen >= CATCH_UP_BYTES):
-            self._wake.set()
-        if size != self._looked:  # still being written to (by this process, or another)
-            self._arm()
-        self._looked = size
+        """A burst of commits: wake the pass, which copies what they wrote and catches the log up
+        once it holds CATCH_UP_BYTES. (Not by the log file's size: while Candor serves, the file
+        is rewound after each restart, so its size no longer says what the log holds. Nor by the
+        -shm index's header: closing any descriptor of that file would drop SQLite's locks on it.)"""
+        self._watch = None
+        self._wake.set()
 
     async def _run(self) -> None:
         assert self._conn is not None
@@ -150,14 +140,9 @@ class BackgroundCheckpoints:
             self._wake.clear()
             loop = asyncio.get_running_loop()
             may_wait = loop.time() >= self._no_restart_until
-            # Empty the file once commits pause (the log holds what it held after the last pass:
-            # this process's and any other's commits count), and every TRUNCATE_EVERY_S while not.
-            paused = log_bytes(self.store) == self._seen
-            truncate = (
-                may_wait and (paused or loop.time() >= self._truncate_at) and wal_file_bytes(self.store) > 0
-            )
+            due = loop.time() >= self._truncate_at and wal_file_bytes(self.store) > 0
             try:
-                args = (self.store, self._conn, self._page_size, may_wait, self._frames, truncate)
+                args = (self.store, self._conn, self._page_size, may_wait, self._frames, due)
                 done = await asyncio.to_thread(self._checkpoint, *args)
                 self._frames = done.frames
                 self._refused = self._refused + 1 if done.refused else 0
@@ -173,7 +158,7 @@ class BackgroundCheckpoints:
                 failing = True
             else:
                 failing = False
-            self._seen, self._commits = log_bytes(self.store), 0
+            self._commits = 0
 
     @staticmethod
     def _checkpoint(
@@ -182,18 +167,22 @@ class BackgroundCheckpoints:
         page_size: int,
         may_wait: bool,
         last_frames: int,
-        truncate: bool,
+        truncate_due: bool,
     ) -> Pass:
         """One pass. A PASSIVE copy first, with commits going on; then, while this connection's
-        writes wait, a TRUNCATE when asked, or a catch-up once the log holds CATCH_UP_BYTES
-        (a RESTART past FORCE_BYTES when `may_wait`)."""
+        writes wait: a TRUNCATE once commits have paused (the log holds what it held at the last
+        pass) or when `truncate_due`, if the file holds anything; else a catch-up once the log
+        holds CATCH_UP_BYTES (a RESTART past FORCE_BYTES when `may_wait`)."""
         # Under the store's lock: a TRUNCATE asked for meanwhile (an anonymous write) waits for
         # this pass instead of failing against it.
         with store.checkpoint_lock:
             _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             # (Its counts are those of the log when it began, so they cannot tell whether commits
-            # came meanwhile; the same count as the last pass's says none came since.)
-            catch_up = frames * page_size >= CATCH_UP_BYTES and frames != last_frames
+            # came meanwhile; the same count as the last pass's says none came since, from this
+            # process or any other.)
+            paused = frames == last_frames
+            truncate = may_wait and (truncate_due or (paused and wal_file_bytes(store) > 0))
+            catch_up = frames * page_size >= CATCH_UP_BYTES and not paused
             if not (truncate or catch_up):
                 return Pass(refused=False, frames=frames, emptied=False)
             if not store.writing.acquire(timeout=CATCH_UP_WAIT_S):
@@ -208,37 +197,16 @@ class BackgroundCheckpoints:
                 else:
                     mode = "PASSIVE"
                 busy, _, _ = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-                waited = mode != "PASSIVE"
-                return Pass(
-                    refused=waited and busy == 1, frames=frames, emptied=mode == "TRUNCATE" and busy == 0
-                )
+                refused = mode != "PASSIVE" and busy == 1
+                return Pass(refused=refused, frames=frames, emptied=mode == "TRUNCATE" and not busy)
             finally:
                 store.writing.release()
 
 
-def _log_path(store: Store, suffix: str) -> Path:
-    assert store.path is not None
-    return store.path.with_name(store.path.name + suffix)
-
-
 def wal_file_bytes(store: Store) -> int:
     """The size of the log file: one stat. Frames past what the log holds now are stale."""
+    assert store.path is not None
     try:
-        return _log_path(store, "-wal").stat().st_size
+        return store.path.with_name(store.path.name + "-wal").stat().st_size
     except OSError:  # none yet, or unreadable
         return 0
-
-
-def log_bytes(store: Store) -> int:
-    """What the log holds now, from the WAL-index header: one small read. Not the file's size,
-    which stays at its largest while the log is reused from its start after each restart."""
-    try:
-        with open(_log_path(store, "-shm"), "rb") as index:
-            header = index.read(_INDEX_HEADER.size + 14)
-    except OSError:  # none yet, or unreadable: the interval's pass still runs
-        return 0
-    if len(header) < _INDEX_HEADER.size + 14:
-        return 0
-    page_size, frames = _INDEX_HEADER.unpack_from(header, 14)
-    page_size = 65536 if page_size == 1 else page_size
-    return frames * (page_size + FRAME_HEADER)

@@ -166,7 +166,7 @@ def test_while_serving_a_restarted_log_is_written_again_from_its_start_and_a_pas
     """Truncating the log at every restart and growing the file again cost a sixth of a request's
     CPU, so while Candor serves a restart only rewinds the log. The frames past the new writes
     (earlier commits, in order) stay in the file until a TRUNCATE pass empties it."""
-    from bot.checkpoints import CATCH_UP_BYTES, BackgroundCheckpoints, log_bytes
+    from bot.checkpoints import CATCH_UP_BYTES, BackgroundCheckpoints
     from bot.store import open_store
 
     path = tmp_path / "candor.db"
@@ -185,10 +185,10 @@ def test_while_serving_a_restarted_log_is_written_again_from_its_start_and_a_pas
         size = wal.stat().st_size
         with store.transaction() as tx:  # restarts the log: written from its start again
             tx.execute("insert into t (x) values ('after the restart')")
-        assert log_bytes(store) < 2 * (4096 + 24) * 4  # what the log holds: this commit alone
         assert wal.stat().st_size == size  # the file was not truncated...
         assert b"early commit" in wal.read_bytes()  # ...so earlier commits are still in it
         emptied = BackgroundCheckpoints._checkpoint(store, checkpointer, 4096, True, first.frames, True)
+        assert emptied.frames < 8  # what the log held: the one commit after the restart
         assert emptied.emptied and not emptied.refused
         assert wal.stat().st_size == 0
     finally:
@@ -219,7 +219,7 @@ async def test_serving_the_log_file_is_emptied_while_commits_keep_coming_and_onc
             last = size
             if i % 4 == 0:
                 await asyncio.sleep(0.001)
-        assert emptied_while_writing >= 1
+        assert emptied_while_writing >= 2  # every 0.2 s here; the stream never pauses for a pass
         for _ in range(100):  # commits have paused: the next pass (every 0.05 s here) empties it
             if wal.stat().st_size == 0:
                 break

@@ -11,7 +11,8 @@ pieces, each small and separately tested:
   `await release_batch(store, items=..., release=..., now=...)`, which releases due items in
   random order with the batch's time, each claimed by a conditional update so two processes never
   post one twice, and then empties the write-ahead log (its transaction off the event loop on
-  PostgreSQL). Store `day_of(...)`, never a time of writing;
+  PostgreSQL). An author's own write goes through `await write(store, work)`, which empties the
+  log right after its commit. Store `day_of(...)`, never a time of writing;
   tell people when it appears with `describe_delay(delay)`.
 - Random public ids (`public_ids`): `random_id(tx, table=..., low=..., high=...)`, so neither
   gaps nor row order reveal counts or the order of writing.
@@ -38,6 +39,7 @@ from handlers.anonymity.batches import (
     publish_time,
     release_batch,
     start_of_day,
+    write,
 )
 from handlers.anonymity.codes import code_hash, hash_of_typed, new_code, normalise_code
 from handlers.anonymity.limits import DAY_S, HOUR_S, Limits
@@ -68,4 +70,5 @@ __all__ = [
     "sending",
     "start_of_day",
     "withheld",
+    "write",
 ]

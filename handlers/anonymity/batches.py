@@ -29,6 +29,7 @@ BATCH_EVERY_S = 300  # publications are released together on these marks
 
 Delay = tuple[float, float]  # the random delay's range in seconds; (0, 0) publishes at once
 Item = TypeVar("Item")
+T = TypeVar("T")
 
 
 def publish_time(delay: Delay, now: float) -> float:
@@ -95,6 +96,15 @@ async def release_batch(
     return released
 
 
+async def write(store: Store, work: Callable[[Database], T]) -> T:
+    """An anonymous author's write (a concern, a follow-up, a review): committed, then the
+    write-ahead log is emptied at once, so no file holds their commit between their other writes.
+    (While Candor serves, bot/checkpoints.py empties the log within seconds anyway.)"""
+    done = await store.run(work)
+    _truncate_log(store)
+    return done
+
+
 def _shuffled(items: Sequence[Item]) -> list[Item]:
     shuffled = list(items)
     secrets.SystemRandom().shuffle(shuffled)
@@ -103,7 +113,7 @@ def _shuffled(items: Sequence[Item]) -> list[Item]:
 
 def _truncate_log(store: Store) -> None:
     if not store.checkpoint():
-        log.warning("anonymous batch: a reader holds the write-ahead log; the next batch truncates it")
+        log.warning("anonymous write: a reader holds the write-ahead log; a later pass empties it")
 
 
 def _duration(seconds: float) -> str:

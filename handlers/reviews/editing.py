@@ -196,4 +196,4 @@ async def _save_edit(
             tx, review_id=review.id, by_user=sub.user, body=follow_up, created_on=day_of(now), outbox_id=post
         )
 
-    await services.store.run(work)
+    await (anonymity.write(services.store, work) if anonymous else services.store.run(work))

@@ -139,7 +139,8 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
     code = anonymity.new_code()
     publish_at = anonymity.publish_time(_delay(services), now)
     raised = date.fromisoformat(day_of(publish_at))  # the day it is published, not the day it was written
-    await services.store.run(
+    await anonymity.write(
+        services.store,
         lambda tx: store.add_concern(
             tx,
             platform=sub.platform,
@@ -153,7 +154,7 @@ async def submit_new(sub: Submission, services: Services) -> Reply | FormErrors:
             due_on={
                 flag: (raised + timedelta(days=days)).isoformat() for flag, (days, _) in DEADLINES.items()
             },
-        )
+        ),
     )
     # The concern is stored: from here on the author must get their code, whatever fails.
     limits.add(Limit.CONCERN, _person(sub), DAY_S, now)
@@ -212,7 +213,8 @@ async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors
     if concern.post_outbox is None:
         return FormErrors({"followup": "Your concern is not published yet. Add more once it is."})
     publish_at = anonymity.publish_time(_delay(services), services.clock.now())
-    await services.store.run(
+    await anonymity.write(
+        services.store,
         lambda tx: store.add_message(
             tx,
             concern_id=concern.id,
@@ -221,7 +223,7 @@ async def submit_case(sub: Submission, services: Services) -> Reply | FormErrors
             body=text,
             created_on=day_of(publish_at),  # like raised_on: the day it is published
             publish_at=publish_at,
-        )
+        ),
     )
     if not anonymity.is_delayed(_delay(services)):
         await jobs.publish_at_once(services)

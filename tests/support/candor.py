@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -24,6 +25,16 @@ from tests.support.fake_slack import FakeSlackApi
 SECRET = "test-signing-secret-0123456789abcdef"
 TOKEN = "xoxb-test-token-never-log-me-4242"
 TEAM = "T1"
+
+
+def hold_log(db_path: Path) -> sqlite3.Connection:
+    """A reader's snapshot from now on: while it is open no checkpoint can empty the write-ahead
+    log, so a test that searches the WAL for what a flow wrote finds all of it, however long the
+    flow takes (the background task empties the file once commits pause). Close it when done."""
+    reader = sqlite3.connect(db_path)
+    reader.execute("begin")
+    reader.execute("select count(*) from sqlite_master").fetchone()
+    return reader
 
 
 def make_settings(db_path: Path | str, api_url: str, **overrides: Any) -> Settings:

@@ -93,7 +93,7 @@ class BackgroundCheckpoints:
         self._task = asyncio.create_task(self._run(), name="wal-checkpoints")
         self._loop = asyncio.get_running_loop()
         self._truncate_at = self._loop.time() + self.truncate_every_s
-        self.store.on_commit(self._committed)
+        self.store.on_write(self._committed)  # the dispatcher's `call` writes grow the log too
 
     async def stop(self) -> None:
         """Wait for a checkpoint in flight (a thread cannot be cancelled), then hand checkpointing

@@ -143,6 +143,7 @@ class Store:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self._after_commit: list[Callable[[], None]] = []
+        self._after_write: list[Callable[[], None]] = []  # also after `call` work that changed rows
         self._failing: set[int] = set()  # callbacks whose last run raised (logged once)
         self.path = path
         # The file the connection holds, as (device, inode): SQLite keeps it open, so a path
@@ -164,6 +165,11 @@ class Store:
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` after every committed transaction (the outbox uses it to wake up)."""
         self._after_commit.append(callback)
+
+    def on_write(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after every committed transaction and every `call` that changed rows
+        (the log's checkpoints watch both; it must not raise)."""
+        self._after_write.append(callback)
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
@@ -222,11 +228,27 @@ class Store:
         runs (the outbox's dispatcher records its sends this way without waking itself). In place
         on SQLite; off the event loop on PostgreSQL."""
         with self.writing:
-            return work(self.db)
+            changes = self._changes()
+            done = work(self.db)
+            wrote = changes is not None and self._changes() not in (None, changes)
+        if wrote:
+            for callback in self._after_write:
+                callback()
+        return done
+
+    def _changes(self) -> int | None:
+        """Rows changed through this connection so far; None once it is closed (then `work`
+        itself meets the closed connection, as code written against the connection expects)."""
+        try:
+            return self.db.conn.total_changes
+        except sqlite3.ProgrammingError:
+            return None
 
     def _committed(self) -> None:
         """Run the after-commit callbacks. The data is stored by now, so one that raises must not
         make the caller report a failure ("nothing was saved"): it is logged once, and the rest run."""
+        for callback in self._after_write:
+            callback()
         for index, callback in enumerate(self._after_commit):
             try:
                 callback()

@@ -144,7 +144,7 @@ class Store:
         self.db = db
         self._after_commit: list[Callable[[], None]] = []
         self._after_write: list[Callable[[], None]] = []  # also after `call` work that changed rows
-        self._failing: set[int] = set()  # callbacks whose last run raised (logged once)
+        self._failing: set[int] = set()  # ids of callbacks whose last run raised (logged once)
         self.path = path
         # The file the connection holds, as (device, inode): SQLite keeps it open, so a path
         # that names another file (or none) means writes would go to a file nobody will read.
@@ -232,8 +232,7 @@ class Store:
             done = work(self.db)
             wrote = changes is not None and self._changes() not in (None, changes)
         if wrote:
-            for callback in self._after_write:
-                callback()
+            self._run_callbacks(self._after_write)
         return done
 
     def _changes(self) -> int | None:
@@ -245,19 +244,23 @@ class Store:
             return None
 
     def _committed(self) -> None:
-        """Run the after-commit callbacks. The data is stored by now, so one that raises must not
-        make the caller report a failure ("nothing was saved"): it is logged once, and the rest run."""
-        for callback in self._after_write:
-            callback()
-        for index, callback in enumerate(self._after_commit):
+        self._run_callbacks(self._after_write)
+        self._run_callbacks(self._after_commit)
+
+    def _run_callbacks(self, callbacks: list[Callable[[], None]]) -> None:
+        """Run after-commit (or after-write) callbacks. The data is stored by now, so one that
+        raises must not make the caller report a failure ("nothing was saved"): it is logged once,
+        and the rest run."""
+        for callback in callbacks:
+            key = id(callback)
             try:
                 callback()
             except Exception:
-                if index not in self._failing:
-                    self._failing.add(index)
+                if key not in self._failing:
+                    self._failing.add(key)
                     log.exception("an after-commit callback failed; the transaction is committed")
             else:
-                self._failing.discard(index)
+                self._failing.discard(key)
 
     def checkpoint(self) -> bool:
         """Copy the write-ahead log into the database file and truncate it to zero bytes, so it no

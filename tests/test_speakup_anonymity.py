@@ -20,7 +20,7 @@ from bot.store import open_store
 from handlers import anonymity
 from handlers.speakup import jobs
 from handlers.speakup.ids import ActionId
-from tests.support.candor import Candor, blocks_text, make_settings
+from tests.support.candor import Candor, blocks_text, hold_log, make_settings
 from tests.test_speakup import AUTHOR, MANAGER, case_id, code_from, publish, raise_concern
 
 NAMES = ("UAUTHOR", "quinn.author", "Quinn Author", "quinn")
@@ -383,6 +383,23 @@ async def test_the_concern_s_commit_leaves_the_wal_right_after_it(candor, slack)
     seconds after any commit)."""
     held = await concern_between_kudos(candor, slack)
     assert held not in wal_bytes(candor)
+
+
+async def test_a_concern_written_while_a_reader_holds_the_log_is_taken_and_logs_nothing(
+    production_logs, candor, slack
+):
+    """A backup holding the log keeps it from being emptied; a line saying so, logged as the author
+    writes, would tell when they wrote. The concern is taken, and the log is emptied later."""
+    held = hold_log(candor.settings.db_path)
+    try:
+        ack = await raise_concern(candor, slack, concern="Written while a backup ran")
+    finally:
+        held.close()
+    assert code_from(ack)  # taken: the author has their code
+    assert candor.count("concerns") == 1
+    logs = production_logs.getvalue()
+    assert logs.count('"msg": "request"') >= 1  # the log really captured the request
+    assert "write-ahead" not in logs and '"level": "warning"' not in logs
 
 
 async def test_after_a_publication_batch_the_wal_no_longer_holds_the_concern(candor, slack, clock):

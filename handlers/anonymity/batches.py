@@ -12,6 +12,7 @@ by a conditional update (see `release_batch`), so whichever process wins posts i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import secrets
@@ -21,7 +22,7 @@ from typing import TypeVar
 
 from sqlite_utils import Database
 
-from bot.store import Store
+from bot.store import DB_ERRORS, Store
 
 log = logging.getLogger("candor.anonymity")
 
@@ -99,9 +100,12 @@ async def release_batch(
 async def write(store: Store, work: Callable[[Database], T]) -> T:
     """An anonymous author's write (a concern, a follow-up, a review): committed, then the
     write-ahead log is emptied at once, so no file holds their commit between their other writes.
-    (While Candor serves, bot/checkpoints.py empties the log within seconds anyway.)"""
+    If a reader holds the log, nothing is said: a line logged now would tell when the author
+    wrote. The background task (bot/checkpoints.py) empties it once the reader lets go. And the
+    write is committed: nothing after it may make the author think it was lost."""
     done = await store.run(work)
-    _truncate_log(store)
+    with contextlib.suppress(*DB_ERRORS):
+        store.checkpoint()
     return done
 
 
@@ -113,7 +117,7 @@ def _shuffled(items: Sequence[Item]) -> list[Item]:
 
 def _truncate_log(store: Store) -> None:
     if not store.checkpoint():
-        log.warning("anonymous write: a reader holds the write-ahead log; a later pass empties it")
+        log.warning("anonymous batch: a reader holds the write-ahead log; the next batch truncates it")
 
 
 def _duration(seconds: float) -> str:

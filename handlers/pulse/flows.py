@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from bot.messages import FormErrors, Reply, error, ok, open_form
 from bot.store import claim_once
+from handlers import anonymity
 from handlers.context import Action, Command, Services, Submission, is_manager, timezone_of
 from handlers.pulse import jobs, store, views, when
 from handlers.pulse.content import ITEMS, SCALE, load_survey
@@ -344,9 +345,8 @@ async def submit_answer(sub: Submission, services: Services) -> Reply | FormErro
             store.add_answer(tx, round_id=round_id, answer=answer, comment=comment or None)
         return claimed
 
-    if not await services.store.run(record):  # answered meanwhile (a double submission), or closed meanwhile
+    # No file should hold the commit that wrote the flag and the answer side by side.
+    if not await anonymity.write(services.store, record):  # answered meanwhile, or closed meanwhile
         again = await _find(services, sub, sub.context)
         return FormErrors({"q1": await _refusal(services, again, sub.user) or views.ALREADY})
-    # No file should hold the commit that wrote the flag and the answer side by side.
-    services.store.checkpoint()
     return views.THANKS

@@ -68,12 +68,12 @@ class BackgroundCheckpoints:
         self.interval_s = interval_s
         self.truncate_every_s = truncate_every_s
         self._stop = False
-        self._wake = asyncio.Event()  # the interval is up early: stopping, or the log has grown
+        self._wake = asyncio.Event()  # the interval is up early: stopping, or a burst of commits
         self._task: asyncio.Task[None] | None = None
         self._watch: asyncio.TimerHandle | None = None
         self._conn: sqlite3.Connection | None = None
         self._page_size = 4096
-        self._commits = 0  # since the last look or pass
+        self._commits = 0  # since the last pass
         self._no_restart_until = 0.0  # loop time
         self._refused = 0  # RESTARTs refused in a row
         self._frames = -1  # in the log at the last pass
@@ -140,7 +140,7 @@ class BackgroundCheckpoints:
             self._wake.clear()
             loop = asyncio.get_running_loop()
             may_wait = loop.time() >= self._no_restart_until
-            due = loop.time() >= self._truncate_at and wal_file_bytes(self.store) > 0
+            due = loop.time() >= self._truncate_at
             try:
                 args = (self.store, self._conn, self._page_size, may_wait, self._frames, due)
                 done = await asyncio.to_thread(self._checkpoint, *args)
@@ -170,8 +170,8 @@ class BackgroundCheckpoints:
         truncate_due: bool,
     ) -> Pass:
         """One pass. A PASSIVE copy first, with commits going on; then, while this connection's
-        writes wait: a TRUNCATE once commits have paused (the log holds what it held at the last
-        pass) or when `truncate_due`, if the file holds anything; else a catch-up once the log
+        writes wait: a TRUNCATE, if the file holds anything, once commits have paused (the log holds
+        what it held at the last pass) or when `truncate_due`; else a catch-up once the log
         holds CATCH_UP_BYTES (a RESTART past FORCE_BYTES when `may_wait`)."""
         # Under the store's lock: a TRUNCATE asked for meanwhile (an anonymous write) waits for
         # this pass instead of failing against it.
@@ -181,7 +181,7 @@ class BackgroundCheckpoints:
             # came meanwhile; the same count as the last pass's says none came since, from this
             # process or any other.)
             paused = frames == last_frames
-            truncate = may_wait and (truncate_due or (paused and wal_file_bytes(store) > 0))
+            truncate = may_wait and (truncate_due or paused) and wal_file_bytes(store) > 0
             catch_up = frames * page_size >= CATCH_UP_BYTES and not paused
             if not (truncate or catch_up):
                 return Pass(refused=False, frames=frames, emptied=False)

@@ -117,7 +117,10 @@ def _shuffled(items: Sequence[Item]) -> list[Item]:
 
 def _truncate_log(store: Store) -> None:
     if not store.checkpoint():
-        log.warning("anonymous batch: a reader holds the write-ahead log; the next batch truncates it")
+        log.warning(
+            "anonymous batch: a reader holds the write-ahead log; "
+            "it is emptied once the reader lets go (the background checkpoint, or the next batch)"
+        )
 
 
 def _duration(seconds: float) -> str:

@@ -220,7 +220,9 @@ async def read_limits(request: web.Request, handler: Handler) -> web.StreamRespo
                 log.warning("request body too large; refused", extra={"bytes": length})
                 return _refuse(413, "request body too large")
             try:
-                async with asyncio.timeout(guard.limits.body_s):
+                # A body that came whole with the headers (nearly every request) needs no timer.
+                arrived = request.content.is_eof()
+                async with contextlib.nullcontext() if arrived else asyncio.timeout(guard.limits.body_s):
                     await request.read()  # kept by aiohttp: the handler's read() returns it
             except TimeoutError:
                 log.warning("a client sent its request body too slowly; refused")

@@ -13,8 +13,8 @@ import contextlib
 import contextvars
 import gc
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
@@ -53,7 +53,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
-    rid = uuid.uuid4().hex[:16]
+    rid = secrets.token_hex(8)
     token = request_id.set(rid)
     postgres.SERVING.set(True)  # this request's own context: see bot/postgres.py
     started = time.perf_counter()

@@ -214,9 +214,14 @@ class Store:
         """Run `work` (a plain function of the transaction) in one transaction, and return what it
         returns. Practices do their database work this way: the function cannot await, so no other
         task ever sees a half-done transaction, and an engine with network round trips can run it
-        off the event loop. SQLite answers in microseconds, so here it runs in place."""
-        with self.transaction() as tx:
-            return work(tx)
+        off the event loop. SQLite answers in microseconds, so here it runs in place, without
+        `transaction`'s await guard: a plain function cannot await."""
+        nested = self.db.conn.in_transaction
+        with self._atomic(nested):
+            done = work(self.db)
+        if not nested:
+            self._committed()
+        return done
 
     async def read(self, work: Callable[[Database], T]) -> T:
         """Run `work` for reading only (no transaction of its own); see `run`."""

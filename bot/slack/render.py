@@ -69,12 +69,16 @@ RUN = 256  # characters of plain text per piece: a text object is cut between pi
 def _runs(text: str) -> list[str]:
     """Plain text as escaped pieces of at most RUN characters, so an entity is never cut in two
     and a long text still fills each text object nearly to its limit."""
+    if len(text) <= RUN:
+        return [escape(text)] if text else []
     return [escape(text[i : i + RUN]) for i in range(0, len(text), RUN)]
 
 
 def text_pieces(text: str) -> list[str]:
     """User text as escaped pieces that may be split between: runs of plain text, and each
     http(s) address as one working link whose label is the address itself (never another)."""
+    if "://" not in text:  # no address in it (most texts): no need to search for one
+        return _runs(text)
     pieces: list[str] = []
     done = 0
     for match in _URL.finditer(text):

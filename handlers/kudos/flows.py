@@ -61,6 +61,8 @@ async def _with_names(parsed: Parsed, people: People) -> str:
     """A mention the platform sent without a name reads as its id ("@U0456"); show the person's
     name there instead, at the very place the adapter marked."""
     unnamed = [m for m in parsed.mentioned_in_message if m.text == "@" + m.user]
+    if not unnamed:
+        return parsed.message
     users = list(dict.fromkeys(m.user for m in unnamed))[:MAX_RECEIVERS]
     names = dict(zip(users, await asyncio.gather(*(_name_of(people, u) for u in users)), strict=True))
     message = parsed.message

@@ -131,6 +131,21 @@ async def test_an_item_another_process_released_first_is_not_counted_and_nothing
     assert await anonymity.release_batch(store, items=[], release=never, now=NOW) == 0
 
 
+def test_a_job_whose_log_cannot_be_emptied_says_so_and_its_commit_stands(tmp_path, caplog):
+    """After a job's commit (a batch, a pulse round closed) the log is emptied; when the database
+    refuses even that, the job says why in one warning and does not fail after its commit."""
+    broken = open_store(tmp_path / "closed.db")
+    with broken.transaction() as tx:
+        tx.execute("insert into processed (key, at) values ('a-batch', 0)")
+    broken.db.conn.close()  # the connection is gone: the checkpoint itself raises
+    anonymity.empty_log(broken)
+    [warning] = [r for r in caplog.records if r.name == "candor.anonymity"]
+    assert "could not be emptied" in warning.getMessage() and warning.error == "ProgrammingError"
+    reopened = open_store(tmp_path / "closed.db")
+    assert reopened.db.execute("select key from processed").fetchall() == [("a-batch",)]
+    reopened.close()
+
+
 # --- k-thresholds -------------------------------------------------------------------------------
 def test_figures_are_shown_only_for_groups_of_at_least_k():
     assert [n for n in range(8) if anonymity.meets_k(n, 5)] == [5, 6, 7]

@@ -20,7 +20,7 @@ import pytest
 from bot.server import SERVICES
 from handlers.pulse import jobs, store
 from handlers.pulse.ids import ActionId
-from tests.support.candor import blocks_text
+from tests.support.candor import blocks_text, hold_log
 
 MEMBERS = ["UANA", "UBEN", "UCAT", "UDAN", "UEVA", "UFIN", "UGUS", "UHAL"]
 ADMIN = "UADMIN"
@@ -145,6 +145,30 @@ async def test_a_closed_round_below_k_keeps_nothing(candor, slack, clock):
     assert b"three of us" not in database_bytes(candor.settings.db_path)
     closed = store.get_round(candor.db, round_id=round_id, platform="slack", workspace="T1")
     assert closed is not None and closed.score is None and closed.item_means is None
+
+
+async def test_a_round_closed_while_a_reader_holds_the_log_is_closed_and_says_so(
+    production_logs, candor, slack, clock
+):
+    """The close is a job at a public moment: a backup holding the log may be logged then (it
+    names nobody), and the closed round stands; the log is emptied once the reader lets go."""
+    round_id = await start(candor)
+    for user in MEMBERS[:3]:
+        await answer(candor, slack, round_id, user, (1, 7, 1, 7, 1, 7, 7), comment="three of us")
+    held = hold_log(candor.settings.db_path)
+    try:
+        status, body = await candor.command("/pulse", "close", user=ADMIN)
+    finally:
+        held.close()
+    assert status == 200 and "closed" in blocks_text(body).lower()
+    closed = store.get_round(candor.db, round_id=round_id, platform="slack", workspace="T1")
+    assert closed is not None and closed.state == "closed"
+    assert candor.count("pulse_answers") == 0
+    logs = production_logs.getvalue()
+    assert logs.count("a reader holds the write-ahead log") == 1
+    assert not any(user in logs for user in MEMBERS)
+    assert candor.app[SERVICES].store.checkpoint()  # the reader let go: the log empties
+    assert b"three of us" not in database_bytes(candor.settings.db_path)
 
 
 async def test_a_replayed_submission_changes_nothing(candor, slack, clock):

@@ -12,7 +12,9 @@ pieces, each small and separately tested:
   random order with the batch's time, each claimed by a conditional update so two processes never
   post one twice, and then empties the write-ahead log (its transaction off the event loop on
   PostgreSQL). An author's own write goes through `await write(store, work)`, which empties the
-  log right after its commit. Store `day_of(...)`, never a time of writing;
+  log right after its commit, saying nothing if it cannot; another job at a public moment (a pulse
+  round closing) empties it with `empty_log(store)`, which may say why it could not. Store
+  `day_of(...)`, never a time of writing;
   tell people when it appears with `describe_delay(delay)`.
 - Random public ids (`public_ids`): `random_id(tx, table=..., low=..., high=...)`, so neither
   gaps nor row order reveal counts or the order of writing.
@@ -35,6 +37,7 @@ from handlers.anonymity.batches import (
     batch_of,
     day_of,
     describe_delay,
+    empty_log,
     is_delayed,
     publish_time,
     release_batch,
@@ -57,6 +60,7 @@ __all__ = [
     "code_hash",
     "day_of",
     "describe_delay",
+    "empty_log",
     "hash_of_typed",
     "is_delayed",
     "meets_k",

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from bot import outbox
 from bot.outbox import Channel, Person
+from handlers.anonymity import empty_log
 from handlers.context import Services
 from handlers.pulse import scoring, store, views, when
 from handlers.pulse.content import Survey, load_survey
@@ -214,7 +215,7 @@ async def close(services: Services, round_: Round) -> bool:
 
     if not await services.store.run(work):
         return False
-    services.store.checkpoint()
+    empty_log(services.store)
     return True
 
 

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.logs import setup_logging
 from tests.support import postgres
-from tests.support.candor import Candor, make_settings
+from tests.support.candor import Candor, hold_log, make_settings
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlackApi
 
@@ -97,6 +98,21 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(
             f"PostgreSQL: skipped {len(skipped)} tests on the PostgreSQL engine ({postgres.SKIP_REASON})"
         )
+
+
+@pytest.fixture
+def log_held() -> Iterator[Callable[[Path], sqlite3.Connection]]:
+    """`hold_log` for a test that closes the reader itself once it has searched the log: closed
+    here too, so a failing flow never leaves a reader holding the file after the test."""
+    readers: list[sqlite3.Connection] = []
+
+    def hold(db_path: Path) -> sqlite3.Connection:
+        readers.append(hold_log(db_path))
+        return readers[-1]
+
+    yield hold
+    for reader in readers:
+        reader.close()
 
 
 @pytest.fixture

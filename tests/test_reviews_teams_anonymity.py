@@ -23,7 +23,6 @@ import pytest
 from bot.server import STORE
 from handlers import anonymity
 from handlers.reviews.ids import FieldId, Section, row_field
-from tests.support.candor import hold_log
 from tests.support.teams import (
     BOB,
     CAROL,
@@ -193,7 +192,7 @@ async def full_flow(teams: TeamsClient, fake_teams, clock, author: Author) -> li
 
 
 async def test_the_author_of_an_anonymous_review_written_in_teams_appears_nowhere(
-    production_logs, teams: TeamsClient, fake_teams, clock
+    production_logs, log_held, teams: TeamsClient, fake_teams, clock
 ):
     candor = teams.candor
     db_path = candor.settings.db_path
@@ -201,7 +200,7 @@ async def test_the_author_of_an_anonymous_review_written_in_teams_appears_nowher
     reference = dict(candor.db["teams_references"].get(personal_chat(AUTHOR)))
     assert reference["user"] == AUTHOR  # where Candor reaches them: written at install time
     assert candor.app[STORE].checkpoint()  # the installs are in the main file now, not the WAL
-    held = hold_log(db_path)  # everything the flow writes stays in the WAL, where it is searched
+    held = log_held(db_path)  # everything the flow writes stays in the WAL, where it is searched
     calls_before = len(fake_teams.calls)
     author = Author(teams, fake_teams)
 

@@ -10,7 +10,6 @@ import json
 import pytest
 
 from bot.server import STORE
-from tests.support.candor import hold_log
 from tests.support.teams import (
     CHANNEL,
     MANAGER,
@@ -124,7 +123,7 @@ async def test_a_non_admin_cannot_moderate(teams: TeamsClient, fake_teams, clock
 
 # --- the anonymity proof -----------------------------------------------------------------------
 async def test_the_author_appears_only_in_the_reference_saved_when_they_installed_candor(
-    production_logs, teams: TeamsClient, fake_teams, clock
+    production_logs, log_held, teams: TeamsClient, fake_teams, clock
 ):
     candor = teams.candor
     db_path = candor.settings.db_path
@@ -132,7 +131,7 @@ async def test_the_author_appears_only_in_the_reference_saved_when_they_installe
     reference = dict(candor.db["teams_references"].get(personal_chat(AUTHOR)))
     assert reference["user"] == AUTHOR  # where Candor reaches them: written at install time
     assert candor.app[STORE].checkpoint()  # the install is in the main file now, not the WAL
-    held = hold_log(db_path)  # everything the flow writes stays in the WAL, where it is searched
+    held = log_held(db_path)  # everything the flow writes stays in the WAL, where it is searched
     calls_before = len(fake_teams.calls)
     author_activities: list[str] = []
     post_activity = teams.post

@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,7 @@ def serve_fake_slack(port: int) -> None:
             if request.content_type == "application/json":
                 params.update(await request.json())
             else:
-                params.update(dict(await request.post()))
+                params.update({k: str(v) for k, v in (await request.post()).items()})
         if method == "users.info":
             user = params.get("user", "")
             return web.json_response({"ok": True, "user": {"id": user, "name": user.lower()}})
@@ -100,7 +102,7 @@ def serve_typical_bolt(port: int, api_url: str, db_path: str) -> None:
     bolt = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET)
 
     @bolt.command("/kudos")
-    async def kudos(ack, command) -> None:  # noqa: ANN001
+    async def kudos(ack: Any, command: dict[str, Any]) -> None:
         await ack("Thanks!")
         conn.execute("insert into kudos values (?, ?, ?)", (command["user_id"], command["text"], time.time()))
         conn.commit()
@@ -111,6 +113,20 @@ def serve_typical_bolt(port: int, api_url: str, db_path: str) -> None:
     app = web.Application()
     app.router.add_post("/slack/events", events)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def slack_candor_env(port: int, db_path: str, api_url: str) -> dict[str, str]:
+    """`candor serve` for Slack against the fake Web API: no daily cap (every request is a kudos
+    stored), warnings only in its log."""
+    return os.environ | {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "PORT": str(port),
+        "CANDOR_DB": db_path,
+        "CANDOR_KUDOS_DAILY_CAP": str(10**9),
+        "CANDOR_LOG_LEVEL": "WARNING",
+    }
 
 
 # --- the load generator --------------------------------------------------------------------
@@ -135,10 +151,12 @@ def signed_kudos(n: int) -> list[tuple[bytes, dict[str, str]]]:
                 "trigger_id": f"bench.{i}.{time.time_ns()}",
             }
         )
+        signature = verifier.generate_signature(timestamp=ts, body=body)
+        assert signature is not None  # None only without a timestamp
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+            "X-Slack-Signature": signature,
         }
         requests.append((body.encode(), headers))
     return requests
@@ -315,16 +333,7 @@ async def main_async(n: int, concurrencies: list[int], rounds: int) -> None:
         procs.append(spawn("typical-bolt", port, None, "--api-url", api_url, "--db", f"{tmp}/typical.db"))
         targets.append(("typical Bolt + insert", f"http://127.0.0.1:{port}/slack/events"))
         port = free_port()
-        env = os.environ | {
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": api_url,
-            "PORT": str(port),
-            "CANDOR_DB": f"{tmp}/candor.db",
-            "CANDOR_KUDOS_DAILY_CAP": str(10**9),
-            "CANDOR_LOG_LEVEL": "WARNING",
-        }
-        procs.append(spawn("candor", port, env))
+        procs.append(spawn("candor", port, slack_candor_env(port, f"{tmp}/candor.db", api_url)))
         targets.append(("Candor /kudos (full)", f"http://127.0.0.1:{port}/slack/events"))
         for _, url in targets:
             await warm_up(url, n)
@@ -693,16 +702,7 @@ async def backlog_case(waiting_counts: list[int], n: int, concurrencies: list[in
             db_path = f"{tmp}/backlog-{run}-{waiting}.db"  # a fresh database each run
             fill_backlog(db_path, waiting)
             port = free_port()
-            env = os.environ | {
-                "SLACK_BOT_TOKEN": TOKEN,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": api_url,
-                "PORT": str(port),
-                "CANDOR_DB": db_path,
-                "CANDOR_KUDOS_DAILY_CAP": str(10**9),
-                "CANDOR_LOG_LEVEL": "WARNING",
-            }
-            server = spawn("candor", port, env)
+            server = spawn("candor", port, slack_candor_env(port, db_path, api_url))
             procs.append(server)
             url = f"http://127.0.0.1:{port}/slack/events"
             await wait_ready(url)
@@ -783,7 +783,7 @@ def report_main(rows: int, repeats: int = 5) -> None:
             directories={},
         )
 
-        def timed(work) -> float:  # noqa: ANN001
+        def timed(work: Callable[[], object]) -> float:
             work()
             times = []
             for _ in range(repeats):
@@ -795,9 +795,9 @@ def report_main(rows: int, repeats: int = 5) -> None:
         results = []
         for team in ("C0007", None):
             scope = ReportScope("slack", "TBENCH", team, now - 90 * 86400, now, 5, 12 if team else None)
-            report_ms = timed(lambda scope=scope: gather.figures(store.db, REGISTRY, scope))
+            report_ms = timed(partial(gather.figures, store.db, REGISTRY, scope))
             req = Request("slack", "TBENCH", int(now) + 3600, "t", team, None, now)
-            page_ms = timed(lambda req=req: render(store.db, services, req, {"C0007": "#team-7"}))
+            page_ms = timed(partial(render, store.db, services, req, {"C0007": "#team-7"}))
             results.append((team or "whole workspace", report_ms, page_ms))
         store.close()
     print(f"{'scope':<18} {'90-day report ms':>17} {'dashboard ms':>13}")
@@ -849,18 +849,8 @@ async def pg_main(n: int, concurrency: int) -> None:
             procs, urls = [], []
             for _ in range(count):
                 port = free_port()
-                env = (
-                    os.environ
-                    | {
-                        "SLACK_BOT_TOKEN": TOKEN,
-                        "SLACK_SIGNING_SECRET": SECRET,
-                        "SLACK_API_URL": api_url,
-                        "PORT": str(port),
-                        "CANDOR_DB": f"{tmp}/candor-{count}.db",
-                        "CANDOR_KUDOS_DAILY_CAP": str(10**9),
-                        "CANDOR_LOG_LEVEL": "WARNING",
-                    }
-                    | ({"CANDOR_DATABASE_URL": url} if url else {})
+                env = slack_candor_env(port, f"{tmp}/candor-{count}.db", api_url) | (
+                    {"CANDOR_DATABASE_URL": url} if url else {}
                 )
                 procs.append(unpinned_candor(env))
                 urls.append(f"http://127.0.0.1:{port}/slack/events")

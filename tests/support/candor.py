@@ -94,6 +94,7 @@ class Candor:
     def sign(self, body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
         ts = str(int(self.clock.now()) if timestamp is None else timestamp)
         signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        assert signature is not None  # None only without a timestamp
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
     async def post(self, body: str, content_type: str, headers: dict[str, str]) -> aiohttp.ClientResponse:

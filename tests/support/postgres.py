@@ -97,7 +97,7 @@ class PostgresServer:
 
     def admin(self, sql: str) -> None:
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def _template(self) -> None:
         from bot.store import open_store

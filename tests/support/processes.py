@@ -89,13 +89,15 @@ def signed_command(
         }
     )
     ts = str(int(time.time()))  # a real process checks signatures against the real clock
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+    assert signature is not None  # None only without a timestamp
     request = urllib.request.Request(
         base + "/slack/events",
         data=body.encode(),
         method="POST",
         headers={
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+            "X-Slack-Signature": signature,
             "Content-Type": "application/x-www-form-urlencoded",
         },
     )

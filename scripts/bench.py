@@ -145,7 +145,10 @@ def signed_kudos(n: int) -> list[tuple[bytes, dict[str, str]]]:
             {
                 "team_id": "T1",
                 "channel_id": f"C{i % 50:04d}",
-                "user_id": f"U{i % 997:05d}",
+                # A giver per request: with 997 givers cycling, each had given some 80 kudos "in
+                # the last day" by a run's end, all read back to apply the cap on every request
+                # (a path Candor's default cap of 5 keeps short), and later rounds ran slower.
+                "user_id": f"U{i:07d}",
                 "command": "/kudos",
                 "text": f"<@UBOB|bob> #mentoring thanks for the pairing, round {i}",
                 "trigger_id": f"bench.{i}.{time.time_ns()}",

@@ -179,24 +179,22 @@ class Store:
         outbox dispatcher's, say) would land in this transaction, or this one's rollback undo it.
         Such a block raises AwaitInTransaction and is rolled back.
         """
-        nested = self.db.conn.in_transaction
         guard = _NoAwait()
         try:
-            with self._atomic(nested):
+            with self._atomic():
                 yield self.db
                 guard.check()
         finally:
             guard.close()
-        if not nested:
-            self._committed()
 
     @contextmanager
-    def _atomic(self, nested: bool) -> Iterator[None]:
-        """A savepoint when nested; else BEGIN IMMEDIATE, which takes the write lock up front. With
-        a plain (deferred) BEGIN, a transaction that reads and then writes fails at its first write
-        (SQLITE_BUSY_SNAPSHOT) whenever another process committed in between; taking the lock first
-        makes the other process wait its turn instead (the busy timeout)."""
-        if nested:
+    def _atomic(self) -> Iterator[None]:
+        """A savepoint when nested; else BEGIN IMMEDIATE, which takes the write lock up front, and
+        the after-commit callbacks once committed. With a plain (deferred) BEGIN, a transaction
+        that reads and then writes fails at its first write (SQLITE_BUSY_SNAPSHOT) whenever another
+        process committed in between; taking the lock first makes the other process wait its turn
+        instead (the busy timeout)."""
+        if self.db.conn.in_transaction:
             with self.db.atomic():
                 yield
             return
@@ -209,6 +207,7 @@ class Store:
                     self.db.conn.rollback()
                 raise
             self.db.conn.commit()
+        self._committed()
 
     async def run(self, work: Callable[[Database], T]) -> T:
         """Run `work` (a plain function of the transaction) in one transaction, and return what it
@@ -216,12 +215,8 @@ class Store:
         task ever sees a half-done transaction, and an engine with network round trips can run it
         off the event loop. SQLite answers in microseconds, so here it runs in place, without
         `transaction`'s await guard: a plain function cannot await."""
-        nested = self.db.conn.in_transaction
-        with self._atomic(nested):
-            done = work(self.db)
-        if not nested:
-            self._committed()
-        return done
+        with self._atomic():
+            return work(self.db)
 
     async def read(self, work: Callable[[Database], T]) -> T:
         """Run `work` for reading only (no transaction of its own); see `run`."""

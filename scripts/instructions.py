@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import shutil
 import signal
@@ -42,7 +43,7 @@ def counted(dump: Path) -> int:
 
 
 def kudos_stored(db_path: str) -> int:
-    with sqlite3.connect(db_path) as db:
+    with contextlib.closing(sqlite3.connect(db_path)) as db:  # sqlite3's own `with` does not close
         return int(db.execute("select count(*) from kudos").fetchone()[0])
 
 

@@ -124,14 +124,14 @@ def empty_log(store: Store) -> None:
         emptied = store.checkpoint()
     except DB_ERRORS as exc:
         log.warning(
-            "anonymous batch: the write-ahead log could not be emptied; the background checkpoint "
-            "tries again",
+            "after an anonymous batch or a closed pulse round: the write-ahead log could not be "
+            "emptied; the background checkpoint tries again",
             extra={"error": error_name(exc)},
         )
         return
     if not emptied:
         log.warning(
-            "anonymous batch: a reader holds the write-ahead log; "
+            "after an anonymous batch or a closed pulse round: a reader holds the write-ahead log; "
             "it is emptied once the reader lets go (the background checkpoint, or the next batch)"
         )
 

@@ -145,6 +145,7 @@ class Store:
         self._after_commit: list[Callable[[], None]] = []
         self._after_write: list[Callable[[], None]] = []  # also after `call` work that changed rows
         self._failing: set[int] = set()  # ids of callbacks whose last run raised (logged once)
+        self._waiting: list[tuple[Callable[[Database], Any], asyncio.Future[Any]]] = []
         self.path = path
         # The file the connection holds, as (device, inode): SQLite keeps it open, so a path
         # that names another file (or none) means writes would go to a file nobody will read.
@@ -209,14 +210,71 @@ class Store:
             self.db.conn.commit()
         self._committed()
 
-    async def run(self, work: Callable[[Database], T]) -> T:
+    async def run(self, work: Callable[[Database], T], *, alone: bool = False) -> T:
         """Run `work` (a plain function of the transaction) in one transaction, and return what it
         returns. Practices do their database work this way: the function cannot await, so no other
         task ever sees a half-done transaction, and an engine with network round trips can run it
-        off the event loop. SQLite answers in microseconds, so here it runs in place, without
-        `transaction`'s await guard: a plain function cannot await."""
-        with self._atomic():
-            return work(self.db)
+        off the event loop.
+
+        On SQLite, the work of every task that asks within one turn of the event loop shares one
+        commit (group commit), so under load a request's share of the log's pages and the file
+        locks shrinks. Each work runs in its own savepoint, so its error undoes its own writes
+        only, and no task hears "done" before the commit that holds its writes.
+        `alone=True` commits this work by itself, at once: an anonymous author's write must share
+        no commit with anybody's named writes (handlers/anonymity)."""
+        if alone or self.db.conn.in_transaction:
+            with self._atomic():
+                return work(self.db)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        if not self._waiting:
+            loop.call_soon(self._commit_waiting)
+        self._waiting.append((work, done))
+        return await done
+
+    def _commit_waiting(self) -> None:
+        """Commit the work that waits, in one transaction, and tell each task its outcome."""
+        batch = [(work, done) for work, done in self._waiting if not done.cancelled()]
+        self._waiting = []
+        if not batch:
+            return
+        outcomes: list[tuple[asyncio.Future[Any], Exception | None, Any]] = []
+        try:
+            with self._atomic():
+                if len(batch) == 1:  # the quiet case: no savepoint needed
+                    work, done = batch[0]
+                    outcomes.append((done, None, work(self.db)))
+                else:
+                    for work, done in batch:
+                        outcomes.append((done, *self._in_savepoint(work)))
+        except BaseException as exc:  # BEGIN or COMMIT failed, or a work's error undid them all
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for done, error, result in outcomes:
+            if done.done():  # cancelled meanwhile: its writes stand, as if it had been cancelled after
+                continue
+            if error is None:
+                done.set_result(result)
+            else:
+                done.set_exception(error)
+
+    def _in_savepoint(self, work: Callable[[Database], T]) -> tuple[Exception | None, T | None]:
+        """One task's share of a group commit: its error rolls back its own writes only."""
+        self.db.execute("SAVEPOINT candor_run")
+        try:
+            result = work(self.db)
+        except Exception as exc:
+            if not self.db.conn.in_transaction:  # SQLite ended the whole transaction: none holds
+                raise
+            self.db.execute("ROLLBACK TO candor_run")
+            self.db.execute("RELEASE candor_run")
+            return exc, None
+        self.db.execute("RELEASE candor_run")
+        return None, result
 
     async def read(self, work: Callable[[Database], T]) -> T:
         """Run `work` for reading only (no transaction of its own); see `run`."""
@@ -468,9 +526,10 @@ class PostgresStore(Store):
         with self.pooled.session() as session:
             return work(session.as_database())
 
-    async def run(self, work: Callable[[Database], T]) -> T:
+    async def run(self, work: Callable[[Database], T], *, alone: bool = False) -> T:
         """As on SQLite, but off the event loop: a thread with a pooled connection runs `work` in a
-        transaction (again, should PostgreSQL pick it to lose a deadlock)."""
+        transaction of its own, always `alone` (again, should PostgreSQL pick it to lose a
+        deadlock)."""
         result = await self._worker.call(self._run, work)
         self._committed()
         return result

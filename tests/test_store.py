@@ -157,3 +157,97 @@ def test_a_transaction_holds_the_write_lock_from_its_start(tmp_path):
     assert {k for (k,) in second.execute("select key from processed")} == {"mine", "other"}
     second.close()
     first.close()
+
+
+# --- group commit: the work of one turn of the loop shares a commit ---------------------------
+
+
+def _insert(key: str):
+    def work(tx: Database) -> str:
+        tx.execute("insert into processed (key, at) values (?, 1.0)", [key])
+        return key
+
+    return work
+
+
+def _failing(key: str):
+    def work(tx: Database) -> str:
+        tx.execute("insert into processed (key, at) values (?, 1.0)", [key])
+        raise ValueError(f"{key} changed its mind")
+
+    return work
+
+
+def _keys(store) -> set[str]:
+    return {key for (key,) in store.db.execute("select key from processed")}
+
+
+async def test_work_asked_for_in_one_turn_of_the_loop_shares_one_commit(tmp_path):
+    store = open_store(tmp_path / "g.db")
+    commits: list[set[str]] = []
+    store.on_commit(lambda: commits.append(_keys(store)))
+    done = await asyncio.gather(*(store.run(_insert(f"k{i}")) for i in range(5)))
+    assert done == [f"k{i}" for i in range(5)]  # each task gets its own result
+    assert commits == [{f"k{i}" for i in range(5)}]  # one commit, holding all five
+    assert await store.run(_insert("later")) == "later"  # a later turn: a commit of its own
+    assert len(commits) == 2 and not store.db.conn.in_transaction
+    store.close()
+
+
+async def test_in_a_group_commit_an_error_undoes_only_its_own_writes(tmp_path):
+    store = open_store(tmp_path / "e.db")
+    store.db.execute("insert into processed (key, at) values ('before', 1.0)")
+    outcomes = await asyncio.gather(
+        store.run(_insert("first")),
+        store.run(_failing("second")),
+        store.run(_insert("third")),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == "first" and outcomes[2] == "third"
+    assert isinstance(outcomes[1], ValueError) and "second changed its mind" in str(outcomes[1])
+    assert _keys(store) == {"before", "first", "third"}
+    store.close()
+
+
+async def test_when_a_group_commit_fails_nobody_hears_done(tmp_path):
+    """A work that ends the whole transaction (here by hand; SQLite does so itself on some I/O
+    errors) takes the others' writes with it: every task hears the error, none a result."""
+    store = open_store(tmp_path / "f.db")
+
+    def ends_it(tx: Database) -> str:
+        tx.conn.rollback()
+        return "thinks it is done"
+
+    outcomes = await asyncio.gather(
+        store.run(_insert("first")), store.run(ends_it), store.run(_insert("third")), return_exceptions=True
+    )
+    assert all(isinstance(o, sqlite3.OperationalError) for o in outcomes), outcomes
+    assert _keys(store) == set() and not store.db.conn.in_transaction
+    assert await store.run(_insert("next")) == "next"  # the store goes on
+    store.close()
+
+
+async def test_work_whose_task_was_cancelled_before_the_commit_is_not_run(tmp_path):
+    store = open_store(tmp_path / "c.db")
+    waiting = asyncio.ensure_future(store.run(_insert("withdrawn")))
+    await asyncio.sleep(0)  # the task has queued its work
+    waiting.cancel()
+    assert await store.run(_insert("kept")) == "kept"
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert _keys(store) == {"kept"}
+    store.close()
+
+
+async def test_work_alone_commits_at_once_and_shares_no_commit(tmp_path):
+    """An anonymous author's write (handlers/anonymity) must not sit in one transaction with the
+    named writes of whoever else asked in the same turn."""
+    store = open_store(tmp_path / "a.db")
+    commits: list[set[str]] = []
+    store.on_commit(lambda: commits.append(_keys(store)))
+    named = asyncio.ensure_future(store.run(_insert("named")))
+    await asyncio.sleep(0)  # queued for the turn's group commit
+    assert await store.run(_insert("anonymous"), alone=True) == "anonymous"
+    await named
+    assert commits == [{"anonymous"}, {"anonymous", "named"}]
+    store.close()

@@ -100,10 +100,12 @@ async def release_batch(
 async def write(store: Store, work: Callable[[Database], T]) -> T:
     """An anonymous author's write (a concern, a follow-up, a review): committed, then the
     write-ahead log is emptied at once, so no file holds their commit between their other writes.
+    The commit is the write's alone: in a group commit it would sit in one transaction with the
+    named writes of whoever asked in the same turn of the event loop.
     If a reader holds the log, nothing is said: a line logged now would tell when the author
     wrote. The background task (bot/checkpoints.py) empties it once the reader lets go. And the
     write is committed: nothing after it may make the author think it was lost."""
-    done = await store.run(work)
+    done = await store.run(work, alone=True)
     with contextlib.suppress(*DB_ERRORS):
         store.checkpoint()
     return done

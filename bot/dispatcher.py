@@ -48,6 +48,7 @@ from bot.messages import Message, decode, files_as_text
 from bot.outbox import KINDS, OutboxItem, Sender, SendOutcome
 from bot.outbox_leases import Key, Statement
 from bot.store import DB_ERRORS, Store
+from bot.turnstile import Turnstile
 
 log = logging.getLogger("candor.outbox")
 
@@ -163,6 +164,7 @@ class Dispatcher:
         # How long a conversation stays this dispatcher's after its last renewal (CANDOR_OUTBOX_LEASE).
         self.lease_s = lease_s
         self._slots = asyncio.Semaphore(concurrency)
+        self._turnstile = Turnstile()  # one send starts per turn of the loop (bot/turnstile.py)
         # Monotonic instants: a conversation's next allowed send, a platform's end of pause.
         self._next_ok: dict[Key, float] = {}
         self._paused_until: dict[str, float] = {}
@@ -500,6 +502,7 @@ class Dispatcher:
             item = replace(item, **{field: ref})
         while True:
             await self._wait_turn(key)
+            await self._turnstile.through()
             async with self._slots:
                 now_row = await self._begin_send(key, item.id)
                 if now_row is None:

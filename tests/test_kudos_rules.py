@@ -7,7 +7,6 @@ checked to store and queue nothing.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from handlers.context import Command
 from handlers.registry import REGISTRY
 from handlers.text import Mentioned
 from tests.support.harness import PLATFORM, WORKSPACE, Harness, text_of
+from tests.support.turns import LoopTurns
 
 DAY = 24 * 3600
 # Where the transcripts that name a local time start: a Wednesday, 08:00 UTC (10:00 in Berlin).
@@ -492,22 +492,6 @@ async def test_every_text_that_names_a_command_writes_it_the_platforms_way(h):
         assert written in shown, written
 
 
-class _Turns:
-    """Counts the turns of the event loop from now until `stop`."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._handle = asyncio.get_running_loop().call_soon(self._turn)
-
-    def _turn(self) -> None:
-        self.count += 1
-        self._handle = asyncio.get_running_loop().call_soon(self._turn)
-
-    def stop(self) -> int:
-        self._handle.cancel()
-        return self.count
-
-
 async def test_kudos_to_one_person_the_directory_has_at_hand_answers_after_two_turns_of_the_loop(h):
     """`/kudos` is the busiest path. Its one lookup used to be gathered, which made a task of it and
     resumed the request two event-loop iterations later; awaited in place it costs none. The two
@@ -515,11 +499,11 @@ async def test_kudos_to_one_person_the_directory_has_at_hand_answers_after_two_t
     commit, one in which the result comes back."""
     if h.store.engine != "sqlite":
         pytest.skip("PostgreSQL answers off the event loop: a transaction always awaits")
-    turns = _Turns()
+    turns = LoopTurns()
     reply = await h.command("kudos", "@bob #mentoring thanks for pairing")
     assert "Kudos sent to @bob" in text_of(reply), text_of(reply)
     assert turns.stop() == 2
-    turns = _Turns()  # two receivers: looked up at once, across loop iterations
+    turns = LoopTurns()  # two receivers: looked up at once, across loop iterations
     reply = await h.command("kudos", "@bob @carol #mentoring thanks for pairing")
     assert "Kudos sent to @bob and @carol" in text_of(reply), text_of(reply)
     assert turns.stop() > 2

@@ -264,17 +264,13 @@ class Store:
 
     def _in_savepoint(self, work: Callable[[Database], T]) -> tuple[Exception | None, T | None]:
         """One task's share of a group commit: its error rolls back its own writes only."""
-        self.db.execute("SAVEPOINT candor_run")
         try:
-            result = work(self.db)
+            with self.db.atomic():  # a savepoint, inside the group's transaction
+                return None, work(self.db)
         except Exception as exc:
             if not self.db.conn.in_transaction:  # SQLite ended the whole transaction: none holds
                 raise
-            self.db.execute("ROLLBACK TO candor_run")
-            self.db.execute("RELEASE candor_run")
             return exc, None
-        self.db.execute("RELEASE candor_run")
-        return None, result
 
     async def read(self, work: Callable[[Database], T]) -> T:
         """Run `work` for reading only (no transaction of its own); see `run`."""

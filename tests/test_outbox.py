@@ -18,6 +18,7 @@ from bot.store import open_store
 from handlers.checkins.ids import CheckinAction
 from handlers.registry import REGISTRY
 from tests.support.candor import Candor, blocks_text, make_settings
+from tests.support.turns import LoopTurns
 
 
 async def wait_until(predicate, timeout: float = 10.0) -> None:
@@ -523,27 +524,54 @@ async def test_an_edit_made_while_a_post_waits_behind_others_is_what_goes_out(ca
     assert [r["status"] for r in candor.outbox()] == ["sent"] * 3
 
 
+class _Noting:
+    """A platform that sends everything, noting `note()` as each send starts."""
+
+    def __init__(self, note) -> None:
+        self.note = note
+        self.noted: list[int] = []
+
+    async def send(self, item: outbox.OutboxItem) -> outbox.SendOutcome:
+        self.noted.append(self.note())
+        await asyncio.sleep(0)
+        return outbox.SendOutcome("sent", ref=f"ts.{item.id}")
+
+
+def _channels_due(store, clock, count: int) -> None:
+    with store.transaction() as tx:
+        for n in range(count):
+            outbox.enqueue(
+                tx, platform="slack", to=Channel(f"C{n}"), message=text_message("hi"), now=clock.now()
+            )
+
+
 async def test_a_fan_out_to_many_channels_is_worked_on_a_few_conversations_at_a_time(tmp_path, clock):
     # Each waiting conversation holds its rows in memory; thousands of them made every garbage
     # collection slow. Beyond the limit they wait in the database, and all are still delivered.
     store = open_store(tmp_path / "fanout.db")
-    working: list[int] = []
-
-    class Platform:
-        async def send(self, item: outbox.OutboxItem) -> outbox.SendOutcome:
-            working.append(len(sending._workers))
-            await asyncio.sleep(0)
-            return outbox.SendOutcome("sent", ref=f"ts.{item.id}")
-
-    with store.transaction() as tx:
-        for n in range(20):
-            outbox.enqueue(
-                tx, platform="slack", to=Channel(f"C{n}"), message=text_message("hi"), now=clock.now()
-            )
-    sending = dispatcher.Dispatcher(store, {"slack": Platform()}, clock, max_workers=3)
+    platform = _Noting(lambda: len(sending._workers))
+    _channels_due(store, clock, 20)
+    sending = dispatcher.Dispatcher(store, {"slack": platform}, clock, max_workers=3)
     try:
         await sending.drain()
-        assert len(working) == 20 and max(working) == 3
+        assert len(platform.noted) == 20 and max(platform.noted) == 3
+        assert store.db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (20,)
+    finally:
+        store.close()
+
+
+async def test_a_burst_of_sends_starts_one_per_turn_of_the_loop(tmp_path, clock):
+    """Twenty channels due at once: each send starts in a turn of its own (bot/turnstile.py), so
+    a request waiting behind a turn waits for one send at most, and all twenty are delivered."""
+    store = open_store(tmp_path / "burst.db")
+    turns = LoopTurns()
+    platform = _Noting(lambda: turns.count)
+    _channels_due(store, clock, 20)
+    sending = dispatcher.Dispatcher(store, {"slack": platform}, clock)
+    try:
+        await sending.drain()
+        turns.stop()
+        assert len(platform.noted) == 20 and len(set(platform.noted)) == 20, platform.noted
         assert store.db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (20,)
     finally:
         store.close()

@@ -1,14 +1,10 @@
-"""The turnstile lets one task through per turn of the event loop, and the outbox's sends go
-through it, so a burst of them is spread over turns instead of lumped into one."""
+"""The turnstile lets one task through per turn of the event loop (the outbox's sends go through
+it: tests/test_outbox.py shows a burst spread over turns)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot import dispatcher, outbox
-from bot.messages import text_message
-from bot.outbox import Channel
-from bot.store import open_store
 from bot.turnstile import Turnstile
 from tests.support.turns import LoopTurns
 
@@ -41,30 +37,3 @@ async def test_a_cancelled_waiter_gives_its_turn_to_the_next():
     await asyncio.gather(*tasks, return_exceptions=True)
     assert through == ["a", "c"] and len(gate) == 0
     await gate.through()  # and the gate still turns afterwards
-
-
-async def test_a_burst_of_sends_starts_one_per_turn_of_the_loop(tmp_path, clock):
-    """Twenty channels due at once: each send starts in a turn of its own, so a request waiting
-    behind a turn waits for one send at most, and all twenty are still delivered."""
-    store = open_store(tmp_path / "burst.db")
-    turns, started = LoopTurns(), []
-
-    class Platform:
-        async def send(self, item: outbox.OutboxItem) -> outbox.SendOutcome:
-            started.append(turns.count)
-            await asyncio.sleep(0)
-            return outbox.SendOutcome("sent", ref=f"ts.{item.id}")
-
-    with store.transaction() as tx:
-        for n in range(20):
-            outbox.enqueue(
-                tx, platform="slack", to=Channel(f"C{n}"), message=text_message("hi"), now=clock.now()
-            )
-    sending = dispatcher.Dispatcher(store, {"slack": Platform()}, clock)
-    try:
-        await sending.drain()
-        turns.stop()
-        assert len(started) == 20 and len(set(started)) == 20, started
-        assert store.db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (20,)
-    finally:
-        store.close()

@@ -502,8 +502,11 @@ class Dispatcher:
             item = replace(item, **{field: ref})
         while True:
             await self._wait_turn(key)
-            await self._turnstile.through()
             async with self._slots:
+                # Taken with the slot held: a semaphore may wake several waiters in one turn.
+                await self._turnstile.through()
+                if self._paused_until.get(key[0], 0.0) > self.clock.monotonic():
+                    continue  # a rate limit began while it waited its turn
                 now_row = await self._begin_send(key, item.id)
                 if now_row is None:
                     return False  # the conversation is another dispatcher's now, or unwritable

@@ -14,6 +14,7 @@ two processes could both pick up is claimed through a row.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import fcntl
 import logging
 import os
@@ -21,6 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -95,6 +97,28 @@ class _NoAwait:
             self._handle.cancel()
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """A task's work waiting for the turn's group commit (`Store.run`)."""
+
+    work: Callable[[Database], Any]
+    done: asyncio.Future[Any]
+    context: contextvars.Context
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]]) -> None:
+    """Tell each waiting task its result or its error (not one whose task was cancelled)."""
+    for done, error, result in outcomes:
+        if done.done():  # cancelled after its work ran: its writes stand, as if cancelled later
+            continue
+        if error is None:
+            done.set_result(result)
+        elif isinstance(error, StopIteration):  # a future refuses it; a coroutine would convert it
+            done.set_exception(RuntimeError(f"the work raised StopIteration: {error!r}"))
+        else:
+            done.set_exception(error)
+
+
 class StoreUnavailable(Exception):
     """A write now would be lost: the file was deleted or replaced under the open connection."""
 
@@ -145,7 +169,8 @@ class Store:
         self._after_commit: list[Callable[[], None]] = []
         self._after_write: list[Callable[[], None]] = []  # also after `call` work that changed rows
         self._failing: set[int] = set()  # ids of callbacks whose last run raised (logged once)
-        self._waiting: list[tuple[Callable[[Database], Any], asyncio.Future[Any]]] = []
+        self._waiting: list[_Waiting] = []  # for the group commit of this turn (`run`)
+        self._waiting_loop: asyncio.AbstractEventLoop | None = None
         self.path = path
         # The file the connection holds, as (device, inode): SQLite keeps it open, so a path
         # that names another file (or none) means writes would go to a file nobody will read.
@@ -218,59 +243,62 @@ class Store:
 
         On SQLite, the work of every task that asks within one turn of the event loop shares one
         commit (group commit), so under load a request's share of the log's pages and the file
-        locks shrinks. Each work runs in its own savepoint, so its error undoes its own writes
-        only, and no task hears "done" before the commit that holds its writes.
-        `alone=True` commits this work by itself, at once: an anonymous author's write must share
-        no commit with anybody's named writes (handlers/anonymity)."""
+        locks shrinks. Each work runs in its own savepoint and in its own task's context (its
+        request id in the logs), so its error undoes its own writes only, and no task hears
+        "done" before the commit that holds its writes. `alone=True` commits this work by itself,
+        at once: an anonymous author's write must share no commit with anybody's named writes
+        (handlers/anonymity)."""
         if alone or self.db.conn.in_transaction:
             with self._atomic():
                 return work(self.db)
         loop = asyncio.get_running_loop()
+        if self._waiting_loop is not loop:  # what a closed loop left waiting will never be asked for
+            self._waiting, self._waiting_loop = [], loop
         done: asyncio.Future[T] = loop.create_future()
         if not self._waiting:
-            loop.call_soon(self._commit_waiting)
-        self._waiting.append((work, done))
+            loop.call_soon(self._commit_waiting, context=contextvars.Context())
+        self._waiting.append(_Waiting(work, done, contextvars.copy_context()))
         return await done
 
     def _commit_waiting(self) -> None:
         """Commit the work that waits, in one transaction, and tell each task its outcome."""
-        batch = [(work, done) for work, done in self._waiting if not done.cancelled()]
+        batch = [waiting for waiting in self._waiting if not waiting.done.cancelled()]
         self._waiting = []
-        if not batch:
-            return
-        outcomes: list[tuple[asyncio.Future[Any], Exception | None, Any]] = []
+        outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
         try:
-            with self._atomic():
-                if len(batch) == 1:  # the quiet case: no savepoint needed
-                    work, done = batch[0]
-                    outcomes.append((done, None, work(self.db)))
-                else:
-                    for work, done in batch:
-                        outcomes.append((done, *self._in_savepoint(work)))
-        except BaseException as exc:  # BEGIN or COMMIT failed, or a work's error undid them all
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(exc)
+            if batch:
+                with self._atomic():
+                    if len(batch) == 1:  # the quiet case: no savepoint needed
+                        (one,) = batch
+                        outcomes.append((one.done, None, one.context.run(one.work, self.db)))
+                    else:
+                        for waiting in batch:
+                            error, result = waiting.context.run(self._in_savepoint, waiting.work)
+                            outcomes.append((waiting.done, error, result))
+        except BaseException as exc:  # BEGIN or COMMIT failed, or a work's error ended them all
+            _settle([(waiting.done, exc, None) for waiting in batch])
             if not isinstance(exc, Exception):
                 raise
             return
-        for done, error, result in outcomes:
-            if done.done():  # cancelled meanwhile: its writes stand, as if it had been cancelled after
-                continue
-            if error is None:
-                done.set_result(result)
-            else:
-                done.set_exception(error)
+        _settle(outcomes)
 
     def _in_savepoint(self, work: Callable[[Database], T]) -> tuple[Exception | None, T | None]:
-        """One task's share of a group commit: its error rolls back its own writes only."""
+        """One task's share of a group commit: its error rolls back its own writes only. A
+        savepoint that can no longer be undone or released means SQLite ended the group's
+        transaction (as it does on a full disk), even if the work went on after it: then the
+        whole group fails, and no task hears "done"."""
+        self.db.execute("SAVEPOINT candor_run")
         try:
-            with self.db.atomic():  # a savepoint, inside the group's transaction
-                return None, work(self.db)
+            result = work(self.db)
         except Exception as exc:
-            if not self.db.conn.in_transaction:  # SQLite ended the whole transaction: none holds
-                raise
+            try:
+                self.db.execute("ROLLBACK TO candor_run")
+                self.db.execute("RELEASE candor_run")
+            except sqlite3.Error:
+                raise exc from None
             return exc, None
+        self.db.execute("RELEASE candor_run")
+        return None, result
 
     async def read(self, work: Callable[[Database], T]) -> T:
         """Run `work` for reading only (no transaction of its own); see `run`."""

@@ -19,10 +19,13 @@ class Turnstile:
     def __init__(self) -> None:
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._turning = False  # a release is scheduled for the next turn
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def through(self) -> None:
         """Return in a turn of the loop after every earlier waiter's, and not in the same one."""
         loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a closed loop's waiters will never be let through
+            self._waiting, self._turning, self._loop = deque(), False, loop
         turn: asyncio.Future[None] = loop.create_future()
         self._waiting.append(turn)
         if not self._turning:

@@ -18,6 +18,7 @@ from bot.store import open_store
 from handlers.checkins.ids import CheckinAction
 from handlers.registry import REGISTRY
 from tests.support.candor import Candor, blocks_text, make_settings
+from tests.support.clock import FakeClock
 from tests.support.turns import LoopTurns
 
 
@@ -572,6 +573,44 @@ async def test_a_burst_of_sends_starts_one_per_turn_of_the_loop(tmp_path, clock)
         await sending.drain()
         turns.stop()
         assert len(platform.noted) == 20 and len(set(platform.noted)) == 20, platform.noted
+        assert store.db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (20,)
+    finally:
+        store.close()
+
+
+class _RealSleeps(FakeClock):
+    """The wall clock stays fixed; the monotonic clock and sleeps are real, so a pause lasts."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+async def test_a_rate_limit_that_begins_while_sends_wait_their_turn_holds_them_too(tmp_path):
+    """Twenty channels due; the first send is answered 429 (a pause of at least 1 s). The sends
+    still waiting at the turnstile then wait the pause out instead of sending into it."""
+    store, clock = open_store(tmp_path / "paused.db"), _RealSleeps()
+    started: list[float] = []
+    limited_at: list[float] = []
+
+    class Limited:
+        async def send(self, item: outbox.OutboxItem) -> outbox.SendOutcome:
+            started.append(time.monotonic())
+            if not limited_at:
+                await asyncio.sleep(0)  # the others queue at the turnstile meanwhile
+                limited_at.append(time.monotonic())
+                return outbox.SendOutcome("rate_limited", retry_after=1.0)
+            return outbox.SendOutcome("sent", ref=f"ts.{item.id}")
+
+    _channels_due(store, clock, 20)
+    sending = dispatcher.Dispatcher(store, {"slack": Limited()}, clock)
+    try:
+        await sending.drain()
+        pause = (limited_at[0], limited_at[0] + 1.0)
+        assert [at for at in started if pause[0] < at < pause[1]] == []
+        assert len(started) == 21  # the limited one again, and the other nineteen, once each
         assert store.db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (20,)
     finally:
         store.close()

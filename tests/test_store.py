@@ -4,6 +4,8 @@ and the database file's health; no await inside a transaction."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import sqlite3
 
 import pytest
@@ -250,4 +252,95 @@ async def test_work_alone_commits_at_once_and_shares_no_commit(tmp_path):
     assert await store.run(_insert("anonymous"), alone=True) == "anonymous"
     await named
     assert commits == [{"anonymous"}, {"anonymous", "named"}]
+    store.close()
+
+
+async def test_when_sqlite_ends_the_group_transaction_inside_a_work_nobody_hears_done(tmp_path):
+    """A RAISE(ROLLBACK) trigger ends the whole transaction, as SQLite itself does on a full disk:
+    every task of the group hears the error, none a result, and nothing of theirs is stored."""
+    store = open_store(tmp_path / "r.db")
+    store.db.execute(
+        "create temp trigger doom before insert on processed when new.key = 'doomed' "
+        "begin select raise(rollback, 'the whole transaction ends here'); end"
+    )
+    outcomes = await asyncio.gather(
+        store.run(_insert("first")),
+        store.run(_insert("doomed")),
+        store.run(_insert("third")),
+        return_exceptions=True,
+    )
+    assert all(isinstance(o, sqlite3.IntegrityError) for o in outcomes), outcomes
+    assert _keys(store) == set()
+
+    def carries_on(tx: Database) -> str:
+        """Catches the end of the transaction and writes on: sqlite-utils then opens a new one."""
+        with contextlib.suppress(sqlite3.IntegrityError):
+            tx.execute("insert into processed (key, at) values ('doomed', 1.0)")
+        tx.execute("insert into processed (key, at) values ('after', 1.0) returning key").fetchall()
+        return "thinks it is done"
+
+    outcomes = await asyncio.gather(
+        store.run(_insert("first")), store.run(carries_on), return_exceptions=True
+    )
+    assert all(isinstance(o, sqlite3.Error) for o in outcomes), outcomes
+    assert _keys(store) == set() and not store.db.conn.in_transaction
+    store.close()
+
+
+async def test_a_work_raising_stop_iteration_fails_alone_and_nobody_waits_forever(tmp_path):
+    store = open_store(tmp_path / "s.db")
+
+    def stops(tx: Database) -> str:
+        tx.execute("insert into processed (key, at) values ('stopped', 1.0)")
+        return next(iter(()))  # a bare next() on an empty sequence
+
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(
+            store.run(_insert("a")), store.run(stops), store.run(_insert("c")), return_exceptions=True
+        ),
+        timeout=5,
+    )
+    assert outcomes[0] == "a" and outcomes[2] == "c"
+    assert isinstance(outcomes[1], RuntimeError) and "StopIteration" in str(outcomes[1])
+    assert _keys(store) == {"a", "c"}
+    alone = await asyncio.wait_for(asyncio.gather(store.run(stops), return_exceptions=True), timeout=5)
+    assert isinstance(alone[0], RuntimeError)
+    store.close()
+
+
+async def test_each_work_runs_in_its_own_tasks_context_and_the_callbacks_in_none(tmp_path):
+    """A work's log lines carry its own request's id, never another's (an anonymous author's)."""
+    store = open_store(tmp_path / "v.db")
+    request = contextvars.ContextVar("request", default=None)
+    seen: dict[str, str | None] = {}
+    store.on_commit(lambda: seen.setdefault("after commit", request.get()))
+
+    async def asks(name: str) -> None:
+        request.set(f"request {name}")
+
+        def work(tx: Database) -> None:
+            seen[name] = request.get()
+
+        await store.run(work)
+
+    await asyncio.gather(asks("a"), asks("b"), asks("c"))
+    assert seen == {"a": "request a", "b": "request b", "c": "request c", "after commit": None}
+    store.close()
+
+
+def test_work_left_waiting_by_a_closed_loop_does_not_stall_the_next_loop(tmp_path):
+    # The shell and scripts run a loop per step: what a loop closed on was never committed, and
+    # the next loop's work must not wait behind it.
+    store = open_store(tmp_path / "l.db")
+    loop = asyncio.new_event_loop()
+    left: list[asyncio.Task[str]] = []
+
+    async def ask_and_leave() -> None:
+        left.append(loop.create_task(store.run(_insert("never"))))  # the loop stops before its commit
+
+    loop.run_until_complete(ask_and_leave())
+    left[0].cancel()  # (only so that closing the loop does not warn of a pending task)
+    loop.close()
+    assert asyncio.run(asyncio.wait_for(store.run(_insert("next")), timeout=5)) == "next"
+    assert _keys(store) == {"next"}
     store.close()

@@ -299,13 +299,18 @@ async def warm_up(url: str, n: int) -> None:
         await load(url, signed_kudos(min(300, n)), 8)  # warm up caches, connections, JIT-free paths
 
 
-async def measure_once(url: str, n: int, concurrency: int) -> tuple[int, dict]:
-    """One row: requests made and their figures."""
+async def measure_once(url: str, n: int, concurrency: int, pid: int) -> tuple[int, dict]:
+    """One row: requests made and their figures, with the server's CPU time per request (this
+    machine's speed drifts, and the same code costs up to twice as much in a slow minute)."""
+    before = cpu_seconds(pid)
     if WRK:
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(None, wrk_load, url, concurrency, WRK_SECONDS, 40_000)
-        return int(result["rps"] * WRK_SECONDS), result
-    return n, await load(url, signed_kudos(n), concurrency)
+        count = int(result["rps"] * WRK_SECONDS)
+    else:
+        count, result = n, await load(url, signed_kudos(n), concurrency)
+    result["cpu_us"] = (cpu_seconds(pid) - before) / max(1, count) * 1e6
+    return count, result
 
 
 def median_row(runs: list[tuple[int, dict]]) -> tuple[int, dict, str]:
@@ -325,25 +330,25 @@ async def main_async(n: int, concurrencies: list[int], rounds: int) -> None:
     slack_port = free_port()
     api_url = f"http://127.0.0.1:{slack_port}/api/"
     procs = [spawn("fake-slack", slack_port)]
-    targets: list[tuple[str, str]] = []
+    targets: list[tuple[str, str, int]] = []  # name, url, server pid
     runs: dict[tuple[str, int], list[tuple[int, dict]]] = {}
     try:
         await asyncio.sleep(0.5)
         port = free_port()
         procs.append(spawn("bare", port))
-        targets.append(("bare aiohttp (ceiling)", f"http://127.0.0.1:{port}/slack/events"))
+        targets.append(("bare aiohttp (ceiling)", f"http://127.0.0.1:{port}/slack/events", procs[-1].pid))
         port = free_port()
         procs.append(spawn("typical-bolt", port, None, "--api-url", api_url, "--db", f"{tmp}/typical.db"))
-        targets.append(("typical Bolt + insert", f"http://127.0.0.1:{port}/slack/events"))
+        targets.append(("typical Bolt + insert", f"http://127.0.0.1:{port}/slack/events", procs[-1].pid))
         port = free_port()
         procs.append(spawn("candor", port, slack_candor_env(port, f"{tmp}/candor.db", api_url)))
-        targets.append(("Candor /kudos (full)", f"http://127.0.0.1:{port}/slack/events"))
-        for _, url in targets:
+        targets.append(("Candor /kudos (full)", f"http://127.0.0.1:{port}/slack/events", procs[-1].pid))
+        for _, url, _ in targets:
             await warm_up(url, n)
         for round_ in range(rounds):
-            for name, url in targets:
+            for name, url, pid in targets:
                 for c in concurrencies:
-                    count, result = await measure_once(url, n, c)
+                    count, result = await measure_once(url, n, c, pid)
                     runs.setdefault((name, c), []).append((count, result))
                     if rounds > 1:
                         print(
@@ -359,7 +364,7 @@ async def main_async(n: int, concurrencies: list[int], rounds: int) -> None:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=10)
-    header: tuple[str, ...] = ("target", "C", "n", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
+    header: tuple[str, ...] = ("target", "C", "n", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cpu us")
     if rounds > 1:
         print(f"the run with the median p99 of {rounds}, and the p99 range across them")
         header += ("p99 range",)
@@ -368,7 +373,7 @@ async def main_async(n: int, concurrencies: list[int], rounds: int) -> None:
         count, r, spread = median_row(measured)
         print(
             f"{name:<26} {c:>7} {count:>7} {r['rps']:>7.0f} {r['p50']:>7.2f} {r['p95']:>7.2f} "
-            f"{r['p99']:>7.2f} {r['errors']:>7}" + (f" {spread:>9}" if rounds > 1 else "")
+            f"{r['p99']:>7.2f} {r['errors']:>7} {r['cpu_us']:>7.0f}" + (f" {spread:>9}" if rounds > 1 else "")
         )
     print(json.dumps({"cpus": os.cpu_count(), "python": sys.version.split()[0], "rounds": rounds}))
 

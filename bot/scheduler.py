@@ -83,6 +83,9 @@ class Scheduler:
         # Rebuilds take turns: each reads the rows off the event loop, and one that read earlier
         # must not apply its (older) groups after one that read later.
         self._rebuilding = asyncio.Lock()
+        # Set once the start-up catch-up has fired what was missed (tests that move the clock wait
+        # for it, so that it does not take an occurrence they fire themselves).
+        self.caught_up = asyncio.Event()
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -97,7 +100,13 @@ class Scheduler:
             )
         await self.rebuild()
         # Occurrences missed while Candor was down: once each, within the grace period.
-        self.aps.add_job(self.fire_due, id="catch-up")
+        self.aps.add_job(self._catch_up, id="catch-up")
+
+    async def _catch_up(self) -> None:
+        try:
+            await self.fire_due()
+        finally:
+            self.caught_up.set()
 
     async def shutdown(self, grace_s: float = 10.0) -> None:
         """Stop the timers, then let a firing in progress finish before the store closes."""

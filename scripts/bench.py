@@ -573,7 +573,7 @@ def teams_activity(service_url: str, i: int, **extra: object) -> dict:
         "id": f"bench-{i}-{time.time_ns()}",
         "channelId": "msteams",
         "serviceUrl": service_url,
-        "from": {"id": f"29:giver{i % 997}", "name": f"Giver {i % 997}"},
+        "from": {"id": f"29:giver{i}", "name": f"Giver {i}"},  # a giver per request, as in Slack's
         "recipient": {"id": "28:candor", "name": "Candor"},
         "conversation": {"id": channel, "conversationType": "channel", "tenantId": "T1"},
         "channelData": {"tenant": {"id": "T1"}, "team": {"id": TEAM_CHANNEL}, "channel": {"id": channel}},

@@ -473,10 +473,13 @@ class Dispatcher:
             self._workers.pop(key, None)
             await self._let_go(key)
 
+    def _ready_at(self, key: Key) -> float:
+        """The monotonic instant this conversation may send: its pacing, its platform's pause."""
+        return max(self._next_ok.get(key, 0.0), self._paused_until.get(key[0], 0.0))
+
     async def _wait_turn(self, key: Key) -> None:
         while True:
-            ready_at = max(self._next_ok.get(key, 0.0), self._paused_until.get(key[0], 0.0))
-            delay = ready_at - self.clock.monotonic()
+            delay = self._ready_at(key) - self.clock.monotonic()
             if delay <= 0:
                 return
             await self.clock.sleep(delay)
@@ -505,7 +508,7 @@ class Dispatcher:
             async with self._slots:
                 # Taken with the slot held: a semaphore may wake several waiters in one turn.
                 await self._turnstile.through()
-                if self._paused_until.get(key[0], 0.0) > self.clock.monotonic():
+                if self._ready_at(key) > self.clock.monotonic():
                     continue  # a rate limit began while it waited its turn
                 now_row = await self._begin_send(key, item.id)
                 if now_row is None:

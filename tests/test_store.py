@@ -199,6 +199,8 @@ async def test_work_asked_for_in_one_turn_of_the_loop_shares_one_commit(tmp_path
 async def test_in_a_group_commit_an_error_undoes_only_its_own_writes(tmp_path):
     store = open_store(tmp_path / "e.db")
     store.db.execute("insert into processed (key, at) values ('before', 1.0)")
+    commits: list[set[str]] = []
+    store.on_commit(lambda: commits.append(_keys(store)))
     outcomes = await asyncio.gather(
         store.run(_insert("first")),
         store.run(_failing("second")),
@@ -208,6 +210,7 @@ async def test_in_a_group_commit_an_error_undoes_only_its_own_writes(tmp_path):
     assert outcomes[0] == "first" and outcomes[2] == "third"
     assert isinstance(outcomes[1], ValueError) and "second changed its mind" in str(outcomes[1])
     assert _keys(store) == {"before", "first", "third"}
+    assert commits == [{"before", "first", "third"}]  # the two others still shared one commit
     store.close()
 
 

@@ -10,12 +10,16 @@ the person themselves sees them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from bot.messages import Button, Span
+
+if TYPE_CHECKING:  # the registry's type only: handlers.practice imports this module
+    from handlers.practice import ScheduleKind
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class HomeScope:
     workspace: str
     user: str  # the platform's user id of the person looking
     now: float
+    # Every practice's schedule kinds, by name (the registry's), so a section listing a person's
+    # schedules can name each one's kind without importing the registry, which lists it.
+    kinds: Mapping[str, ScheduleKind] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,9 @@ def report(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
 
 def home(db: Database, scope: HomeScope) -> tuple[HomeSection, ...]:
     """The check-ins, nudges and 1:1 reminders the person scheduled."""
-    from handlers.registry import REGISTRY  # the kinds' labels; imported here, the registry lists us
-
     lines = []
     for s in schedules.owned_by(db, platform=scope.platform, workspace=scope.workspace, owner=scope.user):
-        kind = REGISTRY.schedule_kinds.get(s.kind)
+        kind = scope.kinds.get(s.kind)
         label = kind.label if kind else s.kind
         where: tuple = () if kind is None or kind.personal else (" in ", ChannelRef(s.conversation))
         state = " (paused)" if s.paused else ""

@@ -15,7 +15,7 @@ REPORT_DAYS = 30
 
 async def for_person(services: Services, platform: str, workspace: str, user: str) -> Message:
     now = services.clock.now()
-    scope = HomeScope(platform, workspace, user, now)
+    scope = HomeScope(platform, workspace, user, now, kinds=services.registry.schedule_kinds)
     sections = await services.store.read(
         lambda db: [section for source in services.registry.homes for section in source(db, scope)]
     )

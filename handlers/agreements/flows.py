@@ -284,5 +284,5 @@ async def stats(cmd: Command, services: Services) -> Reply:
     now = services.clock.now()
     k = services.settings.anonymity_k
     scope = ReportScope(cmd.platform, cmd.workspace, cmd.conversation, now - STATS_DAYS * DAY_S, now + 1, k)
-    tally = await services.store.read(lambda db: store.tally(db, scope))
+    tally = await services.store.read(lambda db: store.tally(db, scope=scope))
     return views.stats(services.syntax_for(cmd.platform), tally, k)

@@ -20,7 +20,7 @@ def _share(key: str, label: str, part: int, whole: int, k: int, note: str = "") 
 
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
-    t = store.tally(db, scope)
+    t = store.tally(db, scope=scope)
     figures = (
         Figure("agreements.made", "Agreements made", float(t.made), "", t.made),
         _share("agreements.kept_on_time", "Kept on time", t.kept, t.concluded, scope.k),

@@ -314,7 +314,7 @@ def due_misses(db: Database, *, now: float, limit: int) -> list[Agreement]:
 
 
 # --- team figures ---------------------------------------------------------------------------------
-def tally(db: Database, scope: ReportScope) -> Tally:
+def tally(db: Database, *, scope: ReportScope) -> Tally:
     """One conversation's agreements, or the whole workspace's. There each share counts only the
     conversations whose own share is shown, its base at least k (handlers/reporting.py): made and
     renegotiated the ones with k made, kept the ones with k concluded, reviewed the ones with k

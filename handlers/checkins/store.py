@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from handlers.checkins.ids import CheckinKind
 from handlers.schedules.store import Schedule, from_row, select_columns
 
 _RUN_WITH_SCHEDULE = (
@@ -129,14 +130,18 @@ def forget_schedule(tx: Database, *, schedule_id: int) -> None:
     tx.execute("delete from checkin_runs where schedule_id = ?", [schedule_id])
 
 
+@dataclass(frozen=True)
+class Held:
+    runs: int  # check-ins posted
+    answers: int  # answers to them
+
+
 def held_and_answered(
     db: Database, *, platform: str, workspace: str, conversation: str | None, since: float, until: float
-) -> tuple[int, int]:
+) -> Held:
     """Check-ins held in [since, until) (in one channel, or the whole workspace) and answers to them."""
-    where = (
-        "s.kind = 'checkin' and s.platform = ? and s.workspace = ? and r.occurrence >= ? and r.occurrence < ?"
-    )
-    args: list[object] = [platform, workspace, since, until]
+    where = "s.kind = ? and s.platform = ? and s.workspace = ? and r.occurrence >= ? and r.occurrence < ?"
+    args: list[object] = [CheckinKind.CHECKIN, platform, workspace, since, until]
     if conversation is not None:
         where += " and s.conversation = ?"
         args.append(conversation)
@@ -146,4 +151,4 @@ def held_and_answered(
         f"left join checkin_responses c on c.run_id = r.id where {where}",
         args,
     ).fetchone()
-    return int(runs), int(answers)
+    return Held(int(runs), int(answers))

@@ -17,7 +17,7 @@ CANDOUR = ("feedback", "owned-it", "spoke-up")
 
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
-    counts = store.period_counts(db, scope)
+    counts = store.period_counts(db, scope=scope)
     if not meets_k(counts.givers, scope.k):
         note = withheld(scope.k, "people giving kudos")
         return (

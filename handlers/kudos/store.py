@@ -162,7 +162,7 @@ class PeriodCounts:
     by_behaviour: tuple[tuple[str, int], ...]  # (slug, count), most frequent first
 
 
-def period_counts(db: Database, scope: ReportScope) -> PeriodCounts:
+def period_counts(db: Database, *, scope: ReportScope) -> PeriodCounts:
     """One channel's kudos, or the whole workspace's: then only the channels where at least k
     people gave kudos in the period, as a channel's own figures are withheld below that
     (handlers/reporting.py)."""

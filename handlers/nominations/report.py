@@ -15,7 +15,7 @@ from handlers.reporting import Figure, ReportScope
 
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
-    a = store.activity(db, scope)
+    a = store.activity(db, scope=scope)
     k = scope.k
 
     def counted(key: str, label: str, value: float, people: int, noun: str, unit: str = "") -> Figure:

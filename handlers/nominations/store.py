@@ -401,7 +401,7 @@ class Activity:
     voters: int
 
 
-def activity(db: Database, scope: ReportScope) -> Activity:
+def activity(db: Database, *, scope: ReportScope) -> Activity:
     """Cycles that closed in [since, until) and what they gathered; never who. For the whole
     workspace each figure about people counts only the channels whose own is shown, at least k
     (handlers/reporting.py): nominations the channels with k nominators, nominees the channels

@@ -118,7 +118,7 @@ async def results(cmd: Command, services: Services) -> Reply:
             conversation=cmd.conversation,
             before=last.closed_at,
         )
-        return last, previous, [c for _, c in store.answers_of(db, round_id=last.id) if c]
+        return last, previous, [a.comment for a in store.answers_of(db, round_id=last.id) if a.comment]
 
     found = await services.store.read(look)
     if found is None:

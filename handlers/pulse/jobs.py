@@ -180,7 +180,7 @@ async def close(services: Services, round_: Round) -> bool:
             return False
         answers = store.answers_of(tx, round_id=round_.id)
         withheld = _withheld(tx, round_, len(answers), k, now)
-        result = None if withheld else scoring.score([a for a, _ in answers], survey.reversed_items)
+        result = None if withheld else scoring.score([a.scores for a in answers], survey.reversed_items)
         store.record_result(
             tx,
             round_id=round_.id,
@@ -195,7 +195,8 @@ async def close(services: Services, round_: Round) -> bool:
             store.forget_answers(tx, round_id=round_.id)
             message = views.withheld_card(survey, done, k)
         else:
-            comments = [c for _, c in answers if c] if len(answers) >= enough_for_comments else []
+            shown = len(answers) >= enough_for_comments
+            comments = [a.comment for a in answers if a.comment] if shown else []
             secrets.SystemRandom().shuffle(comments)
             if not comments:
                 store.forget_comments(tx, round_id=round_.id)

@@ -280,13 +280,19 @@ def claim_close(tx: Database, *, round_id: int, now: float) -> bool:
     return cursor.rowcount == 1
 
 
-def answers_of(db: Database, *, round_id: int) -> list[tuple[tuple[int, ...], str | None]]:
+@dataclass(frozen=True)
+class Answer:
+    scores: tuple[int, ...]  # one per item, in the survey's order
+    comment: str | None
+
+
+def answers_of(db: Database, *, round_id: int) -> list[Answer]:
     """A round's answers and comments, in the random order of their ids."""
     rows = db.execute(
         "select q1, q2, q3, q4, q5, q6, q7, comment from pulse_answers where round_id = ? order by id",
         [round_id],
     )
-    return [(tuple(row[:7]), row[7]) for row in rows]
+    return [Answer(tuple(row[:7]), row[7]) for row in rows]
 
 
 def respondents(db: Database, *, round_id: int) -> frozenset[str]:

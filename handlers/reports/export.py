@@ -51,7 +51,8 @@ def write(db: Database, registry: Registry, out: TextIO, *, since: float, until:
     rows = teams_seen = 0
     periods = gather.months(since, until)
     places = store.workspaces(db)
-    for platform, workspace in places:
+    for place in places:
+        platform, workspace = place.platform, place.workspace
         channels = store.teams(db, platform=platform, workspace=workspace)
         teams_seen += len(channels)
         for team in (None, *channels):

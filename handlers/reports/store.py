@@ -3,6 +3,8 @@ known size of each team (a count, never who)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlite_utils import Database
 
 # Where rows name a team (platform, workspace, conversation): any channel that used a practice.
@@ -27,12 +29,18 @@ def _union(columns: str, filtered: bool) -> str:
     return " union ".join(parts)
 
 
-def workspaces(db: Database) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Place:
+    platform: str
+    workspace: str
+
+
+def workspaces(db: Database) -> list[Place]:
     """Every (platform, workspace) that has used a practice in a channel, sorted."""
     rows = db.execute(
         f"select platform, workspace from ({_union('platform, workspace', False)}) as found order by 1, 2"
     )
-    return [(platform, workspace) for platform, workspace in rows]
+    return [Place(platform, workspace) for platform, workspace in rows]
 
 
 def teams(db: Database, *, platform: str, workspace: str) -> list[str]:

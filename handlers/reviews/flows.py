@@ -181,16 +181,16 @@ async def stats(cmd: Command, services: Services) -> Reply:
         cmd.platform, cmd.workspace, cmd.conversation, since, until, services.settings.anonymity_k
     )
     scored, outcomes = await services.store.read(
-        lambda db: (store.qualities(db, scope), store.outcomes(db, scope))
+        lambda db: (store.qualities(db, scope=scope), store.outcomes(db, scope=scope))
     )
     bucket_s = (until - since) / TREND_BUCKETS
     trend: list[float | None] = []
     for i in range(TREND_BUCKETS):
-        inside = [q for at, q in scored if int((at - since) // bucket_s) == i]
+        inside = [s.quality for s in scored if int((s.published_at - since) // bucket_s) == i]
         trend.append(sum(inside) / len(inside) if inside else None)
     figures = views.Stats(
         reviews=len(scored),
-        mean=sum(q for _, q in scored) / len(scored) if scored else None,
+        mean=sum(s.quality for s in scored) / len(scored) if scored else None,
         trend=tuple(trend),
         outcomes=outcomes,
     )

@@ -76,14 +76,15 @@ async def release(services: Services, items: list[Due]) -> int:
 
 
 def _apply_edit(tx: Database, edit: Edit, now: float) -> bool:
-    review = tx.execute("select platform, workspace from reviews where id = ?", [edit.review_id]).fetchone()
-    if review is None or not store.claim_edit(tx, review_id=edit.review_id, edit_at=edit.edit_at):
+    if not store.claim_edit(tx, review_id=edit.review_id, edit_at=edit.edit_at):  # gone, or taken
         return False
     data = json.loads(edit.sections)
     sections = Sections(**data["sections"])
     quality = Quality.from_json(int(data["quality"]), data["detail"])
     store.update_sections(tx, review_id=edit.review_id, sections=sections, quality=quality)
-    publish.refresh_post(tx, review_id=edit.review_id, platform=review[0], workspace=review[1], now=now)
+    publish.refresh_post(
+        tx, review_id=edit.review_id, platform=edit.platform, workspace=edit.workspace, now=now
+    )
     return True
 
 

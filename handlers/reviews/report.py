@@ -18,8 +18,8 @@ from handlers.reviews import store
 
 
 def figures(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
-    published = store.published(db, scope)
-    outcomes = store.outcomes(db, scope)
+    published = store.published(db, scope=scope)
+    outcomes = store.outcomes(db, scope=scope)
     enough_reviews = meets_k(published.scored, scope.k)
     enough_actions = meets_k(outcomes.due, scope.k)
     return (

@@ -127,6 +127,8 @@ class Edit:
     review_id: int
     sections: str  # JSON of the edited sections and their quality
     edit_at: float
+    platform: str
+    workspace: str
 
 
 @dataclass(frozen=True)
@@ -381,8 +383,14 @@ def recent_reviews(
 
 
 # --- the figures: /review stats and the team report ---------------------------------------------
-def qualities(db: Database, scope: ReportScope) -> list[tuple[float, int]]:
-    """(publish_at, quality) of the reviews published in the scope's period, oldest first."""
+@dataclass(frozen=True)
+class Scored:
+    published_at: float
+    quality: int  # the rubric's index, 0-100
+
+
+def qualities(db: Database, *, scope: ReportScope) -> list[Scored]:
+    """The quality of each review published in the scope's period, oldest first."""
     where, args = _scope(scope.conversation)
     rows = db.execute(
         "select r.publish_at, r.quality from reviews r where r.platform = ? and r.workspace = ? "
@@ -390,7 +398,7 @@ def qualities(db: Database, scope: ReportScope) -> list[tuple[float, int]]:
         "order by r.publish_at",
         [scope.platform, scope.workspace, scope.since, scope.until, *args],
     ).fetchall()
-    return [(float(at), int(quality)) for at, quality in rows]
+    return [Scored(float(at), int(quality)) for at, quality in rows]
 
 
 @dataclass(frozen=True)
@@ -402,7 +410,7 @@ class Published:
     quality: int  # the sum of their quality indexes
 
 
-def published(db: Database, scope: ReportScope) -> Published:
+def published(db: Database, *, scope: ReportScope) -> Published:
     """Reviews published in [since, until) and their summed quality. For the whole workspace the
     mean combines only the teams (a review's `conversation`; anonymous ones: the reviews channel's)
     with at least k reviews in the period, as a team's own mean is withheld below that
@@ -430,7 +438,7 @@ def published(db: Database, scope: ReportScope) -> Published:
     return Published(*row)
 
 
-def outcomes(db: Database, scope: ReportScope) -> Outcomes:
+def outcomes(db: Database, *, scope: ReportScope) -> Outcomes:
     """Actions whose due date ended in [since, until), and how many were done before it ended. For
     the whole workspace, only the teams with at least k such actions, as a team's own share is
     withheld below that (handlers/reporting.py)."""
@@ -482,7 +490,7 @@ def set_edit(tx: Database, *, review_id: int, edit: str, edit_at: float) -> None
 
 def due_edits(db: Database, *, now: float) -> list[Edit]:
     rows = db.execute(
-        "select id, edit, edit_at from reviews where edit is not null and edit_at <= ? "
+        "select id, edit, edit_at, platform, workspace from reviews where edit is not null and edit_at <= ? "
         "and post_outbox is not null",
         [now],
     ).fetchall()

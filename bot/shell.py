@@ -22,6 +22,7 @@ from bot.dispatcher import Dispatcher
 from bot.messages import Actions, Field, Form, FormErrors, Message, Reply, Values, plain_text
 from bot.outbox import OutboxItem, Person, SendOutcome
 from bot.store import open_store
+from bot.syntax import SlashSyntax
 from handlers.catalog import load_catalog
 from handlers.context import Action, Command, PersonInfo, Services, Submission
 from handlers.registry import REGISTRY
@@ -132,6 +133,7 @@ class Shell:
             store=self.store,
             registry=REGISTRY,
             directories={PLATFORM: self.people},
+            syntaxes={PLATFORM: SlashSyntax()},
             clock=clock,
             settings=settings,
             catalog=load_catalog(settings.data_dir),

@@ -66,7 +66,9 @@ class AgreementWords:
     renegotiated: str
 
 
-# The escalation stages, in their fixed order, and what a stage's `before_next` may count.
+# The escalation stages, in their fixed order, and what a stage's `before_next` may count. Spelled
+# out here, as importing handlers.escalation.ids would load that practice (which loads this);
+# tests/test_escalation.py checks they equal its Stage and Check.
 ESCALATION_STAGES = ("observation", "coaching", "plan", "corrective")
 ESCALATION_CHECKS = frozenset(
     {"observations", "coaching_notes", "reviewed_agreements", "plan_agreements", "plan_missed_reviewed"}

@@ -78,16 +78,6 @@ class Syntax(Protocol):
 
 
 @dataclass(frozen=True)
-class SlashSyntax:
-    """Slash commands and /invite: Slack's way, and the shell's."""
-
-    invite_hint: str = "type /invite @candor there"
-
-    def command(self, name: str, args: str = "") -> str:
-        return f"/{name} {args}".rstrip()
-
-
-@dataclass(frozen=True)
 class Command:
     """A slash command, whatever platform it came from."""
 
@@ -160,7 +150,7 @@ class Services:
         return self.directories[platform]
 
     def syntax_for(self, platform: str) -> Syntax:
-        return self.syntaxes.get(platform) or SlashSyntax()
+        return self.syntaxes[platform]
 
 
 async def is_admin(services: Services, platform: str, user: str) -> bool:
@@ -177,7 +167,7 @@ async def is_manager(services: Services, platform: str, user: str) -> bool:
     return user in services.settings.managers or await is_admin(services, platform, user)
 
 
-TZ_LOOKUP_BUDGET_S = 0.8  # a form must open within Slack's 3 s; a default timezone is fine
+TZ_LOOKUP_BUDGET_S = 0.8  # a form must open within the platform's answer window (3 s on Slack); UTC is fine
 
 
 async def timezone_of(services: Services, platform: str, user: str) -> str:

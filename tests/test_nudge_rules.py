@@ -46,7 +46,7 @@ async def test_nudges_rotate_per_person_without_repeating(h):
 
 async def test_weekly_nudges_come_by_dm_at_the_chosen_time_until_turned_off(h):
     reply = await h.command("nudge", "weekly on tue 08:15")
-    assert text_of(reply) == "Weekly nudges are on: Tue at 08:15 (Europe/Berlin), by DM."
+    assert text_of(reply) == "Weekly nudges are on: Tue at 08:15 (Europe/Berlin), in a private message."
     await h.command("nudge", "weekly on wed 10:00")  # replaces the first: one per person
     assert h.count("schedules") == 1
     h.clock.t = at(2027, 1, 5, 7, 15, 5)  # Tuesday 08:15 in Berlin

@@ -36,7 +36,7 @@ async def test_a_nudge_says_why(candor):
 async def test_weekly_nudges_by_dm_at_the_chosen_time_and_off_again(candor, clock, slack):
     clock.t = at(2027, 1, 4, 12, 0)
     _, reply = await candor.command("/nudge", "weekly on tue 08:15")
-    assert "Weekly nudges are on: Tue at 08:15 (Europe/Berlin), by DM." in blocks_text(reply)
+    assert "Weekly nudges are on: Tue at 08:15 (Europe/Berlin), in a private message." in blocks_text(reply)
     _, reply = await candor.command("/nudge", "weekly on wed 10:00")  # replaces, not adds
     assert candor.count("schedules") == 1
     clock.t = at(2027, 1, 6, 9, 0, 30)

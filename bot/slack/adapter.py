@@ -30,7 +30,8 @@ from bot.slack.people import SlackPeople
 from bot.slack.sender import SlackSender
 from bot.slack.verify import SlackVerifier
 from bot.store import Store
-from handlers.context import Services, SlashSyntax, Syntax
+from bot.syntax import SlashSyntax
+from handlers.context import Services, Syntax
 from handlers.practice import CommandHandler
 
 log = logging.getLogger("candor.slack")

@@ -6,7 +6,7 @@ ids.py holds the stable names, store.py all the SQL, flows.py the rules, views.p
 from __future__ import annotations
 
 from handlers.checkins import flows, report
-from handlers.checkins.ids import COMMAND, CheckinAction, CheckinForm, CheckinKind
+from handlers.checkins.ids import COMMAND, CheckinAction, CheckinForm, CheckinKind, Job
 from handlers.practice import HelpLine, PeriodicJob, Practice, ScheduleKind
 
 PRACTICE = Practice(
@@ -22,7 +22,7 @@ PRACTICE = Practice(
             how_to_add=HelpLine(COMMAND, "", "opens the check-in form"),
         )
     },
-    periodic=(PeriodicJob("checkin-reminders", flows.send_due_reminders, 60.0),),
+    periodic=(PeriodicJob(Job.REMINDERS, flows.send_due_reminders, 60.0),),
     help=(HelpLine(COMMAND, "", "schedule a regular check-in in a channel."),),
     on_schedule_delete=flows.forget_schedule,
     outbox_references=(("checkin_runs", "prompt_outbox"),),

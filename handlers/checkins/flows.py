@@ -15,7 +15,7 @@ from bot import outbox
 from bot.messages import FormErrors, Message, Reply, Values, error, ok, open_form
 from bot.outbox import Channel, Person
 from handlers.checkins import store, views
-from handlers.checkins.ids import COMMAND, CUSTOM_TEMPLATE, CheckinForm, CheckinKind
+from handlers.checkins.ids import COMMAND, CUSTOM_TEMPLATE, CheckinForm, CheckinKind, Verb
 from handlers.checkins.store import Run
 from handlers.checkins.views import CLOSED, MAX_ANSWER, MAX_CUSTOM, Prompt
 from handlers.context import Action, Command, Services, Submission, timezone_of
@@ -51,34 +51,34 @@ async def handle(cmd: Command, services: Services) -> Reply:
     if len(cmd.text) > MAX_COMMAND_CHARS:
         return error(
             f"That is too long for {syntax.command(COMMAND)}. "
-            f"Type {syntax.command(COMMAND, 'help')} for the options."
+            f"Type {syntax.command(COMMAND, Verb.HELP)} for the options."
         )
     words = clean_user_text(cmd.text).split()
     verb = words[0].lower() if words else ""
     if verb == "":
         tz = await timezone_of(services, cmd.platform, cmd.user)
         return open_form(views.create_form(cmd.conversation, tz, services.catalog.checkins))
-    if verb in ("help", "?"):
+    if verb in (Verb.HELP, "?"):
         return views.usage(syntax)
-    if verb == "list":
+    if verb == Verb.LIST:
         return await manage.list_schedules(cmd, services)
-    if verb in ("pause", "resume", "delete", "run"):
+    if verb in (Verb.PAUSE, Verb.RESUME, Verb.DELETE, Verb.RUN):
         if len(words) != 2:
             usage, example = syntax.command(COMMAND, f"{verb} <id>"), syntax.command(COMMAND, f"{verb} 3")
             return error(
                 f"Usage: {usage}, e.g. {example}.",
-                f"{syntax.command(COMMAND, 'list')} shows the ids of this channel's schedules.",
+                f"{syntax.command(COMMAND, Verb.LIST)} shows the ids of this channel's schedules.",
             )
-        if verb == "run":
+        if verb == Verb.RUN:
             return await run_now(cmd, services, words[1])
         return await manage.change(cmd, services, verb, words[1])
-    if verb == "add":
+    if verb == Verb.ADD:
         return await add_from_text(cmd, services, words[1:])
-    if verb == "remind":
+    if verb == Verb.REMIND:
         return await nudges.one_on_one_form(cmd, services)
     return error(
         f"I don't know {syntax.command(COMMAND, verb[:30])}.",
-        f"Type {syntax.command(COMMAND, 'help')} for what I can do.",
+        f"Type {syntax.command(COMMAND, Verb.HELP)} for what I can do.",
     )
 
 

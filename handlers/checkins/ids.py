@@ -21,3 +21,22 @@ class CheckinForm(StrEnum):
 
 class CheckinKind(StrEnum):
     CHECKIN = "checkin"
+
+
+class Verb(StrEnum):
+    """The words after /checkin (none opens the form)."""
+
+    HELP = "help"
+    LIST = "list"
+    PAUSE = "pause"
+    RESUME = "resume"
+    DELETE = "delete"
+    RUN = "run"
+    ADD = "add"
+    REMIND = "remind"  # a 1:1 reminder, the nudges' form
+
+
+class Job(StrEnum):
+    """Periodic jobs (the scheduler's job ids are made from them)."""
+
+    REMINDERS = "checkin-reminders"

@@ -31,8 +31,8 @@ def usage(syntax: Syntax) -> Reply:
     return ok(
         rich(Strong("Coaching nudges: one short prompt to lead with candour and clarity")),
         f"{syntax.command(COMMAND)} gives you one now.",
-        f"{syntax.command(COMMAND, 'weekly on [day] [HH:MM]')} sends you one by DM every week (default "
-        f"Monday 09:00 in your timezone); {syntax.command(COMMAND, 'weekly off')} stops it.",
+        f"{syntax.command(COMMAND, 'weekly on [day] [HH:MM]')} sends you one in a private message every "
+        f"week (default Monday 09:00 in your timezone); {syntax.command(COMMAND, 'weekly off')} stops it.",
         f"{syntax.command(COMMAND, 'schedule')} opens a form to post nudges in a channel on a schedule.",
         f"{syntax.command(SCHEDULES_COMMAND, 'remind')} sets recurring 1:1 reminders, "
         "each with a coaching prompt.",
@@ -74,7 +74,7 @@ def one_on_one_message(report: str, nudge: Nudge) -> Message:
 
 
 def weekly_on(when: When) -> Reply:
-    return ok(f"Weekly nudges are on: {describe(when.days, when.at, when.tz)}, by DM.")
+    return ok(f"Weekly nudges are on: {describe(when.days, when.at, when.tz)}, in a private message.")
 
 
 def weekly_off(removed: bool) -> Reply:

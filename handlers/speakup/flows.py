@@ -19,7 +19,7 @@ from handlers import anonymity
 from handlers.anonymity import DAY_S, HOUR_S, Delay, day_of, start_of_day
 from handlers.context import Action, Command, Services, Submission, is_admin
 from handlers.speakup import jobs, store, views
-from handlers.speakup.ids import SEED_KEY, Kind, Limit, Status
+from handlers.speakup.ids import SEED_KEY, Kind, Limit, Status, Verb
 from handlers.speakup.rules import (
     CODE_TRIES_PER_HOUR,
     CONCERNS_PER_DAY,
@@ -51,8 +51,8 @@ async def _enabled(services: Services, req: Command | Action | Submission) -> li
 
 
 # --- the command --------------------------------------------------------------------------------
-ADMIN_VERBS = ("enable", "disable", "stats")
-HELP_VERBS = ("help", "?")
+ADMIN_VERBS = (Verb.ENABLE, Verb.DISABLE, Verb.STATS)
+HELP_VERBS = (Verb.HELP, "?")
 
 
 def typed_anonymously(text: str) -> bool:
@@ -74,12 +74,14 @@ async def handle(cmd: Command, services: Services) -> Reply:
         return await new_form(cmd, services)
     if verb in HELP_VERBS:
         return views.usage(syntax, _delay(services))
-    if verb == "status":
+    if verb == Verb.STATUS:
         return await open_case(cmd, services, "".join(words[1:]))
     if verb in ADMIN_VERBS and len(words) == 1:
         if not await is_admin(services, cmd.platform, cmd.user):
             return error("Only Candor admins can do that.")
-        return await (stats(cmd, services) if verb == "stats" else toggle(cmd, services, verb == "enable"))
+        if verb == Verb.STATS:
+            return await stats(cmd, services)
+        return await toggle(cmd, services, verb == Verb.ENABLE)
     return views.unknown(syntax, verb[:30])  # an unknown word is echoed, never at length
 
 

@@ -59,6 +59,16 @@ class Limit(StrEnum):
     CODE = "speakup-code"  # wrong case codes per person per clock hour
 
 
+class Verb(StrEnum):
+    """The words after /speakup (none opens the form; anything else may be a case code)."""
+
+    HELP = "help"
+    STATUS = "status"
+    ENABLE = "enable"  # the admins' verbs
+    DISABLE = "disable"
+    STATS = "stats"
+
+
 class Job(StrEnum):
     """Periodic jobs (the scheduler's job ids are made from them)."""
 

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.messages import Form, FormErrors, Reply, Values, decode, plain_text
 from bot.scheduler import FireReport, Scheduler
 from bot.store import Store, open_store
+from bot.syntax import SlashSyntax
 from handlers.catalog import load_catalog
 from handlers.context import Action, Command, PersonInfo, Services, Submission
 from handlers.registry import REGISTRY
@@ -93,6 +94,7 @@ class Harness:
             catalog=load_catalog(self.settings.data_dir),
             registry=REGISTRY,
             directories={PLATFORM: self.people},
+            syntaxes={PLATFORM: SlashSyntax()},  # help texts as the shell and Slack write them
         )
         self._deliveries = 0
 

@@ -23,7 +23,7 @@ RATE_LABEL = "Check-in response rate"
 def report(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
     """Check-ins held in the period, and the response rate: answers per member asked. A team of
     fewer than k, or one of unknown size (the whole workspace), shows no rate."""
-    held_so_far = store.held_and_answered(
+    counts = store.held_and_answered(
         db,
         platform=scope.platform,
         workspace=scope.workspace,
@@ -31,7 +31,7 @@ def report(db: Database, scope: ReportScope) -> tuple[Figure, ...]:
         since=scope.since,
         until=scope.until,
     )
-    runs, answers = held_so_far.runs, held_so_far.answers
+    runs, answers = counts.runs, counts.answers
     held = Figure("checkins.held", "Check-ins held", float(runs), "", runs)
     if scope.members is None:
         return held, Figure(RATE, RATE_LABEL, None, "%", None, "per team only: the team's size is needed")

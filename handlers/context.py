@@ -139,7 +139,7 @@ class Services:
     catalog: Catalog
     registry: Registry
     directories: Mapping[str, People]  # platform → its directory
-    syntaxes: Mapping[str, Syntax] = field(default_factory=dict)  # platform → how commands are written
+    syntaxes: Mapping[str, Syntax]  # platform → how commands are written (its help texts)
     # Awaited after a practice changes schedules, so the scheduler rebuilds its jobs (it reads the
     # rows, off the event loop on PostgreSQL).
     schedules_changed: Callable[[], Awaitable[None]] = _nothing

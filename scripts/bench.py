@@ -789,6 +789,7 @@ def report_main(rows: int, repeats: int = 5) -> None:
             catalog=load_catalog(settings.data_dir),
             registry=REGISTRY,
             directories={},
+            syntaxes={},  # figures and the dashboard only: no command is answered
         )
 
         def timed(work: Callable[[], object]) -> float:

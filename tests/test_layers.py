@@ -13,14 +13,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def imports_of(path: Path) -> set[str]:
+    return imports_in(path.read_text(encoding="utf-8"), path)
+
+
+def imports_in(source: str, path: Path) -> set[str]:
     """Every module a file imports, at its top or inside a function (an import hidden in a
-    function is still a dependency)."""
+    function is still a dependency). `from a import b` counts as `a` and as `a.b` (b may be a
+    module), and a relative import is resolved against the file's own package."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in ast.walk(ast.parse(source, filename=str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1] if node.level else []  # "." is the package
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -37,10 +47,21 @@ def importers(package: str, *prefixes: str) -> list[str]:
     ]
 
 
-def test_the_scan_sees_imports_inside_functions(tmp_path):
-    module = tmp_path / "m.py"
-    module.write_text("import os\n\ndef f():\n    from handlers.registry import REGISTRY\n")
-    assert imports_of(module) == {"os", "handlers.registry"}
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from handlers.registry import REGISTRY",
+        "from handlers import registry",
+        "from .. import registry",
+        "from ..registry import REGISTRY",
+        "import handlers.registry",
+    ],
+)
+def test_the_scan_sees_every_spelling_of_an_import_even_inside_a_function(line):
+    module = ROOT / "handlers" / "checkins" / "report.py"  # read as if this file said it
+    tree = f"import os\n\ndef f():\n    {line}\n"
+    assert "handlers.registry" in imports_in(tree, module)
+    assert "os" in imports_in(tree, module)
 
 
 def test_practices_know_no_platform():

@@ -99,3 +99,16 @@ def test_candor_data_dir_moves_the_content_but_not_the_database(installed, tmp_p
 def test_the_installed_version_answers(installed, tmp_path):
     version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert candor(installed, ["--version"], cwd=tmp_path).strip() == f"candor {version}"
+
+
+def test_every_package_of_the_checkout_is_listed_for_the_wheel():
+    """pyproject.toml names Candor's packages one by one (data/ ships as `candor_data`, which
+    setuptools' discovery cannot rename), so a new practice's folder needs its line there."""
+    listed = set(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(REPO_ROOT).parts)
+        for part in ("bot", "handlers")
+        for init in (REPO_ROOT / part).rglob("__init__.py")
+    }
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+    assert listed - found == {"candor_data"}

@@ -11,7 +11,7 @@ the person themselves sees them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
@@ -30,7 +30,7 @@ class HomeScope:
     now: float
     # Every practice's schedule kinds, by name (the registry's), so a section listing a person's
     # schedules can name each one's kind without importing the registry, which lists it.
-    kinds: Mapping[str, ScheduleKind] = field(default_factory=dict)
+    kinds: Mapping[str, ScheduleKind]
 
 
 @dataclass(frozen=True)
